@@ -1,0 +1,89 @@
+"""PHP-style bracket form encoding, as Bitrix24 speaks it.
+
+Bitrix24 sends events and accepts parameters as ``application/x-www-form-urlencoded`` pairs whose keys
+use PHP bracket syntax: ``data[FIELDS][ID]=22``. These two functions convert between such pairs and
+nested Python values. Lists whose keys are ``0..n-1`` decode to Python lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_PART = re.compile(r"\[([^\[\]]*)\]")
+
+
+def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Turn ``[("data[FIELDS][ID]", "22")]`` into ``{"data": {"FIELDS": {"ID": "22"}}}``.
+
+    Empty brackets (``ids[]=1&ids[]=2``) append. Numbered maps become lists when their keys are exactly
+    ``0..n-1``. Values stay strings, as PHP would leave them.
+    """
+    root: dict[str, Any] = {}
+    for raw_key, value in pairs:
+        match = _KEY.match(raw_key)
+        if match is None:
+            root[raw_key] = value
+            continue
+        path = [match.group(1), *_PART.findall(match.group(2))]
+        _assign(root, path, value)
+    return _listify(root)
+
+
+def _assign(node: dict[str, Any], path: list[str], value: str) -> None:
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if part == "":
+            part = str(sum(1 for k in node if k.isdigit()))
+        if last:
+            node[part] = value
+            return
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+
+
+def _listify(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    converted = {k: _listify(v) for k, v in value.items()}
+    if converted and all(k.isdigit() for k in converted):
+        indexes = sorted(int(k) for k in converted)
+        if indexes == list(range(len(indexes))):
+            return [converted[str(i)] for i in indexes]
+    return converted
+
+
+def flatten(value: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Turn nested values into bracket pairs; the inverse of :func:`decode` for string leaves.
+
+    Booleans become ``"1"``/``""`` like PHP's ``http_build_query`` would not do consistently, so callers
+    that care should pass strings. ``None`` becomes an empty string.
+    """
+    pairs: list[tuple[str, str]] = []
+    for key, item in value.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        pairs.extend(_flatten_item(name, item))
+    return pairs
+
+
+def _flatten_item(name: str, item: Any) -> list[tuple[str, str]]:
+    if isinstance(item, Mapping):
+        return flatten(item, name)
+    if isinstance(item, list | tuple):
+        return flatten({str(i): v for i, v in enumerate(item)}, name)
+    if item is None:
+        return [(name, "")]
+    if isinstance(item, bool):
+        return [(name, "1" if item else "0")]
+    return [(name, str(item))]
+
+
+def encode(value: Mapping[str, Any]) -> str:
+    """URL-encode nested values with PHP bracket keys (brackets percent-encoded, as a form encoder does)."""
+    return urlencode(flatten(value))
