@@ -151,7 +151,7 @@ class PortalState:
         store = self._areas.get(name)
         if store is None:
             store = self._areas[name] = factory()
-        return store  # type: ignore[no-any-return]
+        return store
 
     def subscribe(self, listener: EventListener) -> None:
         self._listeners.append(listener)
