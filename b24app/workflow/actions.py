@@ -1,0 +1,99 @@
+"""What the engine asks the handlers to do, and what wakes it: frozen values, no I/O.
+
+Field values in :class:`SetFields` are keyed by YAML field code; stages by YAML stage code; the
+handlers translate them to the portal's names. Every action that must happen once carries a
+deterministic key (``marker`` of a task, ``tag`` of a notification, ``key`` of a timeline entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from b24app.workflow.models import Label
+
+# -- triggers ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Refresh:
+    """The item or one of its tasks changed (or a sweep looks at it): act on the current state."""
+
+    source: str = "item"   # "item" | "task" | "sweep" (informational only)
+
+
+@dataclass(frozen=True)
+class PersonDecision:
+    """A person decides from the widget, Telegram or the scenario runner."""
+
+    user: int
+    decision: str
+    reason: str = ""
+    via: str = "card"
+
+
+Trigger = Refresh | PersonDecision
+
+
+# -- actions ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MoveStage:
+    stage: str
+
+
+@dataclass(frozen=True)
+class SetFields:
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateTask:
+    step: str
+    marker: str
+    responsible: int
+    title: str
+    deadline: datetime | None
+    description: str = ""
+    parent_marker: str | None = None
+    bind: bool = True
+
+
+@dataclass(frozen=True)
+class RenewTask:
+    task_id: int
+    reason: Label
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    """Close a task the route has moved past (a decision made elsewhere, a rejection)."""
+
+    task_id: int
+
+
+@dataclass(frozen=True)
+class Notify:
+    user: int
+    message: Label
+    tag: str
+
+
+@dataclass(frozen=True)
+class LogTimeline:
+    key: str
+    title: Label
+    text: Label
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """Tell a person why what they did was not accepted (and, for a drag, that it was put back)."""
+
+    user: int
+    message: Label
+    tag: str
+
+
+Action = MoveStage | SetFields | CreateTask | RenewTask | CompleteTask | Notify | LogTimeline | Refuse

@@ -1,0 +1,265 @@
+"""Where a request stands (:class:`Position`, read from its log) and what must exist there.
+
+:func:`effects` lists what the current position implies — the step's tasks, the people told, the
+timeline entry of the last decision, tasks the route has moved past closed — each under a
+deterministic key, so issuing it again is harmless (the handlers skip what was already done).
+Pure: no I/O, ``now`` is a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from b24app.deadlines import DeadlineRules
+from b24app.workflow import messages as msg
+from b24app.workflow.actions import Action, CompleteTask, CreateTask, LogTimeline, Notify
+from b24app.workflow.actors import OPERATIONS_MANAGER, effective, substitute_for
+from b24app.workflow.models import Absence, ActorRule, Duration, Label, RuleRef, Step, TaskSpec, Workflow
+from b24app.workflow.snapshot import Entry, Marker, Snapshot, money
+from b24app.worktime import WorkCalendar
+
+DOCS_DEADLINE_DAYS = 2
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine needs besides the item: people, calendar, deadline rules (all resolved)."""
+
+    roles: Mapping[str, int]
+    calendar: WorkCalendar
+    deadlines: DeadlineRules
+    absences: tuple[Absence, ...] = ()
+    head: int | None = None                   # the initiator's department head (actors.head_of)
+    names: dict[int, str] = field(default_factory=dict)
+
+    def substitute(self, user: int | None, now: datetime) -> int | None:
+        return substitute_for(user, self.absences, now.date()) if user else None
+
+    def effective(self, user: int, now: datetime) -> int:
+        return effective(user, self.absences, now)
+
+    def resolve(self, rule: ActorRule, snap: Snapshot) -> int | None:
+        if rule.role is not None:
+            return self.roles.get(rule.role)
+        if rule.name == "initiator":
+            return snap.initiator
+        if rule.name == "initiator_department_head":
+            return self.head
+        return None
+
+    def actor(self, step: Step, snap: Snapshot) -> int | None:
+        """The step's actor; the operations manager when nobody can be found (no head anywhere)."""
+        return self.resolve(step.actor, snap) or self.roles.get(OPERATIONS_MANAGER)
+
+
+@dataclass(frozen=True)
+class Position:
+    stage: str
+    step: str | None
+    round: int
+    approver: int | None
+    last: Entry | None
+
+    @property
+    def started(self) -> bool:
+        return self.last is not None
+
+
+def position_of(workflow: Workflow, snap: Snapshot) -> Position:
+    if not snap.log:
+        return Position(workflow.initial_stage.code, None, 0, None, None)
+    last = snap.log[-1]
+    return Position(last.stage, last.next_step, last.round, last.approver, last)
+
+
+def route(workflow: Workflow, target: str, snap: Snapshot) -> tuple[str, str | None]:
+    """(stage, step) a decision's target leads to, skipping steps whose ``when`` does not hold."""
+    seen: set[str] = set()
+    while not target.isupper():
+        step = workflow.step(target)
+        if step.when is None or condition(step.when, snap) or target in seen:
+            return step.stage, step.code
+        seen.add(target)
+        target = step.decisions.get("approve") or step.decisions.get("complete") or workflow.success_stage.code
+    return target, None
+
+
+def condition(rule: RuleRef, snap: Snapshot) -> bool:
+    if rule.name == "amount_at_least":
+        amount, currency = money(snap.fields.get("AMOUNT"))
+        wanted = rule.params.get("currency")
+        return amount >= Decimal(str(rule.params["amount"])) and (wanted is None or wanted == currency)
+    if rule.name == "urgent":
+        return is_yes(snap.fields.get("URGENT"))
+    return False
+
+
+def is_yes(value: Any) -> bool:
+    return value is True or str(value).strip().upper() in ("Y", "1", "TRUE")
+
+
+# -- what the position implies ----------------------------------------------------------------------
+
+def effects(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime, ctx: Context) -> list[Action]:
+    if pos.last is None:
+        return []
+    base = f"b24app:{workflow.code}:{snap.item_id}"
+    actions: list[Action] = [_timeline(workflow, base, pos.last, ctx)]
+    actions += _close_stale(workflow, snap, pos)
+    step = workflow.step(pos.step) if pos.step else None
+    if step is not None and pos.stage == step.stage:
+        actions += _step_work(workflow, snap, pos, step, ctx)
+    elif step is not None and pos.last.decision == "request_documents":
+        actions += _docs_work(workflow, snap, pos, ctx)
+    elif step is not None and pos.last.decision == "freeze":
+        text = msg.paused(snap.title, workflow.stage(pos.stage).name, _who(pos.last, ctx), pos.last.reason)
+        actions.append(Notify(snap.initiator, text, f"{base}:e{pos.last.seq}:paused"))
+    elif workflow.stage(pos.stage).final:
+        actions += _final_news(workflow, snap, pos, base, ctx)
+    return actions
+
+
+def _who(entry: Entry, ctx: Context) -> str:
+    who = msg.person(entry.by, ctx.names)
+    if entry.on_behalf_of:
+        who += f" от имени {msg.person(entry.on_behalf_of, ctx.names)}"
+    return who
+
+
+def _timeline(workflow: Workflow, base: str, entry: Entry, ctx: Context) -> LogTimeline:
+    step_name = workflow.stage(workflow.step(entry.step).stage).name if entry.step else None
+    title, text = msg.timeline(entry.decision, step_name,
+                               msg.person(entry.by, ctx.names),
+                               msg.person(entry.on_behalf_of, ctx.names) if entry.on_behalf_of else None,
+                               datetime.fromisoformat(entry.at), entry.reason, entry.via,
+                               workflow.stage(entry.stage).name)
+    return LogTimeline(f"{base}:e{entry.seq}", title, text)
+
+
+def _current_parts(workflow: Workflow, pos: Position) -> set[str]:
+    if pos.step is None:
+        return set()
+    step = workflow.step(pos.step)
+    parts = {step.code} | {f"{step.code}:sub{i}" for i in range(len(step.task.subtasks) if step.task else 0)}
+    if pos.last is not None and pos.last.decision == "request_documents" and pos.stage != step.stage:
+        parts.add(f"docs:{pos.last.seq}")
+    return parts
+
+
+def _close_stale(workflow: Workflow, snap: Snapshot, pos: Position) -> list[Action]:
+    current = _current_parts(workflow, pos)
+    stale: list[Action] = []
+    for task in snap.tasks:
+        m = task.marker
+        if m is None or task.done or m.workflow != workflow.code or m.item_id != snap.item_id:
+            continue
+        if m.round != pos.round or m.part not in current:
+            stale.append(CompleteTask(task.id))
+    return stale
+
+
+def _step_work(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, ctx: Context) -> list[Action]:
+    assert pos.last is not None
+    entered = datetime.fromisoformat(pos.last.at)
+    base = f"b24app:{workflow.code}:{snap.item_id}:r{pos.round}:{step.code}"
+    approver = pos.approver or ctx.roles.get(OPERATIONS_MANAGER)
+    if approver is None:
+        return []
+    responsible = ctx.effective(approver, entered)
+    if step.task is None:
+        return [Notify(responsible, msg.assigned(workflow.stage(step.stage).name.ru, None), f"{base}:assigned")]
+    main = Marker(workflow.code, snap.item_id, pos.round, step.code)
+    deadline = _deadline(step.task, entered, snap, ctx, None)
+    title = _title(step.task.title, snap)
+    actions: list[Action] = []
+    if snap.task(main) is None:
+        actions.append(CreateTask(step.code, str(main), responsible, title, deadline, _description(snap, main)))
+    actions.append(Notify(responsible, msg.assigned(title, deadline), f"{base}:assigned"))
+    for index, spec in enumerate(step.task.subtasks):
+        marker = Marker(workflow.code, snap.item_id, pos.round, f"{step.code}:sub{index}")
+        who = ctx.resolve(spec.responsible, snap) if spec.responsible else approver
+        who = ctx.effective(who or approver, entered)
+        sub_deadline = _deadline(spec, entered, snap, ctx, deadline)
+        sub_title = _title(spec.title, snap)
+        if snap.task(marker) is None:
+            actions.append(CreateTask(step.code, str(marker), who, sub_title, sub_deadline,
+                                      _description(snap, marker), parent_marker=str(main)))
+        actions.append(Notify(who, msg.assigned(sub_title, sub_deadline), f"{base}:sub{index}:assigned"))
+    return actions
+
+
+def _docs_work(workflow: Workflow, snap: Snapshot, pos: Position, ctx: Context) -> list[Action]:
+    assert pos.last is not None
+    entered = datetime.fromisoformat(pos.last.at)
+    marker = Marker(workflow.code, snap.item_id, pos.round, f"docs:{pos.last.seq}")
+    title = msg.docs_task_title(snap.item_id).ru
+    deadline = ctx.calendar.add_working_days(entered, DOCS_DEADLINE_DAYS)
+    actions: list[Action] = []
+    if snap.task(marker) is None:
+        description = f"{pos.last.reason}\n\n{_description(snap, marker)}"
+        actions.append(CreateTask("docs", str(marker), snap.initiator, title, deadline, description))
+    text = msg.paused(snap.title, workflow.stage(pos.stage).name, _who(pos.last, ctx), pos.last.reason)
+    actions.append(Notify(snap.initiator, text, f"b24app:{workflow.code}:{snap.item_id}:e{pos.last.seq}:paused"))
+    return actions
+
+
+def _final_news(workflow: Workflow, snap: Snapshot, pos: Position, base: str, ctx: Context) -> list[Action]:
+    assert pos.last is not None
+    stage = workflow.stage(pos.stage)
+    tag = f"{base}:e{pos.last.seq}:final"
+    if stage.code == workflow.success_stage.code:
+        return [Notify(snap.initiator, msg.finished(snap.title, stage.name), tag)]
+    text = msg.rejected(snap.title, _who(pos.last, ctx), pos.last.reason or "—")
+    told = [snap.initiator]
+    head = next((e.approver for e in snap.log if e.round == pos.round and e.decision in ("start", "resubmit")), None)
+    if head and head not in (snap.initiator, pos.last.by):
+        told.append(head)
+    return [Notify(user, text, f"{tag}:{user}") for user in told]
+
+
+# -- task details -----------------------------------------------------------------------------------
+
+def _deadline(spec: TaskSpec, start: datetime, snap: Snapshot, ctx: Context,
+              parent: datetime | None) -> datetime | None:
+    rule = spec.deadline
+    if isinstance(rule, Duration):
+        return add_duration(ctx.calendar, start, rule)
+    if isinstance(rule, RuleRef) and rule.name == "accounting_deadline":
+        amount, _ = money(snap.fields.get("AMOUNT"))
+        return ctx.deadlines.payment_deadline(start, urgent=is_yes(snap.fields.get("URGENT")), amount=amount)
+    if isinstance(rule, RuleRef) and rule.name == "accounting_subtask_deadline" and parent is not None:
+        return ctx.deadlines.subtask_deadline(parent)
+    return None
+
+
+def add_duration(calendar: WorkCalendar, start: datetime, span: Duration) -> datetime | None:
+    if not (span.days or span.hours or span.minutes):
+        return None
+    if not span.working:
+        return start + timedelta(days=span.days, hours=span.hours, minutes=span.minutes)
+    moment = calendar.add_working_days(start, span.days) if span.days else start
+    if span.hours or span.minutes:
+        moment = calendar.add_working_hours(moment, span.hours + span.minutes / 60)
+    return moment
+
+
+def _title(label: Label, snap: Snapshot) -> str:
+    amount, currency = money(snap.fields.get("AMOUNT"))
+    values = {
+        "id": snap.item_id,
+        "counterparty": str(snap.fields.get("COUNTERPARTY_NAME") or snap.title or "—"),
+        "amount": f"{amount:,.0f} {currency}".replace(",", " "),
+        "title": snap.title,
+    }
+    try:
+        return label.ru.format_map(values)
+    except (KeyError, ValueError):
+        return label.ru
+
+
+def _description(snap: Snapshot, marker: Marker) -> str:
+    return f"{msg.task_description(snap.title).ru}\n\n[{marker}]"

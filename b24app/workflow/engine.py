@@ -1,0 +1,373 @@
+"""The approval engine: ``decide(workflow, snapshot, trigger, now, ctx) -> [Action]``. Pure.
+
+Where a request stands is read from its approval log (:class:`Position`); the portal's stage is
+compared with it, so a card dragged by a person is recognised (accepted as a decision, or put back),
+while the app's own writes — stage and log written together in one update — change nothing. Apart
+from a person's decision, everything is derived from the current state: a completed approval task
+approves, completed accounting tasks finish the step, a missing task or notification is (re)issued
+under its deterministic key. So a repeated, reordered or dropped-then-repeated event converges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from b24app.workflow import messages as msg
+from b24app.workflow.actions import (
+    Action,
+    MoveStage,
+    Notify,
+    PersonDecision,
+    Refuse,
+    RenewTask,
+    SetFields,
+    Trigger,
+)
+from b24app.workflow.actors import OPERATIONS_MANAGER
+from b24app.workflow.effects import Context, Position, effects, position_of, route
+from b24app.workflow.models import Label, Step, Workflow
+from b24app.workflow.rules import DECISIONS
+from b24app.workflow.snapshot import Entry, Marker, Snapshot, TaskInfo
+
+__all__ = ["Context", "Outcome", "Position", "allowed_decisions", "decide", "outcome", "position_of"]
+
+PAUSE_DECISIONS = ("freeze", "request_documents")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: Label
+
+
+@dataclass(frozen=True)
+class Change:
+    """A transition: the new log entry and the fields written with it."""
+
+    entry: Entry
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+def decide(workflow: Workflow, snap: Snapshot, trigger: Trigger, now: datetime, ctx: Context) -> list[Action]:
+    """The actions that bring the portal in line with the current state (and the trigger, if a decision)."""
+    pos = position_of(workflow, snap)
+    actions: list[Action] = []
+    change: Change | Refusal | None = None
+    if isinstance(trigger, PersonDecision):
+        change = apply(workflow, snap, pos, trigger, now, ctx)
+        if isinstance(change, Refusal):
+            return [Refuse(trigger.user, change.message, f"{_base(workflow, snap)}:refuse:{trigger.decision}")]
+    elif snap.stage != pos.stage:
+        change, actions = _drift(workflow, snap, pos, now, ctx)
+    else:
+        change, actions = _from_state(workflow, snap, pos, now, ctx)
+    if isinstance(change, Change):
+        actions += _write(snap, change)
+        pos = position_of(workflow, replace(snap, log=(*snap.log, change.entry), stage=change.entry.stage))
+    return actions + effects(workflow, snap, pos, now, ctx)
+
+
+def _base(workflow: Workflow, snap: Snapshot) -> str:
+    return f"b24app:{workflow.code}:{snap.item_id}"
+
+
+def _write(snap: Snapshot, change: Change) -> list[Action]:
+    entry = change.entry
+    fields: dict[str, Any] = {
+        "DECISIONS": [e.to_text() for e in (*snap.log, entry)],
+        "CURRENT_APPROVER": entry.approver or "",
+        "LAST_DECISION_BY": entry.by,
+        "LAST_DECISION_AT": entry.at,
+        **change.fields,
+    }
+    actions: list[Action] = []
+    if snap.stage != entry.stage:
+        actions.append(MoveStage(entry.stage))
+    actions.append(SetFields(fields))
+    return actions
+
+
+# -- who may decide what ----------------------------------------------------------------------------
+
+def allowed_decisions(workflow: Workflow, snap: Snapshot, pos: Position, user: int, ctx: Context,
+                      now: datetime) -> dict[str, int | None]:
+    """Decision -> on whose behalf it would be recorded (None: in one's own name)."""
+    ops = ctx.roles.get(OPERATIONS_MANAGER)
+    if not pos.started or pos.stage == workflow.success_stage.code:
+        return {}
+    if workflow.stage(pos.stage).final:
+        return _for(["resubmit"], user, snap.initiator, ops)
+    if pos.last is not None and pos.stage != _step_stage(workflow, pos):
+        if pos.last.decision == "freeze":
+            return _for(["unfreeze"], user, pos.last.by, ops)
+        return _for(["resubmit"], user, snap.initiator, ops)
+    if pos.step is None or pos.approver is None:
+        return {}
+    names = [d for d in workflow.step(pos.step).decisions if d != "complete"]
+    if user == pos.approver:
+        return {d: None for d in names}
+    if user == ctx.substitute(pos.approver, now) or user == ops:
+        return {d: pos.approver for d in names}
+    return {}
+
+
+def _for(names: list[str], user: int, owner: int, ops: int | None) -> dict[str, int | None]:
+    if user == owner:
+        return {d: None for d in names}
+    if user == ops:
+        return {d: owner for d in names}
+    return {}
+
+
+def _step_stage(workflow: Workflow, pos: Position) -> str | None:
+    return workflow.step(pos.step).stage if pos.step else None
+
+
+# -- a person's decision ----------------------------------------------------------------------------
+
+def apply(workflow: Workflow, snap: Snapshot, pos: Position, trigger: PersonDecision, now: datetime,
+          ctx: Context) -> Change | Refusal:
+    allowed = allowed_decisions(workflow, snap, pos, trigger.user, ctx, now)
+    decision, reason = trigger.decision, trigger.reason.strip()
+    if decision not in allowed:
+        return Refusal(_why_not(workflow, snap, pos, trigger.user, decision, ctx, now))
+    spec = DECISIONS.get(decision)
+    if spec is not None and spec.reason_required and not reason:
+        return Refusal(msg.reason_required(decision))
+    on_behalf = allowed[decision]
+    if decision == "resubmit" and workflow.stage(pos.stage).final:
+        return _restart(workflow, snap, pos, trigger.user, now, ctx, "resubmit", trigger.via, on_behalf)
+    return _transition(workflow, snap, pos, decision, trigger.user, on_behalf, reason, trigger.via, now, ctx)
+
+
+def _why_not(workflow: Workflow, snap: Snapshot, pos: Position, user: int, decision: str, ctx: Context,
+             now: datetime) -> Label:
+    stage = workflow.stage(pos.stage).name
+    for someone in _people(workflow, snap, pos, ctx):
+        if someone != user and decision in allowed_decisions(workflow, snap, pos, someone, ctx, now):
+            return msg.not_entitled(msg.person(_owner(workflow, snap, pos), ctx.names))
+    return msg.unavailable(decision, stage)
+
+
+def _people(workflow: Workflow, snap: Snapshot, pos: Position, ctx: Context) -> list[int]:
+    found = [snap.initiator, pos.approver, pos.last.by if pos.last else None, ctx.roles.get(OPERATIONS_MANAGER)]
+    return [p for p in found if p]
+
+
+def _owner(workflow: Workflow, snap: Snapshot, pos: Position) -> int | None:
+    if workflow.stage(pos.stage).final or (pos.last and pos.last.decision == "request_documents"
+                                          and pos.stage != _step_stage(workflow, pos)):
+        return snap.initiator
+    if pos.last is not None and pos.last.decision == "freeze" and pos.stage != _step_stage(workflow, pos):
+        return pos.last.by
+    return pos.approver
+
+
+def _transition(workflow: Workflow, snap: Snapshot, pos: Position, decision: str, by: int,
+                on_behalf: int | None, reason: str, via: str, now: datetime, ctx: Context) -> Change:
+    step = workflow.step(pos.step) if pos.step else None
+    if decision in ("unfreeze", "resubmit", "docs_provided"):      # back to the paused step
+        assert step is not None
+        entry = _entry(snap, pos, "docs_provided" if decision == "resubmit" else decision, by, on_behalf, now,
+                       step.stage, step.code, pos.approver, reason, via, step=None)
+        return Change(entry, {"RETURN_STEP": ""})
+    assert step is not None
+    target = step.decisions[decision]
+    if decision in PAUSE_DECISIONS:
+        entry = _entry(snap, pos, decision, by, on_behalf, now, target, step.code, pos.approver, reason, via,
+                       step=step.code)
+        return Change(entry, {"RETURN_STEP": step.code})
+    stage, next_step = route(workflow, target, snap)
+    approver = ctx.actor(workflow.step(next_step), snap) if next_step else None
+    entry = _entry(snap, pos, decision, by, on_behalf, now, stage, next_step, approver, reason, via, step=step.code)
+    fields = {"REJECTION_REASON": reason} if decision == "reject" else {}
+    return Change(entry, fields)
+
+
+def _restart(workflow: Workflow, snap: Snapshot, pos: Position, by: int, now: datetime, ctx: Context,
+             decision: str, via: str, on_behalf: int | None = None) -> Change | Refusal:
+    missing = [f.label for f in workflow.fields if f.required and not snap.has_value(f.code)]
+    if missing:
+        return Refusal(msg.missing_fields(snap.title, missing))
+    stage, step = route(workflow, workflow.start, snap)
+    approver = ctx.actor(workflow.step(step), snap) if step else None
+    entry = _entry(snap, pos, decision, by, on_behalf, now, stage, step, approver, "", via, step=None,
+                   round=pos.round + 1)
+    return Change(entry, {"REJECTION_REASON": "", "RETURN_STEP": ""} if pos.started else {})
+
+
+def _entry(snap: Snapshot, pos: Position, decision: str, by: int, on_behalf: int | None, now: datetime,
+           stage: str, next_step: str | None, approver: int | None, reason: str, via: str, *, step: str | None,
+           round: int | None = None) -> Entry:
+    seq = (pos.last.seq + 1) if pos.last else 1
+    return Entry(seq=seq, round=pos.round if round is None else round, decision=decision, by=by,
+                 at=now.isoformat(timespec="seconds"), stage=stage, step=step, next_step=next_step,
+                 approver=approver, on_behalf_of=on_behalf, reason=reason, via=via)
+
+
+# -- a card moved by a person -----------------------------------------------------------------------
+
+def _drift(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime,
+           ctx: Context) -> tuple[Change | None, list[Action]]:
+    mover = snap.moved_by or snap.updated_by or snap.initiator
+    actual = snap.stage
+    tag = f"{_base(workflow, snap)}:drift:{snap.moved_time or now.isoformat()}:{actual}"
+    target = workflow.stage(actual).name if _known(workflow, actual) else Label(actual, actual)
+    back = workflow.stage(pos.stage).name
+    if not pos.started:
+        started = _restart(workflow, snap, pos, snap.initiator, now, ctx, "start", "kanban")
+        if isinstance(started, Change):
+            return started, []
+        return None, [MoveStage(pos.stage), Refuse(mover, msg.put_back(back, started.message), tag)]
+    decision, reason = _drag_meaning(workflow, snap, pos, actual)
+    if decision is None:
+        allowed = allowed_decisions(workflow, snap, pos, mover, ctx, now)
+        why = msg.no_skipping(target) if allowed else _why_not(workflow, snap, pos, mover, "approve", ctx, now)
+        return None, [MoveStage(pos.stage), Refuse(mover, msg.put_back(back, why), tag)]
+    result = apply(workflow, snap, pos, PersonDecision(mover, decision, reason, "kanban"), now, ctx)
+    if isinstance(result, Refusal):
+        why = msg.use_the_tab(target) if decision in ("reject", *PAUSE_DECISIONS) and not reason \
+            and decision in allowed_decisions(workflow, snap, pos, mover, ctx, now) else result.message
+        return None, [MoveStage(pos.stage), Refuse(mover, msg.put_back(back, why), tag)]
+    return result, []
+
+
+def _known(workflow: Workflow, code: str) -> bool:
+    return any(s.code == code for s in workflow.stages)
+
+
+def _drag_meaning(workflow: Workflow, snap: Snapshot, pos: Position, actual: str) -> tuple[str | None, str]:
+    """The decision a drag to ``actual`` stands for, and its reason (from the card's fields)."""
+    if not _known(workflow, actual):
+        return None, ""
+    if workflow.stage(pos.stage).final:
+        start_stage, _ = route(workflow, workflow.start, snap)
+        reopen = pos.stage != workflow.success_stage.code and actual in (workflow.initial_stage.code, start_stage)
+        return ("resubmit" if reopen else None), ""
+    step = workflow.step(pos.step) if pos.step else None
+    if step is None:
+        return None, ""
+    if pos.stage != step.stage:                       # paused: a drag back to the step resumes it
+        if actual == step.stage and pos.last is not None:
+            return ("unfreeze" if pos.last.decision == "freeze" else "resubmit"), ""
+        return None, ""
+    for decision, target in step.decisions.items():
+        if decision == "complete":
+            continue
+        stage = target if target.isupper() else route(workflow, target, snap)[0]
+        if stage == actual and stage != pos.stage:
+            reason = str(snap.fields.get("REJECTION_REASON") or "") if decision == "reject" else ""
+            return decision, reason.strip()
+    return None, ""
+
+
+# -- what the current state implies -----------------------------------------------------------------
+
+def _from_state(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime,
+                ctx: Context) -> tuple[Change | None, list[Action]]:
+    if not pos.started:
+        if snap.stage != workflow.initial_stage.code:
+            return None, []
+        started = _restart(workflow, snap, pos, snap.initiator, now, ctx, "start", "auto")
+        if isinstance(started, Change):
+            return started, []
+        labels = [f.label for f in workflow.fields if f.required and not snap.has_value(f.code)]
+        codes = ",".join(f.code for f in workflow.fields if f.required and not snap.has_value(f.code))
+        tag = f"{_base(workflow, snap)}:missing:{codes}"
+        return None, [Notify(snap.initiator, msg.missing_fields(snap.title, labels), tag)]
+    if pos.step is None:
+        return None, []
+    step = workflow.step(pos.step)
+    if pos.stage != step.stage:
+        return _while_paused(workflow, snap, pos, step, now, ctx)
+    if step.task is not None and step.task.subtasks:
+        return _accounting(workflow, snap, pos, step, now)
+    return _approval_task(workflow, snap, pos, step, now, ctx)
+
+
+def _approval_task(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, now: datetime,
+                   ctx: Context) -> tuple[Change | None, list[Action]]:
+    task = snap.task(Marker(workflow.code, snap.item_id, pos.round, step.code))
+    if task is None or not task.done:
+        return None, []
+    closer = task.closed_by or task.responsible
+    result = apply(workflow, snap, pos, PersonDecision(closer, "approve", "", "task"), now, ctx)
+    if isinstance(result, Refusal):
+        return None, _renew(workflow, snap, task, closer, result.message)
+    return result, []
+
+
+def _accounting(workflow: Workflow, snap: Snapshot, pos: Position, step: Step,
+                now: datetime) -> tuple[Change | None, list[Action]]:
+    assert step.task is not None
+    main = snap.task(Marker(workflow.code, snap.item_id, pos.round, step.code))
+    subs = [snap.task(Marker(workflow.code, snap.item_id, pos.round, f"{step.code}:sub{i}"))
+            for i in range(len(step.task.subtasks))]
+    actions: list[Action] = []
+    complete = main is not None and main.done
+    for spec, sub in zip(step.task.subtasks, subs, strict=True):
+        if sub is None or not sub.done:
+            complete = False
+            continue
+        field_code = spec.requires_field
+        if field_code and not sub.files and not snap.has_value(field_code):
+            label = workflow.field(field_code).label
+            actions += _renew(workflow, snap, sub, sub.closed_by or sub.responsible, msg.order_missing(label))
+            complete = False
+    if not complete or "complete" not in step.decisions or main is None:
+        return None, actions
+    stage, next_step = route(workflow, step.decisions["complete"], snap)
+    by = main.closed_by or main.responsible
+    entry = _entry(snap, pos, "complete", by, None, now, stage, next_step, None, "", "task", step=step.code)
+    return Change(entry), actions
+
+
+def _while_paused(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, now: datetime,
+                  ctx: Context) -> tuple[Change | None, list[Action]]:
+    assert pos.last is not None
+    actions: list[Action] = []
+    stage = workflow.stage(pos.stage).name
+    for task in snap.tasks:
+        m = task.marker
+        if task.done and m and m.round == pos.round and m.step == step.code and m.workflow == workflow.code:
+            actions += _renew(workflow, snap, task, task.closed_by or task.responsible, msg.paused_task(stage))
+    if pos.last.decision == "request_documents":
+        docs = snap.task(Marker(workflow.code, snap.item_id, pos.round, f"docs:{pos.last.seq}"))
+        if docs is not None and docs.done:
+            closer = docs.closed_by or docs.responsible
+            result = apply(workflow, snap, pos, PersonDecision(closer, "resubmit", "", "task"), now, ctx)
+            if isinstance(result, Refusal):
+                return None, actions + _renew(workflow, snap, docs, closer, result.message)
+            return result, actions
+    return None, actions
+
+
+def _renew(workflow: Workflow, snap: Snapshot, task: TaskInfo, closer: int, why: Label) -> list[Action]:
+    tag = f"{_base(workflow, snap)}:renew:{task.id}:{task.closed_date or ''}"
+    return [RenewTask(task.id, why), Refuse(closer, why, tag)]
+
+
+# -- for the decisions API --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    message: Label
+    stage: str | None = None
+
+
+def outcome(workflow: Workflow, snap: Snapshot, actions: list[Action]) -> Outcome:
+    """What a person's decision came to, from the actions ``decide`` returned for it."""
+    refused = next((a for a in actions if isinstance(a, Refuse)), None)
+    if refused is not None:
+        return Outcome(False, refused.message, snap.stage)
+    fields = next((a for a in actions if isinstance(a, SetFields)), None)
+    entries = fields.fields.get("DECISIONS") if fields else None
+    if not entries:
+        return Outcome(True, Label("Без изменений.", "Nothing changed."), snap.stage)
+    entry = Entry.parse(entries[-1])
+    assert entry is not None
+    return Outcome(True, msg.decision_done(entry.decision, workflow.stage(entry.stage).name), entry.stage)
+

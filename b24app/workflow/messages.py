@@ -1,0 +1,162 @@
+"""Staff-facing texts of the approval route: Russian first, English alongside.
+
+Every function returns a :class:`Label`; the engine puts them in notifications, refusals, task
+descriptions and timeline entries. Names of people come in as already formatted strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from b24app.workflow.models import Label
+from b24app.workflow.rules import DECISIONS
+
+_DECISION_DONE = {
+    "start": ("Заявка запущена в согласование", "Sent for approval"),
+    "resubmit": ("Отправлено повторно", "Resubmitted"),
+    "approve": ("Согласовано", "Approved"),
+    "reject": ("Отклонено", "Rejected"),
+    "request_documents": ("Запрошены документы", "Documents requested"),
+    "freeze": ("Заморожено", "Frozen"),
+    "unfreeze": ("Разморожено", "Unfrozen"),
+    "docs_provided": ("Документы предоставлены", "Documents provided"),
+    "complete": ("Задачи шага выполнены", "All tasks of the step complete"),
+}
+_VIA = {"card": ("в карточке", "in the card"), "task": ("задачей", "by the task"),
+        "kanban": ("на канбане", "on the kanban"), "telegram": ("в Telegram", "in Telegram"),
+        "auto": ("автоматически", "automatically"), "scenario": ("в карточке", "in the card")}
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%d.%m.%Y %H:%M")
+
+
+def decision_name(decision: str) -> Label:
+    spec = DECISIONS.get(decision)
+    if spec is not None:
+        return Label(spec.label_ru, spec.label_en)
+    ru, en = _DECISION_DONE.get(decision, (decision, decision))
+    return Label(ru, en)
+
+
+def done_name(decision: str) -> Label:
+    ru, en = _DECISION_DONE.get(decision, (decision, decision))
+    return Label(ru, en)
+
+
+def missing_fields(title: str, labels: Iterable[Label]) -> Label:
+    items = list(labels)
+    ru = ", ".join(f"«{label.ru}»" for label in items)
+    en = ", ".join(f"'{label.en}'" for label in items)
+    return Label(f"Заявка «{title}» ждёт в статусе «Новая»: заполните {ru}. Как только поля будут заполнены, "
+                 f"согласование начнётся само.",
+                 f"Request '{title}' is waiting in 'New': fill in {en}. Approval starts by itself once they are "
+                 f"filled in.")
+
+
+def not_entitled(approver: str) -> Label:
+    return Label(f"Решение сейчас принимает {approver}. Вы не можете принять решение по этой заявке.",
+                 f"{approver} decides at this step now. You cannot decide on this request.")
+
+
+def unavailable(decision: str, stage: Label) -> Label:
+    name = decision_name(decision)
+    return Label(f"Действие «{name.ru}» недоступно на этапе «{stage.ru}».",
+                 f"'{name.en}' is not available at the stage '{stage.en}'.")
+
+
+def reason_required(decision: str) -> Label:
+    name = decision_name(decision)
+    return Label(f"Для действия «{name.ru}» нужно указать причину.",
+                 f"'{name.en}' needs a reason.")
+
+
+def put_back(stage: Label, why: Label) -> Label:
+    return Label(f"Карточка возвращена на этап «{stage.ru}». {why.ru}",
+                 f"The card was put back to '{stage.en}'. {why.en}")
+
+
+def no_skipping(target: Label) -> Label:
+    return Label(f"Перенос на этап «{target.ru}» пропускает шаги согласования — так нельзя.",
+                 f"Moving to '{target.en}' skips approval steps, which is not allowed.")
+
+
+def use_the_tab(target: Label) -> Label:
+    return Label(f"Для переноса на этап «{target.ru}» нужна причина: используйте вкладку «Согласование» "
+                 f"(или сначала заполните поле «Причина отклонения»).",
+                 f"Moving to '{target.en}' needs a reason: use the 'Approval' tab "
+                 f"(or fill in the 'Rejection reason' field first).")
+
+
+def paused_task(stage: Label) -> Label:
+    return Label(f"Заявка на этапе «{stage.ru}»: задача возобновлена, решение по ней можно принять после "
+                 f"возврата заявки на шаг.",
+                 f"The request is at '{stage.en}': the task was reopened; decide once the request is back.")
+
+
+def order_missing(field: Label) -> Label:
+    return Label(f"Задача возобновлена: прикрепите платёжное поручение с отметкой банка к задаче или к полю "
+                 f"«{field.ru}» заявки, затем завершите задачу.",
+                 f"The task was reopened: attach the payment order stamped by the bank to the task or to the "
+                 f"request's '{field.en}' field, then complete the task.")
+
+
+def assigned(task_title: str, deadline: datetime | None) -> Label:
+    due_ru = f" Срок — {when(deadline)}." if deadline else ""
+    due_en = f" Due {when(deadline)}." if deadline else ""
+    return Label(f"Вам поставлена задача «{task_title}».{due_ru}",
+                 f"You have a new task: '{task_title}'.{due_en}")
+
+
+def rejected(title: str, by: str, reason: str) -> Label:
+    return Label(f"Заявка «{title}» отклонена ({by}). Причина: {reason}. Исправьте её и отправьте повторно.",
+                 f"Request '{title}' was rejected ({by}). Reason: {reason}. Correct it and resubmit.")
+
+
+def finished(title: str, stage: Label) -> Label:
+    return Label(f"Заявка «{title}»: {stage.ru}.", f"Request '{title}': {stage.en}.")
+
+
+def paused(title: str, stage: Label, by: str, reason: str) -> Label:
+    return Label(f"Заявка «{title}» переведена на этап «{stage.ru}» ({by}). Причина: {reason}.",
+                 f"Request '{title}' moved to '{stage.en}' ({by}). Reason: {reason}.")
+
+
+def docs_task_title(item_id: int) -> Label:
+    return Label(f"Предоставить документы по заявке №{item_id}", f"Provide documents for request #{item_id}")
+
+
+def task_description(title: str, url_hint: str = "") -> Label:
+    return Label(f"Заявка: {title}. Решение — завершением задачи или во вкладке «Согласование» карточки.{url_hint}",
+                 f"Request: {title}. Decide by completing the task or in the card's 'Approval' tab.{url_hint}")
+
+
+def timeline(decision: str, step: Label | None, by: str, on_behalf: str | None, at: datetime, reason: str,
+             via: str, stage: Label) -> tuple[Label, Label]:
+    """The title and text of a timeline entry for one log entry."""
+    done = done_name(decision)
+    step_ru = f" Шаг: «{step.ru}»." if step else ""
+    step_en = f" Step: '{step.en}'." if step else ""
+    behalf_ru = f" от имени {on_behalf}" if on_behalf else ""
+    behalf_en = f" on behalf of {on_behalf}" if on_behalf else ""
+    via_ru, via_en = _VIA.get(via, (via, via))
+    reason_ru = f" Причина: {reason}." if reason else ""
+    reason_en = f" Reason: {reason}." if reason else ""
+    text = Label(
+        f"{done.ru}: {by}{behalf_ru}, {when(at)} ({via_ru}).{step_ru}{reason_ru} Этап: «{stage.ru}».",
+        f"{done.en}: {by}{behalf_en}, {when(at)} ({via_en}).{step_en}{reason_en} Stage: '{stage.en}'.",
+    )
+    return Label(f"Согласование: {done.ru}", f"Approval: {done.en}"), text
+
+
+def decision_done(decision: str, stage: Label) -> Label:
+    done = done_name(decision)
+    return Label(f"{done.ru}. Этап: «{stage.ru}».", f"{done.en}. Stage: '{stage.en}'.")
+
+
+def person(user_id: int | None, names: dict[int, str] | None = None) -> str:
+    if user_id is None:
+        return "—"
+    found = (names or {}).get(user_id)
+    return found or f"пользователь #{user_id}"
