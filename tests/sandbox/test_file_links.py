@@ -1,0 +1,48 @@
+"""File field links (REFERENCE §6.5) answer with the stored bytes over HTTP, only with a valid token."""
+
+from __future__ import annotations
+
+import base64
+
+import requests
+
+from b24app.sandbox import SandboxPortal
+
+
+def _item_with_file(sandbox: SandboxPortal, hook: str) -> dict:
+    def rest(method: str, params: dict) -> dict:
+        answer = requests.post(hook + method, json=params, verify=sandbox.ca_bundle, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["result"]
+
+    spa = rest("crm.type.add", {"fields": {"title": "Files", "isStagesEnabled": "Y"}})["type"]
+    rest("userfieldconfig.add", {"moduleId": "crm", "field": {
+        "entityId": f"CRM_{spa['id']}", "fieldName": f"UF_CRM_{spa['id']}_INVOICE", "userTypeId": "file"}})
+    content = base64.b64encode(b"%PDF-1.4 invoice").decode()
+    item = rest("crm.item.add", {"entityTypeId": spa["entityTypeId"], "useOriginalUfNames": "Y",
+                                 "fields": {f"UF_CRM_{spa['id']}_INVOICE": ["invoice.pdf", content]}})["item"]
+    return item[f"UF_CRM_{spa['id']}_INVOICE"]
+
+
+def test_file_links_serve_the_stored_bytes_to_a_valid_token(sandbox: SandboxPortal, tmp_path) -> None:
+    app = sandbox.install_app(handler_url="https://127.0.0.1:9/app")
+    token = app.tokens["access_token"]
+    link = _item_with_file(sandbox, sandbox.webhook_url("admin"))
+
+    machine = requests.get(link["urlMachine"], params={"auth": token}, verify=sandbox.ca_bundle, timeout=10)
+    browser = requests.get(link["url"], params={"auth": token}, verify=sandbox.ca_bundle, timeout=10)
+
+    assert machine.status_code == 200 and machine.content == b"%PDF-1.4 invoice"
+    assert browser.status_code == 200 and browser.content == b"%PDF-1.4 invoice"
+    assert 'filename="invoice.pdf"' in machine.headers["Content-Disposition"]
+
+
+def test_file_links_refuse_without_a_valid_token(sandbox: SandboxPortal) -> None:
+    sandbox.install_app(handler_url="https://127.0.0.1:9/app")
+    link = _item_with_file(sandbox, sandbox.webhook_url("admin"))
+
+    anonymous = requests.get(link["urlMachine"], verify=sandbox.ca_bundle, timeout=10)
+    forged = requests.get(link["urlMachine"], params={"auth": "nope"}, verify=sandbox.ca_bundle, timeout=10)
+
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "NO_AUTH_FOUND"
+    assert forged.status_code == 401 and b"PDF" not in forged.content
