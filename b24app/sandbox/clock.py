@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class SandboxClock:
@@ -17,7 +17,7 @@ class SandboxClock:
 
     def __init__(self, start: datetime | None = None, speed: float = 1.0) -> None:
         self._lock = threading.Lock()
-        self._anchor = _aware(start) if start else datetime.now(timezone.utc)
+        self._anchor = _aware(start) if start else datetime.now(UTC)
         self._mono = time.monotonic()
         self._speed = speed
 
