@@ -1,0 +1,95 @@
+"""One small notification protocol and its Bitrix24 implementation.
+
+The engine builds a ``Message`` (Russian text first, English optional, optional decision buttons and a
+link to the item) and hands it to every ``Notifier``: Bitrix24 always, Telegram when the person linked
+a chat (``b24app.notify.telegram.TelegramNotifier``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from b24app.rest.protocol import Bitrix24
+
+
+@dataclass(frozen=True)
+class DecisionRef:
+    """Which step of which item the action buttons of a message decide."""
+
+    entity_type_id: int
+    item_id: int
+    step: str
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action button (``action`` names a registered handler, e.g. "approve") or a link button (``url``)."""
+
+    text_ru: str
+    action: str | None = None
+    url: str | None = None
+    text_en: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.action is None) == (self.url is None):
+            raise ValueError("a button has exactly one of action or url")
+
+    def text(self, lang: str) -> str:
+        return self.text_en if lang == "en" and self.text_en else self.text_ru
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a person is told. ``tag`` de-duplicates in Bitrix24 (a new message with the same tag replaces it)."""
+
+    text_ru: str
+    text_en: str | None = None
+    buttons: tuple[Button, ...] = ()
+    item_url: str | None = None
+    decision: DecisionRef | None = None
+    tag: str | None = None
+
+    def __post_init__(self) -> None:
+        if any(b.action for b in self.buttons) and self.decision is None:
+            raise ValueError("action buttons need a decision reference")
+
+    def text(self, lang: str) -> str:
+        return self.text_en if lang == "en" and self.text_en else self.text_ru
+
+
+class Notifier(Protocol):
+    """Tells one person of one portal something. Returns True when the message was handed on."""
+
+    def notify(self, user_id: int, message: Message) -> bool: ...
+
+
+class Bitrix24Notifier:
+    """Sends ``im.notify.system.add`` through the portal client (buttons are for Telegram only)."""
+
+    def __init__(self, client: Bitrix24, client_id: str | None = None) -> None:
+        self._client = client
+        self._client_id = client_id  # required by Bitrix24 with TAG when calling through a webhook
+
+    def notify(self, user_id: int, message: Message) -> bool:
+        text = message.text_ru
+        if message.item_url:
+            text += f"\n[URL={message.item_url}]Открыть в Битрикс24[/URL]"
+        params: dict[str, object] = {"USER_ID": user_id, "MESSAGE": text}
+        if message.tag:
+            params["TAG"] = message.tag
+            if self._client_id:
+                params["CLIENT_ID"] = self._client_id
+        return self._client.call("im.notify.system.add", params) is not False
+
+
+class AllNotifiers:
+    """Fans one message out to several notifiers; True when at least one handed it on."""
+
+    def __init__(self, notifiers: Sequence[Notifier]) -> None:
+        self._notifiers = tuple(notifiers)
+
+    def notify(self, user_id: int, message: Message) -> bool:
+        results = [n.notify(user_id, message) for n in self._notifiers]
+        return any(results)

@@ -1,0 +1,54 @@
+"""What the webhook, the poller and the jobs share: settings, Redis, clock and the action registry."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from rq import Queue, get_current_job
+
+from b24app.notify.telegram import Outbox
+from b24app.telegram.callbacks import ActionRegistry, CallbackStore, actions
+from b24app.telegram.config import TelegramConfig
+from b24app.telegram.links import Clock, LinkStore, utcnow
+
+
+@dataclass(frozen=True)
+class TelegramRuntime:
+    config: TelegramConfig
+    redis: Redis
+    clock: Clock = utcnow
+    registry: ActionRegistry = field(default=actions)
+
+    @property
+    def links(self) -> LinkStore:
+        return LinkStore(self.redis, self.clock)
+
+    @property
+    def callbacks(self) -> CallbackStore:
+        return CallbackStore(self.redis, self.clock)
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.redis, self.config)
+
+    def enqueue(self, func: Any, *args: Any) -> None:
+        Queue(self.config.queue_name, connection=self.redis).enqueue(func, *args)
+
+
+def job_runtime() -> TelegramRuntime:
+    """The runtime inside an RQ job: the job's Redis, settings from the environment, actions imported."""
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("job_runtime() is only available inside an RQ job")
+    config = TelegramConfig.for_process()
+    load_action_modules(config)
+    return TelegramRuntime(config=config, redis=job.connection)
+
+
+def load_action_modules(config: TelegramConfig) -> None:
+    """Import the modules that register action handlers (``B24APP_TELEGRAM_ACTION_MODULES``)."""
+    for name in config.action_modules:
+        importlib.import_module(name)

@@ -1,0 +1,67 @@
+"""``POST /telegram/webhook``: verify the secret header, parse the update, hand it to ``UpdateHandler``.
+
+The response body is the Bot API call to make in reply (``{"method": "answerCallbackQuery", ...}`` or
+``sendMessage``), which Telegram executes; anything slow was enqueued by the handler. ``create_app``
+calls ``init_app(app, deps)``; tests may call ``init_telegram(app, runtime)``. Without a bot token or
+secret the endpoint answers 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from telegram import Update
+
+from b24app.telegram.config import TelegramConfig
+from b24app.telegram.runtime import TelegramRuntime, load_action_modules
+from b24app.telegram.updates import UpdateHandler
+
+log = logging.getLogger(__name__)
+telegram_bp = Blueprint("telegram", __name__)
+EXTENSION = "b24app.telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def init_app(app: Flask, deps: Any) -> None:
+    """Hook for ``b24app.web.app.create_app``: the runtime is built on first use from ``deps``."""
+    app.extensions[EXTENSION + ".deps"] = deps
+    app.register_blueprint(telegram_bp)
+
+
+def _runtime() -> TelegramRuntime | None:
+    runtime: TelegramRuntime | None = current_app.extensions.get(EXTENSION)
+    deps = current_app.extensions.get(EXTENSION + ".deps")
+    if runtime is None and deps is not None:
+        config = TelegramConfig.from_settings(deps.settings)
+        if not config.enabled:
+            return None
+        load_action_modules(config)  # presses are checked here (e.g. "needs a reason") before the worker runs them
+        runtime = TelegramRuntime(config=config, redis=deps.redis)
+        current_app.extensions[EXTENSION] = runtime
+    return runtime
+
+
+def init_telegram(app: Flask, runtime: TelegramRuntime) -> None:
+    """Attach the runtime and register the blueprint (the app factory calls this once)."""
+    app.extensions[EXTENSION] = runtime
+    app.register_blueprint(telegram_bp)
+
+
+@telegram_bp.post("/telegram/webhook")
+def webhook() -> ResponseReturnValue:
+    runtime = _runtime()
+    if runtime is None or not runtime.config.enabled or not runtime.config.webhook_secret:
+        abort(404)
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), runtime.config.webhook_secret.encode()):
+        log.warning("telegram webhook call with a missing or wrong secret header from %s", request.remote_addr)
+        abort(403)
+    payload: Any = request.get_json(silent=True)
+    if not isinstance(payload, dict) or "update_id" not in payload:
+        abort(400)
+    reply = UpdateHandler(runtime).handle(Update.de_json(payload, bot=None))
+    return jsonify(reply or {})

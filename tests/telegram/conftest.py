@@ -1,0 +1,133 @@
+"""Fixtures for the Telegram tests: the fake Bot API, the webhook over real HTTP, in-process RQ runs.
+
+Redis is the private redis-server of ``tests/fixtures/redis.py`` (``redis_url``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.scheduler import RQScheduler
+from werkzeug.serving import make_server
+
+from b24app.deps import set_current
+from b24app.sandbox.telegram_api import FakeBotApi
+from b24app.telegram.callbacks import ActionRegistry, actions
+from b24app.telegram.config import TelegramConfig
+from b24app.telegram.runtime import TelegramRuntime
+from b24app.web.telegram import init_telegram
+
+SECRET = "test-webhook-secret_0123456789"
+QUEUE = "telegram-test"
+MEMBER = "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4"
+
+
+class TestClock:
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **kwargs: float) -> None:
+        self.moment += timedelta(**kwargs)
+
+
+@pytest.fixture(autouse=True)
+def fresh_deps() -> Iterator[None]:
+    """Jobs and CLI commands read settings through ``b24app.deps.current()``: rebuild it per test."""
+    set_current(None)
+    yield
+    set_current(None)
+
+
+@pytest.fixture()
+def redis(redis_url: str) -> Iterator[Redis]:
+    """A client of FOUNDATION's private redis-server (tests/fixtures/redis.py), flushed around each test."""
+    client = Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture()
+def fake_api() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as api:
+        yield api
+
+
+@pytest.fixture()
+def config(fake_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> TelegramConfig:
+    env = {"B24APP_TELEGRAM_TOKEN": fake_api.token, "B24APP_TELEGRAM_BOT_USERNAME": fake_api.username,
+           "B24APP_TELEGRAM_SECRET": SECRET, "B24APP_TELEGRAM_API_BASE_URL": fake_api.base_url,
+           "B24APP_TELEGRAM_QUEUE": QUEUE}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return TelegramConfig.from_env()
+
+
+@pytest.fixture()
+def clock() -> TestClock:
+    return TestClock()
+
+
+@pytest.fixture()
+def registry() -> Iterator[ActionRegistry]:
+    """The process-wide registry (the in-process worker reads it), emptied around each test."""
+    actions.clear()
+    yield actions
+    actions.clear()
+
+
+@pytest.fixture()
+def runtime(config: TelegramConfig, redis: Redis, clock: TestClock, registry: ActionRegistry) -> TelegramRuntime:
+    return TelegramRuntime(config=config, redis=redis, clock=clock, registry=registry)
+
+
+@pytest.fixture()
+def webhook(runtime: TelegramRuntime, fake_api: FakeBotApi) -> Iterator[str]:
+    """The Flask webhook served over real HTTP, registered with the fake Bot API."""
+    app = Flask("telegram-test")
+    init_telegram(app, runtime)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/telegram/webhook"
+    fake_api.call("setWebhook", {"url": url, "secret_token": SECRET})
+    yield url
+    server.shutdown()
+
+
+def run_jobs(redis: Redis, timeout: float = 30.0) -> None:
+    """Run queued jobs in-process, moving scheduled ones when due, until nothing is left."""
+    queue = Queue(QUEUE, connection=redis)
+    scheduler = RQScheduler([queue], connection=redis)
+    scheduler.acquire_locks()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            scheduler.enqueue_scheduled_jobs()
+            if queue.count:
+                SimpleWorker([queue], connection=redis).work(burst=True)
+                continue
+            if not queue.scheduled_job_registry.count:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("scheduled Telegram jobs did not finish")
+            time.sleep(0.1)  # waiting for a scheduled job to fall due
+    finally:
+        scheduler.release_locks()
+
+
+def jobs_path() -> Path:
+    return Path(__file__).resolve().parents[2]
