@@ -1,0 +1,97 @@
+"""OAuth token refresh under a Redis lock, so two processes never spend the same refresh token.
+
+Bitrix24 rotates the refresh token on every refresh: if two workers refreshed the same pair at once,
+the loser would hold a dead refresh token. :meth:`TokenRefresher.refresh` takes a per-portal Redis lock,
+re-reads the stored pair, and only talks to the OAuth server when the stored access token is still the
+one that expired; otherwise another process already refreshed and the stored pair is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import redis
+import requests
+
+from b24app.auth.store import Installation, InstallationStore
+from b24app.errors import OAuthError
+from b24app.log import register_secret
+
+log = logging.getLogger(__name__)
+
+_LOCK = "b24app:lock:refresh:{}"
+_COUNTER = "b24app:stats:oauth_refresh:{}"
+
+
+class TokenRefresher:
+    """Refreshes one app's tokens on any of its portals."""
+
+    def __init__(
+        self,
+        conn: redis.Redis,
+        store: InstallationStore,
+        *,
+        oauth_server: str,
+        client_id: str,
+        client_secret: str,
+        timeout: float = 30.0,
+    ) -> None:
+        self._redis = conn
+        self._store = store
+        self._token_url = oauth_server.rstrip("/") + "/oauth/token/"
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._timeout = timeout
+        register_secret(client_secret)
+
+    def refresh(self, member_id: str, stale_access_token: str) -> Installation:
+        """Return an installation whose access token is newer than ``stale_access_token``."""
+        lock = self._redis.lock(
+            _LOCK.format(member_id), timeout=self._timeout + 5, blocking_timeout=self._timeout + 10
+        )
+        if not lock.acquire():
+            raise OAuthError(0, "lock_timeout", f"refresh lock for {member_id} not acquired")
+        try:
+            current = self._store.get(member_id)
+            if current.access_token != stale_access_token:
+                log.info("tokens for %s already refreshed by another process", member_id)
+                return current
+            return self._refresh(current)
+        finally:
+            lock.release()
+
+    def refresh_count(self, member_id: str) -> int:
+        """How many times tokens of this portal were refreshed (across processes)."""
+        return int(self._redis.get(_COUNTER.format(member_id)) or 0)
+
+    def _refresh(self, current: Installation) -> Installation:
+        answer = self._request(current.refresh_token)
+        access, refresh = str(answer["access_token"]), str(answer["refresh_token"])
+        register_secret(access, refresh)
+        expires_at = time.time() + float(answer.get("expires_in") or 3600)
+        self._store.update_tokens(current.member_id, access, refresh, expires_at)
+        self._redis.incr(_COUNTER.format(current.member_id))
+        log.info("refreshed OAuth tokens for %s", current.member_id)
+        return current.with_tokens(access, refresh, expires_at)
+
+    def _request(self, refresh_token: str) -> dict[str, Any]:
+        params = {
+            "grant_type": "refresh_token",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+            "refresh_token": refresh_token,
+        }
+        try:
+            response = requests.get(self._token_url, params=params, timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise OAuthError(0, "transport", type(exc).__name__) from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise OAuthError(response.status_code, "invalid_response", "not JSON") from None
+        if response.status_code != 200 or "error" in body or "access_token" not in body:
+            code = str(body.get("error") or "invalid_response")
+            raise OAuthError(response.status_code, code, str(body.get("error_description") or ""))
+        return dict(body)

@@ -1,0 +1,115 @@
+"""The composition root: builds Redis, stores, queues and Bitrix24 clients from settings.
+
+Web views, jobs and CLI commands receive a :class:`Deps` and never construct adapters themselves.
+Jobs run in worker processes and use :func:`current` (built once per process from the environment);
+tests and ``create_app`` install their own with :func:`set_current`.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+import redis
+from rq import Queue
+
+from b24app import queue as queues
+from b24app.auth.refresh import TokenRefresher
+from b24app.auth.store import InstallationStore
+from b24app.errors import PortalNotConfigured
+from b24app.log import register_secret
+from b24app.rest.client import OAuthAuth, RestClient, RetryPolicy, WebhookAuth
+from b24app.rest.pacing import Pacer
+from b24app.settings import Settings, load_settings, webhook_parts
+
+
+class Deps:
+    """Lazily built adapters for one process; safe to share between threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[str, RestClient] = {}
+        self._lock = threading.Lock()
+        register_secret(*settings.secrets())
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        url = self.settings.require_redis()
+        return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
+
+    @cached_property
+    def installations(self) -> InstallationStore:
+        return InstallationStore(self.redis)
+
+    @cached_property
+    def refresher(self) -> TokenRefresher:
+        client_id, secret = self._oauth_pair()
+        return TokenRefresher(
+            self.redis,
+            self.installations,
+            oauth_server=self.settings.oauth_server,
+            client_id=client_id,
+            client_secret=secret,
+        )
+
+    def queue(self, name: str = queues.DEFAULT) -> Queue:
+        return queues.get_queue(self.redis, name)
+
+    def pacer(self, host: str) -> Pacer | None:
+        """The portal's shared bucket; None without Redis (a webhook-only doctor run)."""
+        if not self.settings.redis_url:
+            return None
+        drain, burst = self.settings.rate
+        return Pacer(self.redis, host, drain=drain, burst=burst)
+
+    def bitrix(self, member_id: str | None = None) -> RestClient:
+        """The client for a portal: by ``member_id`` (OAuth), else the webhook, else the only installation."""
+        key = member_id or "-"
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._build_client(member_id)
+            return self._clients[key]
+
+    def _build_client(self, member_id: str | None) -> RestClient:
+        retry = RetryPolicy(base_delay=self.settings.retry_base_delay)
+        if member_id is None and self.settings.webhook_url is not None:
+            host, user_id, code = webhook_parts(self.settings.webhook_url.get_secret_value())
+            return RestClient(WebhookAuth(host, user_id, code), self.pacer(host), retry=retry)
+        member_id = member_id or self._only_installation()
+        client_id, secret = self._oauth_pair()
+        auth = OAuthAuth(self.installations, self.refresher, member_id, client_id, secret)
+        return RestClient(auth, self.pacer(auth.host), retry=retry)
+
+    def _only_installation(self) -> str:
+        active = self.installations.active()
+        if len(active) != 1:
+            raise PortalNotConfigured(
+                f"{len(active)} active installations: set B24APP_WEBHOOK_URL, or pass a member_id"
+            )
+        return active[0].member_id
+
+    def _oauth_pair(self) -> tuple[str, str]:
+        s = self.settings
+        if not s.client_id or s.client_secret is None:
+            raise PortalNotConfigured("set B24APP_CLIENT_ID and B24APP_CLIENT_SECRET (or B24APP_WEBHOOK_URL)")
+        return s.client_id, s.client_secret.get_secret_value()
+
+
+_current: Deps | None = None
+_current_lock = threading.Lock()
+
+
+def current() -> Deps:
+    """This process's Deps, built from the environment on first use."""
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = Deps(load_settings())
+        return _current
+
+
+def set_current(deps: Deps | None) -> None:
+    """Install (or clear, with None) the process-wide Deps."""
+    global _current
+    with _current_lock:
+        _current = deps

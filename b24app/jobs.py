@@ -1,0 +1,20 @@
+"""RQ entry points: plain JSON-able arguments, a few lines each, delegating to ``handlers``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from b24app import deps
+from handlers import events
+
+
+def handle_event(member_id: str, name: str, data: dict[str, Any], ts: str) -> int:
+    """A Bitrix24 event accepted by the web edge."""
+    events.load_handlers()
+    return events.dispatch(deps.current(), events.Event(member_id, name, data, ts))
+
+
+def after_install(member_id: str) -> int:
+    """Hooks that run once an installation is stored (re-bind events and widgets, provision)."""
+    events.load_handlers()
+    return events.dispatch(deps.current(), events.Event(member_id, events.INSTALLED))

@@ -1,0 +1,79 @@
+"""Flask application factory and blueprint registration.
+
+Blueprints live one per module under ``b24app.web``. :data:`BLUEPRINTS` lists them; optional ones
+(placements, telegram — added by later work) are registered when their module exists. A module either
+defines ``init_app(app, deps)`` (called; it registers what it needs) or a blueprint ``bp``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+
+from flask import Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from b24app.deps import Deps, set_current
+from b24app.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+#: (module, required). Add a blueprint module here; it must define ``bp``.
+BLUEPRINTS: list[tuple[str, bool]] = [
+    ("b24app.web.health", True),
+    ("b24app.web.install", True),
+    ("b24app.web.events", True),
+    ("b24app.web.placements", False),
+    ("b24app.web.telegram", False),
+]
+
+_DEPS_KEY = "b24app.deps"
+
+
+def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Flask:
+    """Build the web app from ``deps``, else ``settings``, else the environment."""
+    if deps is None:
+        deps = Deps(settings or load_settings())
+    app = Flask("b24app")
+    app.config["SECRET_KEY"] = _secret_key(deps.settings)
+    app.extensions[_DEPS_KEY] = deps
+    set_current(deps)
+    register_blueprints(app, deps)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def register_blueprints(app: Flask, deps: Deps) -> None:
+    for module_name, required in BLUEPRINTS:
+        if not required and importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        init_app = getattr(module, "init_app", None)
+        if callable(init_app):
+            init_app(app, deps)
+        elif hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
+        elif required:
+            raise RuntimeError(f"{module_name} defines neither init_app(app, deps) nor bp")
+        else:
+            log.debug("%s defines neither init_app(app, deps) nor bp; not registered", module_name)
+
+
+def get_deps() -> Deps:
+    """The Deps of the running app (inside a request or app context)."""
+    deps: Deps = current_app.extensions[_DEPS_KEY]
+    return deps
+
+
+def _secret_key(settings: Settings) -> str:
+    secret = settings.client_secret or settings.telegram_secret
+    return secret.get_secret_value() if secret else "b24app-dev-only"
+
+
+def _unexpected(error: Exception) -> ResponseReturnValue:
+    if isinstance(error, HTTPException):
+        return error
+    log.exception("unhandled error in %s", type(error).__name__)
+    return jsonify(error="internal error"), 500

@@ -1,0 +1,115 @@
+"""POST /b24/events over real HTTP with a real Redis: verify, de-duplicate, enqueue exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+import requests
+from rq import Queue
+
+from b24app import phpform
+from b24app import queue as queues
+from b24app.deps import Deps
+from b24app.web import create_app
+from tests.integration.helpers import MEMBER_ID, event_form, install, make_settings
+from tests.integration.webserver import serve
+
+
+@pytest.fixture
+def deps(redis_url: str) -> Deps:
+    return Deps(make_settings(redis_url))
+
+
+@pytest.fixture
+def base_url(deps: Deps) -> Iterator[str]:
+    with serve(create_app(deps=deps)) as url:
+        yield url
+
+
+def post(base_url: str, form: dict[str, object]) -> requests.Response:
+    return requests.post(
+        f"{base_url}/b24/events",
+        data=phpform.flatten(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+
+
+def events_queue(conn: redis.Redis) -> Queue:
+    return Queue(queues.EVENTS, connection=conn)
+
+
+def test_wrong_application_token_is_refused_and_nothing_enqueued(
+    deps: Deps, base_url: str, redis_conn: redis.Redis
+) -> None:
+    install(deps)
+    response = post(base_url, event_form(token="forged-token-000000"))
+    assert response.status_code == 401
+    assert events_queue(redis_conn).count == 0
+
+
+def test_unknown_portal_is_refused(deps: Deps, base_url: str, redis_conn: redis.Redis) -> None:
+    response = post(base_url, event_form())
+    assert response.status_code == 401
+    assert events_queue(redis_conn).count == 0
+
+
+def test_right_token_enqueues_exactly_one_job_even_when_posted_twice(
+    deps: Deps, base_url: str, redis_conn: redis.Redis
+) -> None:
+    install(deps)
+    first = post(base_url, event_form())
+    second = post(base_url, event_form())
+    assert (first.status_code, second.status_code) == (200, 200)
+    queue = events_queue(redis_conn)
+    assert queue.count == 1
+    job = queue.jobs[0]
+    assert job.func_name == "b24app.jobs.handle_event"
+    assert job.args == (MEMBER_ID, "ONCRMDYNAMICITEMADD", {"FIELDS": {"ID": "22", "ENTITY_TYPE_ID": "1220"}}, "1723534033")
+    assert "user-access-token-3333" not in repr(job.args)
+
+
+def test_distinct_events_get_distinct_jobs(deps: Deps, base_url: str, redis_conn: redis.Redis) -> None:
+    install(deps)
+    assert post(base_url, event_form(item_id="22")).status_code == 200
+    assert post(base_url, event_form(item_id="23")).status_code == 200
+    assert events_queue(redis_conn).count == 2
+
+
+def test_uninstall_marks_removed_and_later_events_are_refused(
+    deps: Deps, base_url: str, redis_conn: redis.Redis
+) -> None:
+    install(deps)
+    forged = event_form("ONAPPUNINSTALL", token="forged-token-000000")
+    assert post(base_url, forged).status_code == 401
+    assert deps.installations.get(MEMBER_ID).removed is False
+    assert post(base_url, event_form("ONAPPUNINSTALL")).status_code == 200
+    installation = deps.installations.find(MEMBER_ID)
+    assert installation is not None and installation.removed
+    assert post(base_url, event_form()).status_code == 401
+    assert events_queue(redis_conn).count == 0
+
+
+def test_sandbox_install_then_a_real_event_becomes_one_job(
+    deps: Deps, base_url: str, redis_conn: redis.Redis, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_bundle)
+    creds = sandbox.install_app(handler_url=f"{base_url}/b24/events", install_url=f"{base_url}/b24/install")
+    stored = deps.installations.get(creds.member_id)
+    assert stored.client_endpoint == creds.client_endpoint
+    assert stored.application_token == creds.application_token
+    app_deps = Deps(make_settings(deps.settings.redis_url or "", client_id=creds.client_id,
+                                  client_secret=creds.client_secret, oauth_server=sandbox.base_url))
+    client = app_deps.bitrix(creds.member_id)
+    assert client.call("event.bind", {"event": "ONCRMDYNAMICITEMADD", "handler": f"{base_url}/b24/events"}) is True
+    etid = client.call("crm.type.add", {"fields": {"title": "Events"}})["type"]["entityTypeId"]
+    item = client.call("crm.item.add", {"entityTypeId": etid, "fields": {"title": "Заявка"}})["item"]
+    assert sandbox.drain_events(10)
+    jobs = [job for job in events_queue(redis_conn).jobs if job.args[1] == "ONCRMDYNAMICITEMADD"]
+    assert len(jobs) == 1
+    member_id, _, data, _ = jobs[0].args
+    assert member_id == creds.member_id
+    assert data["FIELDS"] == {"ID": str(item["id"]), "ENTITY_TYPE_ID": str(etid)}
