@@ -67,6 +67,14 @@ class RenewTask:
 
 
 @dataclass(frozen=True)
+class MoveDeadline:
+    """Give a task back the time a pause took from it (freeze, documents requested)."""
+
+    task_id: int
+    deadline: datetime
+
+
+@dataclass(frozen=True)
 class CompleteTask:
     """Close a task the route has moved past (a decision made elsewhere, a rejection)."""
 
@@ -75,9 +83,14 @@ class CompleteTask:
 
 @dataclass(frozen=True)
 class Notify:
+    """Tell a person something; ``offer`` lists decisions of ``step`` they may make from the message
+    (buttons in Telegram)."""
+
     user: int
     message: Label
     tag: str
+    step: str | None = None
+    offer: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,4 +109,4 @@ class Refuse:
     tag: str
 
 
-Action = MoveStage | SetFields | CreateTask | RenewTask | CompleteTask | Notify | LogTimeline | Refuse
+Action = MoveStage | SetFields | CreateTask | RenewTask | MoveDeadline | CompleteTask | Notify | LogTimeline | Refuse

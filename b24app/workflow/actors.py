@@ -34,6 +34,23 @@ def head_of(departments: Mapping[int, tuple[int | None, int | None]], department
     return None
 
 
+def first_unknown(departments: Mapping[int, tuple[int | None, int | None]],
+                  department_ids: Iterable[int]) -> int | None:
+    """A department the walk of :func:`head_of` needs but ``departments`` lacks (more than one page)."""
+    for start in department_ids:
+        current: int | None = start
+        seen: set[int] = set()
+        while current is not None and current not in seen:
+            if current not in departments:
+                return current
+            seen.add(current)
+            parent, head = departments[current]
+            if head:
+                return None
+            current = parent
+    return None
+
+
 def substitute_for(user_id: int, absences: Iterable[Absence], day: date) -> int | None:
     """Who stands in for ``user_id`` on ``day`` (absences are inclusive date ranges), if anyone."""
     text = day.isoformat()

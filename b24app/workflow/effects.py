@@ -178,7 +178,11 @@ def _step_work(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, ct
     actions: list[Action] = []
     if snap.task(main) is None:
         actions.append(CreateTask(step.code, str(main), responsible, title, deadline, _description(snap, main)))
-    actions.append(Notify(responsible, msg.assigned(title, deadline), f"{base}:assigned"))
+    offer = tuple(d for d in step.decisions if d != "complete")
+    actions.append(Notify(responsible, msg.assigned(title, deadline), f"{base}:assigned", step.code, offer))
+    if pos.last.decision in ("unfreeze", "docs_provided"):
+        text = msg.returned(snap.title, msg.done_name(pos.last.decision), _who(pos.last, ctx))
+        actions.append(Notify(responsible, text, f"{base}:e{pos.last.seq}:returned", step.code, offer))
     for index, spec in enumerate(step.task.subtasks):
         marker = Marker(workflow.code, snap.item_id, pos.round, f"{step.code}:sub{index}")
         who = ctx.resolve(spec.responsible, snap) if spec.responsible else approver

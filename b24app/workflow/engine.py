@@ -10,8 +10,7 @@ under its deterministic key. So a repeated, reordered or dropped-then-repeated e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,28 +25,21 @@ from b24app.workflow.actions import (
     SetFields,
     Trigger,
 )
-from b24app.workflow.actors import OPERATIONS_MANAGER
 from b24app.workflow.effects import Context, Position, effects, position_of, route
 from b24app.workflow.models import Label, Step, Workflow
-from b24app.workflow.rules import DECISIONS
 from b24app.workflow.snapshot import Entry, Marker, Snapshot, TaskInfo
+from b24app.workflow.transitions import (
+    PAUSE_DECISIONS,
+    Change,
+    Refusal,
+    allowed_decisions,
+    apply,
+    make_entry,
+    restart,
+    why_not,
+)
 
 __all__ = ["Context", "Outcome", "Position", "allowed_decisions", "decide", "outcome", "position_of"]
-
-PAUSE_DECISIONS = ("freeze", "request_documents")
-
-
-@dataclass(frozen=True)
-class Refusal:
-    message: Label
-
-
-@dataclass(frozen=True)
-class Change:
-    """A transition: the new log entry and the fields written with it."""
-
-    entry: Entry
-    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 def decide(workflow: Workflow, snap: Snapshot, trigger: Trigger, now: datetime, ctx: Context) -> list[Action]:
@@ -64,7 +56,7 @@ def decide(workflow: Workflow, snap: Snapshot, trigger: Trigger, now: datetime, 
     else:
         change, actions = _from_state(workflow, snap, pos, now, ctx)
     if isinstance(change, Change):
-        actions += _write(snap, change)
+        actions += [*_write(snap, change), *change.extra]
         pos = position_of(workflow, replace(snap, log=(*snap.log, change.entry), stage=change.entry.stage))
     return actions + effects(workflow, snap, pos, now, ctx)
 
@@ -89,124 +81,6 @@ def _write(snap: Snapshot, change: Change) -> list[Action]:
     return actions
 
 
-# -- who may decide what ----------------------------------------------------------------------------
-
-def allowed_decisions(workflow: Workflow, snap: Snapshot, pos: Position, user: int, ctx: Context,
-                      now: datetime) -> dict[str, int | None]:
-    """Decision -> on whose behalf it would be recorded (None: in one's own name)."""
-    ops = ctx.roles.get(OPERATIONS_MANAGER)
-    if not pos.started or pos.stage == workflow.success_stage.code:
-        return {}
-    if workflow.stage(pos.stage).final:
-        return _for(["resubmit"], user, snap.initiator, ops)
-    if pos.last is not None and pos.stage != _step_stage(workflow, pos):
-        if pos.last.decision == "freeze":
-            return _for(["unfreeze"], user, pos.last.by, ops)
-        return _for(["resubmit"], user, snap.initiator, ops)
-    if pos.step is None or pos.approver is None:
-        return {}
-    names = [d for d in workflow.step(pos.step).decisions if d != "complete"]
-    if user == pos.approver:
-        return {d: None for d in names}
-    if user == ctx.substitute(pos.approver, now) or user == ops:
-        return {d: pos.approver for d in names}
-    return {}
-
-
-def _for(names: list[str], user: int, owner: int, ops: int | None) -> dict[str, int | None]:
-    if user == owner:
-        return {d: None for d in names}
-    if user == ops:
-        return {d: owner for d in names}
-    return {}
-
-
-def _step_stage(workflow: Workflow, pos: Position) -> str | None:
-    return workflow.step(pos.step).stage if pos.step else None
-
-
-# -- a person's decision ----------------------------------------------------------------------------
-
-def apply(workflow: Workflow, snap: Snapshot, pos: Position, trigger: PersonDecision, now: datetime,
-          ctx: Context) -> Change | Refusal:
-    allowed = allowed_decisions(workflow, snap, pos, trigger.user, ctx, now)
-    decision, reason = trigger.decision, trigger.reason.strip()
-    if decision not in allowed:
-        return Refusal(_why_not(workflow, snap, pos, trigger.user, decision, ctx, now))
-    spec = DECISIONS.get(decision)
-    if spec is not None and spec.reason_required and not reason:
-        return Refusal(msg.reason_required(decision))
-    on_behalf = allowed[decision]
-    if decision == "resubmit" and workflow.stage(pos.stage).final:
-        return _restart(workflow, snap, pos, trigger.user, now, ctx, "resubmit", trigger.via, on_behalf)
-    return _transition(workflow, snap, pos, decision, trigger.user, on_behalf, reason, trigger.via, now, ctx)
-
-
-def _why_not(workflow: Workflow, snap: Snapshot, pos: Position, user: int, decision: str, ctx: Context,
-             now: datetime) -> Label:
-    stage = workflow.stage(pos.stage).name
-    for someone in _people(workflow, snap, pos, ctx):
-        if someone != user and decision in allowed_decisions(workflow, snap, pos, someone, ctx, now):
-            return msg.not_entitled(msg.person(_owner(workflow, snap, pos), ctx.names))
-    return msg.unavailable(decision, stage)
-
-
-def _people(workflow: Workflow, snap: Snapshot, pos: Position, ctx: Context) -> list[int]:
-    found = [snap.initiator, pos.approver, pos.last.by if pos.last else None, ctx.roles.get(OPERATIONS_MANAGER)]
-    return [p for p in found if p]
-
-
-def _owner(workflow: Workflow, snap: Snapshot, pos: Position) -> int | None:
-    if workflow.stage(pos.stage).final or (pos.last and pos.last.decision == "request_documents"
-                                          and pos.stage != _step_stage(workflow, pos)):
-        return snap.initiator
-    if pos.last is not None and pos.last.decision == "freeze" and pos.stage != _step_stage(workflow, pos):
-        return pos.last.by
-    return pos.approver
-
-
-def _transition(workflow: Workflow, snap: Snapshot, pos: Position, decision: str, by: int,
-                on_behalf: int | None, reason: str, via: str, now: datetime, ctx: Context) -> Change:
-    step = workflow.step(pos.step) if pos.step else None
-    if decision in ("unfreeze", "resubmit", "docs_provided"):      # back to the paused step
-        assert step is not None
-        entry = _entry(snap, pos, "docs_provided" if decision == "resubmit" else decision, by, on_behalf, now,
-                       step.stage, step.code, pos.approver, reason, via, step=None)
-        return Change(entry, {"RETURN_STEP": ""})
-    assert step is not None
-    target = step.decisions[decision]
-    if decision in PAUSE_DECISIONS:
-        entry = _entry(snap, pos, decision, by, on_behalf, now, target, step.code, pos.approver, reason, via,
-                       step=step.code)
-        return Change(entry, {"RETURN_STEP": step.code})
-    stage, next_step = route(workflow, target, snap)
-    approver = ctx.actor(workflow.step(next_step), snap) if next_step else None
-    entry = _entry(snap, pos, decision, by, on_behalf, now, stage, next_step, approver, reason, via, step=step.code)
-    fields = {"REJECTION_REASON": reason} if decision == "reject" else {}
-    return Change(entry, fields)
-
-
-def _restart(workflow: Workflow, snap: Snapshot, pos: Position, by: int, now: datetime, ctx: Context,
-             decision: str, via: str, on_behalf: int | None = None) -> Change | Refusal:
-    missing = [f.label for f in workflow.fields if f.required and not snap.has_value(f.code)]
-    if missing:
-        return Refusal(msg.missing_fields(snap.title, missing))
-    stage, step = route(workflow, workflow.start, snap)
-    approver = ctx.actor(workflow.step(step), snap) if step else None
-    entry = _entry(snap, pos, decision, by, on_behalf, now, stage, step, approver, "", via, step=None,
-                   round=pos.round + 1)
-    return Change(entry, {"REJECTION_REASON": "", "RETURN_STEP": ""} if pos.started else {})
-
-
-def _entry(snap: Snapshot, pos: Position, decision: str, by: int, on_behalf: int | None, now: datetime,
-           stage: str, next_step: str | None, approver: int | None, reason: str, via: str, *, step: str | None,
-           round: int | None = None) -> Entry:
-    seq = (pos.last.seq + 1) if pos.last else 1
-    return Entry(seq=seq, round=pos.round if round is None else round, decision=decision, by=by,
-                 at=now.isoformat(timespec="seconds"), stage=stage, step=step, next_step=next_step,
-                 approver=approver, on_behalf_of=on_behalf, reason=reason, via=via)
-
-
 # -- a card moved by a person -----------------------------------------------------------------------
 
 def _drift(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime,
@@ -217,14 +91,14 @@ def _drift(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime,
     target = workflow.stage(actual).name if _known(workflow, actual) else Label(actual, actual)
     back = workflow.stage(pos.stage).name
     if not pos.started:
-        started = _restart(workflow, snap, pos, snap.initiator, now, ctx, "start", "kanban")
+        started = restart(workflow, snap, pos, snap.initiator, now, ctx, "start", "kanban")
         if isinstance(started, Change):
             return started, []
         return None, [MoveStage(pos.stage), Refuse(mover, msg.put_back(back, started.message), tag)]
     decision, reason = _drag_meaning(workflow, snap, pos, actual)
     if decision is None:
         allowed = allowed_decisions(workflow, snap, pos, mover, ctx, now)
-        why = msg.no_skipping(target) if allowed else _why_not(workflow, snap, pos, mover, "approve", ctx, now)
+        why = msg.no_skipping(target) if allowed else why_not(workflow, snap, pos, mover, "approve", ctx, now)
         return None, [MoveStage(pos.stage), Refuse(mover, msg.put_back(back, why), tag)]
     result = apply(workflow, snap, pos, PersonDecision(mover, decision, reason, "kanban"), now, ctx)
     if isinstance(result, Refusal):
@@ -270,7 +144,7 @@ def _from_state(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime
     if not pos.started:
         if snap.stage != workflow.initial_stage.code:
             return None, []
-        started = _restart(workflow, snap, pos, snap.initiator, now, ctx, "start", "auto")
+        started = restart(workflow, snap, pos, snap.initiator, now, ctx, "start", "auto")
         if isinstance(started, Change):
             return started, []
         labels = [f.label for f in workflow.fields if f.required and not snap.has_value(f.code)]
@@ -320,7 +194,7 @@ def _accounting(workflow: Workflow, snap: Snapshot, pos: Position, step: Step,
         return None, actions
     stage, next_step = route(workflow, step.decisions["complete"], snap)
     by = main.closed_by or main.responsible
-    entry = _entry(snap, pos, "complete", by, None, now, stage, next_step, None, "", "task", step=step.code)
+    entry = make_entry(snap, pos, "complete", by, None, now, stage, next_step, None, "", "task", step=step.code)
     return Change(entry), actions
 
 

@@ -123,6 +123,18 @@ def paused(title: str, stage: Label, by: str, reason: str) -> Label:
                  f"Request '{title}' moved to '{stage.en}' ({by}). Reason: {reason}.")
 
 
+def returned(title: str, what: Label, by: str) -> Label:
+    return Label(f"Заявка «{title}» снова ждёт вашего решения: {what.ru.lower()} ({by}).",
+                 f"Request '{title}' is waiting for your decision again: {what.en.lower()} ({by}).")
+
+
+def attach_documents() -> Label:
+    return Label("Приложите запрошенные документы к задаче «Предоставить документы» или к карточке заявки, "
+                 "затем завершите задачу.",
+                 "Attach the requested documents to the 'Provide documents' task or to the request's card, "
+                 "then complete the task.")
+
+
 def docs_task_title(item_id: int) -> Label:
     return Label(f"Предоставить документы по заявке №{item_id}", f"Provide documents for request #{item_id}")
 

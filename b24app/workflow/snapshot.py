@@ -71,9 +71,10 @@ class Entry:
     on_behalf_of: int | None = None
     reason: str = ""
     via: str = ""
+    files: tuple[int, ...] = ()       # request_documents: the item's file ids when the documents were asked for
 
     def to_text(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, "")}
+        data = {k: v for k, v in asdict(self).items() if v not in (None, "", ())}
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
     @classmethod
@@ -86,6 +87,7 @@ class Entry:
                 step=_opt_str(data.get("step")), next_step=_opt_str(data.get("next_step")),
                 approver=_opt_int(data.get("approver")), on_behalf_of=_opt_int(data.get("on_behalf_of")),
                 reason=str(data.get("reason") or ""), via=str(data.get("via") or ""),
+                files=tuple(int(f) for f in data.get("files") or ()),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -197,6 +199,12 @@ def parse_task(raw: Mapping[str, Any]) -> TaskInfo:
         deadline=_opt_str(raw.get("deadline")),
         closed_date=_opt_str(raw.get("closedDate")),
     )
+
+
+def file_ids(value: Any) -> set[int]:
+    """Ids of the files in a file field value (``{"id": 5, ...}`` or a list of them)."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return {int(v["id"]) for v in values if isinstance(v, dict) and str(v.get("id", "")).isdigit()}
 
 
 def money(value: Any) -> tuple[Decimal, str]:

@@ -8,13 +8,14 @@ from b24app.workflow.actions import (
     CompleteTask,
     CreateTask,
     LogTimeline,
+    MoveDeadline,
     MoveStage,
     Notify,
     Refuse,
     RenewTask,
     SetFields,
 )
-from b24app.workflow.actors import effective, head_of
+from b24app.workflow.actors import effective, first_unknown, head_of
 from b24app.workflow.engine import allowed_decisions, outcome, position_of
 from b24app.workflow.models import Absence
 from b24app.workflow.snapshot import Entry, Marker
@@ -296,7 +297,11 @@ def test_requested_documents_give_the_initiator_a_task_and_completing_it_returns
     [task] = of(CreateTask, actions)
     assert task.responsible == INITIATOR and task.title.startswith("Предоставить документы")
     assert "Нужен акт сверки" in task.description
-    back = world.complete(f"docs:{world.snap.log[-1].seq}", INITIATOR)
+    part = f"docs:{world.snap.log[-1].seq}"
+    bare = world.complete(part, INITIATOR)                 # nothing attached: reopened, told what to do
+    assert world.snap.stage == "DOCS_REQUESTED" and of(RenewTask, bare)
+    assert "Приложите запрошенные документы" in of(Refuse, bare)[0].message.ru
+    back = world.complete(part, INITIATOR, files=(77,))
     assert world.snap.stage == "FINANCE_REVIEW" and world.decisions[-1] == "docs_provided"
     assert not of(CreateTask, back)                       # the finance task is still the same
 
@@ -343,3 +348,90 @@ def test_log_entries_round_trip_and_markers_parse() -> None:
     marker = Marker("payment_requests", 7, 2, "payment:sub0")
     assert Marker.parse(f"text\n[{marker}]") == marker and marker.step == "payment"
     assert APP == 1
+
+
+def test_unfreezing_gives_the_step_task_back_the_working_time_the_pause_took() -> None:
+    world = started()                                                   # task due Wed 04.03 10:00
+    world.decide(HEAD, "freeze", "Ждём бюджет")
+    actions = world.decide(HEAD, "unfreeze", now=NOW + timedelta(days=1))  # paused Mon 10:00 -> Tue 10:00: 9 h
+    [moved] = of(MoveDeadline, actions)
+    assert moved.task_id == world.task("head_approval").id
+    assert moved.deadline == datetime(2026, 3, 5, 10, 0, tzinfo=MSK)
+
+
+def test_departments_missing_from_the_first_page_are_named_for_a_lookup() -> None:
+    tree = {8: (2, None)}
+    assert first_unknown(tree, [8]) == 2
+    assert first_unknown({**tree, 2: (1, 3)}, [8]) is None
+    assert first_unknown({}, []) is None
+
+
+def test_drag_back_from_frozen_by_whoever_froze_it_unfreezes() -> None:
+    world = started()
+    world.decide(HEAD, "freeze", "Пауза")
+    actions = world.drag("HEAD_APPROVAL", INITIATOR)
+    assert world.snap.stage == "FROZEN" and of(Refuse, actions)[0].user == INITIATOR
+    world.drag("HEAD_APPROVAL", HEAD)
+    assert world.snap.stage == "HEAD_APPROVAL" and world.decisions[-1] == "unfreeze"
+
+
+def test_operations_manager_may_unfreeze_and_resubmit_on_behalf() -> None:
+    world = started()
+    world.decide(HEAD, "freeze", "Пауза")
+    world.decide(OPS, "unfreeze")
+    assert world.snap.log[-1].on_behalf_of == HEAD
+    world.decide(HEAD, "reject", "Нет")
+    world.decide(OPS, "resubmit")
+    assert world.snap.stage == "HEAD_APPROVAL" and world.snap.log[-1].on_behalf_of == INITIATOR
+
+
+def test_initiator_drag_from_rejected_to_new_resubmits_and_paid_is_final() -> None:
+    world = started()
+    world.decide(HEAD, "reject", "Нет")
+    world.drag("NEW", INITIATOR)
+    assert world.snap.stage == "HEAD_APPROVAL" and world.decisions[-1] == "resubmit"
+    paid = at_payment()
+    paid.complete("payment:sub0", JUNIOR, files=(1,))
+    paid.complete("payment", CHIEF)
+    actions = paid.drag("PAYMENT", CHIEF)
+    assert paid.snap.stage == "PAID" and of(Refuse, actions)
+    assert allowed_decisions(paid.workflow, paid.snap, position_of(paid.workflow, paid.snap), OPS, paid.ctx, NOW) == {}
+
+
+def test_documents_task_completed_by_someone_else_is_reopened() -> None:
+    world = started()
+    world.decide(HEAD, "request_documents", "Нужен акт")
+    actions = world.complete(f"docs:{world.snap.log[-1].seq}", OUTSIDER)
+    assert of(RenewTask, actions) and world.snap.stage == "DOCS_REQUESTED"
+
+
+def test_resubmission_with_fields_removed_is_refused_with_what_is_missing() -> None:
+    world = started()
+    world.decide(HEAD, "reject", "Нет счёта")
+    world.edit(INVOICE=[])
+    actions = world.decide(INITIATOR, "resubmit")
+    assert [type(a) for a in actions] == [Refuse] and "«Счёт»" in of(Refuse, actions)[0].message.ru
+
+
+def test_rejected_by_the_head_tells_only_the_initiator() -> None:
+    world = started()
+    actions = world.decide(HEAD, "reject", "Дубль")
+    assert [n.user for n in of(Notify, actions)] == [INITIATOR]
+
+
+def test_the_approver_is_told_when_the_request_comes_back() -> None:
+    world = started()
+    world.decide(HEAD, "request_documents", "Нужен акт")
+    actions = world.complete(f"docs:{world.snap.log[-1].seq}", INITIATOR, files=(5,))
+    [back] = [n for n in of(Notify, actions) if n.tag.endswith(":returned")]
+    assert back.user == HEAD and "снова ждёт вашего решения" in back.message.ru
+
+
+def test_a_new_file_in_the_card_counts_as_the_documents_for_resubmitting_from_the_tab() -> None:
+    world = started()
+    world.decide(HEAD, "request_documents", "Нужен акт")
+    assert world.snap.log[-1].files == (5,)                # the invoice already there
+    assert [type(a) for a in world.decide(INITIATOR, "resubmit")] == [Refuse]
+    world.edit(INVOICE=[{"id": 5}, {"id": 6}])
+    world.decide(INITIATOR, "resubmit")
+    assert world.snap.stage == "HEAD_APPROVAL" and world.decisions[-1] == "docs_provided"

@@ -1,0 +1,64 @@
+"""Smart-process item events: whatever changed, act on the item's current state.
+
+A deleted request leaves nothing to approve: the app closes the open tasks it created for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from b24app.provisioning.mapping import MappingError
+from b24app.workflow.actions import Refresh
+from b24app.workflow.snapshot import parse_task
+from handlers.events import Event, handles
+from handlers.itemstate import TASK_SELECT, item_lock, item_names, process, run_batch, workflow_code_for
+from handlers.perform import SENT_TTL, STALE, task_item_key
+
+if TYPE_CHECKING:
+    from b24app.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def _target(deps: Deps, event: Event) -> tuple[str, int] | None:
+    fields = event.data.get("FIELDS")
+    if not isinstance(fields, dict) or not str(fields.get("ID", "")).isdigit():
+        log.info("%s without an item id; dropped", event.name)
+        return None
+    try:
+        code = workflow_code_for(deps, event.member_id, int(fields.get("ENTITY_TYPE_ID") or 0))
+    except MappingError as exc:
+        log.warning("%s from %s ignored: %s", event.name, event.member_id, exc)
+        return None
+    return (code, int(fields["ID"])) if code is not None else None
+
+
+@handles("ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE")
+def on_item(deps: Deps, event: Event) -> None:
+    target = _target(deps, event)
+    if target is not None:
+        process(deps, event.member_id, target[0], target[1], Refresh("item"))
+
+
+@handles("ONCRMDYNAMICITEMDELETE")
+def on_item_deleted(deps: Deps, event: Event) -> None:
+    target = _target(deps, event)
+    if target is None:
+        return
+    code, item_id = target
+    names = item_names(deps, event.member_id, code)
+    client = deps.bitrix(event.member_id)
+    with item_lock(deps, event.member_id, names.entity_type_id, item_id):
+        answer = client.call("tasks.task.list", {"filter": {"UF_CRM_TASK": names.binding_for(item_id)},
+                                                 "select": TASK_SELECT})
+        rows = answer.get("tasks") if isinstance(answer, dict) else []
+        tasks = [parse_task(row) for row in rows or []]
+        ours = [t for t in tasks if t.marker is not None and t.marker.item_id == item_id and not t.done]
+        if not ours:
+            return
+        _, errors, _ = run_batch(client, {f"close{t.id}": ("tasks.task.complete", {"taskId": t.id}) for t in ours})
+        for task in ours:
+            deps.redis.set(task_item_key(event.member_id, task.id), f"{STALE}:", ex=SENT_TTL)
+        if errors:
+            log.warning("closing the tasks of deleted item %s: %s", item_id, errors)

@@ -1,0 +1,238 @@
+"""Carrying out the engine's actions: one ``batch`` request, in a safe order, each once.
+
+Order inside the batch: the item (stage and log written together in one ``crm.item.update``), then
+tasks (a subtask references its parent created in the same batch with ``$result[...]``), then
+notifications and the timeline. Every command runs; a failed item or task command raises afterwards,
+so the queue retries the job, which reads the current state again and converges (what succeeded is
+found done). A failed notification or timeline entry is logged and not retried by itself: it is
+issued again by the next event of the item, under the same key.
+
+Once only: a task's marker is searched among the item's tasks before the engine asks for it, and is
+also remembered in Redis (``b24app:task:{member}:{marker}``); a notification or timeline entry is
+skipped when its key is remembered (``b24app:sent:{member}:{key}``), and Bitrix24's ``TAG`` replaces
+an older notification with the same tag if Redis lost the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from b24app.errors import RestError
+from b24app.notify.base import Button, DecisionRef, Message
+from b24app.notify.telegram import TelegramNotifier
+from b24app.telegram.config import TelegramConfig
+from b24app.workflow import messages as msg
+from b24app.workflow.actions import (
+    Action,
+    CompleteTask,
+    CreateTask,
+    LogTimeline,
+    MoveDeadline,
+    MoveStage,
+    Notify,
+    PersonDecision,
+    Refuse,
+    RenewTask,
+    SetFields,
+    Trigger,
+)
+
+if TYPE_CHECKING:
+    from b24app.deps import Deps
+    from handlers.itemstate import Loaded
+
+log = logging.getLogger(__name__)
+SENT_TTL = 90 * 24 * 3600
+#: The value of ``task_item_key`` for tasks whose events need no reaction (foreign, or closed by the app).
+STALE = "-"
+Command = tuple[str, Mapping[str, Any]]
+
+
+def sent_key(member_id: str, key: str) -> str:
+    return f"b24app:sent:{member_id}:{key}"
+
+
+def task_key(member_id: str, marker: str) -> str:
+    return f"b24app:task:{member_id}:{marker}"
+
+
+def task_item_key(member_id: str, task_id: int | str) -> str:
+    """Where a task the app created leads (``{workflow}:{item id}``), so task events need no lookup."""
+    return f"b24app:taskitem:{member_id}:{task_id}"
+
+
+def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger) -> None:
+    from handlers.itemstate import run_batch
+
+    commands, marks = _commands(deps, member_id, loaded, actions, trigger)
+    _remember_tasks(deps, member_id, loaded)
+    if not commands:
+        return
+    results, errors, _ = run_batch(deps.bitrix(member_id), commands)
+    pipe = deps.redis.pipeline()
+    for key, mark in marks.items():
+        if key in results and key not in errors:
+            if key.startswith("close"):
+                pipe.set(mark, f"{STALE}:", ex=SENT_TTL)    # the route moved past it: its events matter no more
+                continue
+            if not key.startswith("task"):
+                pipe.set(mark, "1", ex=SENT_TTL)
+                continue
+            task_id = _created_id(results[key])
+            pipe.set(mark, str(task_id), ex=SENT_TTL)
+            pipe.set(task_item_key(member_id, task_id), f"{loaded.workflow.code}:{loaded.snap.item_id}", ex=SENT_TTL)
+    pipe.execute()
+    _telegram(deps, member_id, loaded, [a for k, a in _notifies(actions).items() if k in results and k not in errors])
+    for key, error in errors.items():
+        method = commands[key][0] if key in commands else "batch"
+        code, text = str(error.get("error", "")), str(error.get("error_description", ""))
+        if not key.startswith(("notify", "timeline")):
+            raise RestError(method, 400, code, text)
+        log.warning("%s for item %s failed: %s %s", method, loaded.snap.item_id, code, text)
+
+
+def _notifies(actions: list[Action]) -> dict[str, Notify]:
+    return {f"notify{i}": a for i, a in enumerate(actions) if isinstance(a, Notify)}
+
+
+def _telegram(deps: Deps, member_id: str, loaded: Loaded, sent: list[Notify]) -> None:
+    """The same notifications to Telegram for people who linked a chat (queued in Redis, no REST)."""
+    if not sent:
+        return
+    config = TelegramConfig.from_settings(deps.settings)
+    if not config.enabled:
+        return
+    notifier = TelegramNotifier(member_id, deps.redis, config)
+    for note in sent:
+        buttons = tuple(Button(msg.decision_name(d).ru, action=d, text_en=msg.decision_name(d).en) for d in note.offer)
+        ref = DecisionRef(loaded.names.entity_type_id, loaded.snap.item_id, note.step) if note.step else None
+        notifier.notify(note.user, Message(note.message.ru, note.message.en, buttons if ref else (),
+                                           decision=ref, tag=note.tag))
+
+
+def _created_id(result: Any) -> int:
+    task = result.get("task") if isinstance(result, dict) else None
+    return int(task["id"]) if isinstance(task, dict) else 0
+
+
+def _remember_tasks(deps: Deps, member_id: str, loaded: Loaded) -> None:
+    """Open tasks of the item lead to it (kept if already known: a closed-by-the-app task stays ignored)."""
+    open_tasks = [t for t in loaded.snap.tasks if t.marker is not None and not t.done]
+    if not open_tasks:
+        return
+    pipe = deps.redis.pipeline()
+    for task in open_tasks:
+        pipe.set(task_item_key(member_id, task.id), f"{loaded.workflow.code}:{loaded.snap.item_id}", ex=SENT_TTL,
+                 nx=True)
+    pipe.execute()
+
+
+def _commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],
+              trigger: Trigger) -> tuple[dict[str, Command], dict[str, str]]:
+    names, snap = loaded.names, loaded.snap
+    commands: dict[str, Command] = {}
+    marks: dict[str, str] = {}
+    item_fields: dict[str, Any] = {}
+    for action in actions:
+        if isinstance(action, MoveStage):
+            item_fields["stageId"] = names.stage_ids.get(action.stage, action.stage)
+        elif isinstance(action, SetFields):
+            item_fields.update({names.field(code): _value(v) for code, v in action.fields.items()})
+    if item_fields:
+        commands["item"] = ("crm.item.update", {"entityTypeId": names.entity_type_id, "id": snap.item_id,
+                                                "fields": item_fields, "useOriginalUfNames": "Y"})
+    _task_commands(deps, member_id, loaded, actions, commands, marks)
+    _message_commands(deps, member_id, loaded, actions, trigger, commands, marks)
+    return commands, marks
+
+
+def _task_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],
+                   commands: dict[str, Command], marks: dict[str, str]) -> None:
+    names, snap = loaded.names, loaded.snap
+    created: dict[str, str] = {}
+    for index, action in enumerate(actions):
+        if isinstance(action, CreateTask):
+            mark = task_key(member_id, action.marker)
+            if deps.redis.exists(mark):
+                log.warning("task %s was created before but is not bound to the item; not creating it again",
+                            action.marker)
+                continue
+            key = f"task{index}"
+            fields: dict[str, Any] = {"TITLE": action.title, "RESPONSIBLE_ID": action.responsible,
+                                      "DESCRIPTION": action.description}
+            if action.deadline is not None:
+                fields["DEADLINE"] = _iso(action.deadline)
+            if action.bind:
+                fields["UF_CRM_TASK"] = [names.binding_for(snap.item_id)]
+            parent = _parent(action.parent_marker, created, loaded)
+            if parent is not None:
+                fields["PARENT_ID"] = parent
+            commands[key] = ("tasks.task.add", {"fields": fields})
+            marks[key] = mark
+            created[action.marker] = key
+        elif isinstance(action, MoveDeadline):
+            commands[f"deadline{index}"] = ("tasks.task.update", {"taskId": action.task_id,
+                                                                  "fields": {"DEADLINE": _iso(action.deadline)}})
+        elif isinstance(action, RenewTask):
+            commands[f"renew{index}"] = ("tasks.task.renew", {"taskId": action.task_id})
+        elif isinstance(action, CompleteTask):
+            commands[f"close{index}"] = ("tasks.task.complete", {"taskId": action.task_id})
+            marks[f"close{index}"] = task_item_key(member_id, action.task_id)
+
+
+def _parent(marker: str | None, created: Mapping[str, str], loaded: Loaded) -> int | str | None:
+    if marker is None:
+        return None
+    if marker in created:
+        return f"$result[{created[marker]}][task][id]"
+    found = next((t for t in loaded.snap.tasks if t.marker is not None and str(t.marker) == marker), None)
+    return found.id if found is not None else None
+
+
+def _message_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger,
+                      commands: dict[str, Command], marks: dict[str, str]) -> None:
+    names, snap = loaded.names, loaded.snap
+    for index, action in enumerate(actions):
+        if isinstance(action, Notify | Refuse):
+            if isinstance(action, Refuse) and isinstance(trigger, PersonDecision):
+                continue                                  # the widget / bot shows the refusal itself
+            tag = f"{action.tag}:u{action.user}"
+            mark = sent_key(member_id, tag)
+            if deps.redis.exists(mark):
+                continue
+            key = f"notify{index}"
+            commands[key] = ("im.notify.system.add", {"USER_ID": action.user, "MESSAGE": action.message.ru,
+                                                      "TAG": _tag(tag)})
+            marks[key] = mark
+        elif isinstance(action, LogTimeline):
+            mark = sent_key(member_id, action.key)
+            if deps.redis.exists(mark):
+                continue
+            key = f"timeline{index}"
+            commands[key] = ("crm.timeline.logmessage.add", {"fields": {
+                "entityTypeId": names.entity_type_id, "entityId": snap.item_id, "title": action.title.ru,
+                "text": action.text.ru, "iconCode": "info"}})
+            marks[key] = mark
+
+
+def _tag(tag: str) -> str:
+    """im.notify TAGs are short identifiers; keep them readable but bounded."""
+    if len(tag) <= 120:
+        return tag
+    return tag[:80] + ":" + hashlib.sha256(tag.encode()).hexdigest()[:32]
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return "" if value is None else value
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
