@@ -8,10 +8,14 @@ from b24app import deps
 from handlers import events
 
 
-def handle_event(member_id: str, name: str, data: dict[str, Any], ts: str) -> int:
-    """A Bitrix24 event accepted by the web edge."""
+def handle_event(member_id: str, name: str, data: dict[str, Any], ts: str, pending_key: str | None = None) -> int:
+    """A Bitrix24 event accepted by the web edge. Clearing ``pending_key`` before reading any state lets
+    the next event about the same object queue a job of its own (see ``b24app.web.events``)."""
     events.load_handlers()
-    return events.dispatch(deps.current(), events.Event(member_id, name, data, ts))
+    current = deps.current()
+    if pending_key:
+        current.redis.delete(pending_key)
+    return events.dispatch(current, events.Event(member_id, name, data, ts))
 
 
 def after_install(member_id: str) -> int:

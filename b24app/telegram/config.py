@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+#: The approval engine's button actions (approve, reject, ...), registered on import.
+DEFAULT_ACTION_MODULE = "handlers.telegram_actions"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
 
@@ -27,7 +29,7 @@ class TelegramConfig:
     global_per_second: int = 25
     chat_interval: float = 1.05
     timezone: str = "Europe/Moscow"
-    action_modules: tuple[str, ...] = ()
+    action_modules: tuple[str, ...] = (DEFAULT_ACTION_MODULE,)
 
     @property
     def enabled(self) -> bool:
@@ -43,7 +45,7 @@ class TelegramConfig:
         def get(name: str, default: str = "") -> str:
             return env.get(f"B24APP_TELEGRAM_{name}", default).strip()
 
-        modules = tuple(m.strip() for m in get("ACTION_MODULES").split(",") if m.strip())
+        modules = tuple(m.strip() for m in get("ACTION_MODULES", DEFAULT_ACTION_MODULE).split(",") if m.strip())
         public = env.get("B24APP_PUBLIC_URL", "").strip().rstrip("/")
         return cls(
             bot_token=get("TOKEN") or get("BOT_TOKEN"),

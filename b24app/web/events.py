@@ -2,7 +2,11 @@
 
 The form is decoded with PHP bracket keys; ``auth[member_id]`` must name a stored installation and
 ``auth[application_token]`` must equal its token (constant-time compare) — else 401 and nothing is
-enqueued. A repeat of the same event (same portal, name, data and ``ts``) within a day is dropped.
+enqueued. Events are *coalesced*, not de-duplicated forever: while a job for the same portal, event
+name and data is queued and not yet started, a repeat (a duplicate delivery, or a new change of the
+same object) is dropped, because that job reads the object's current state when it starts. Once it has
+started, the next such event gets a job of its own, so a change made right after the app's own write
+(even within the same second of ``ts``) is never lost.
 ``ONAPPUNINSTALL`` marks the installation removed; ``ONAPPINSTALL`` stores it.
 """
 
@@ -30,7 +34,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("events", __name__)
 
-DEDUP_TTL = 24 * 3600
+#: How long a "job pending" marker may outlive a job that never started (a lost queue, say).
+PENDING_TTL = 3600
 
 
 @bp.post("/b24/events")
@@ -58,9 +63,9 @@ def _block(payload: Mapping[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def event_digest(member_id: str, name: str, data: Mapping[str, Any], ts: str) -> str:
-    """The identity of one delivered event: a hash of portal, name, data and timestamp."""
-    body = json.dumps([member_id, name, data, ts], sort_keys=True, ensure_ascii=False)
+def event_digest(member_id: str, name: str, data: Mapping[str, Any]) -> str:
+    """The identity of the work an event asks for: a hash of portal, event name and data (the ids)."""
+    body = json.dumps([member_id, name, data], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -72,9 +77,12 @@ def _verified(deps: Deps, member_id: str, token: str) -> bool:
 
 
 def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str) -> ResponseReturnValue:
-    digest = event_digest(member_id, name, data, ts)
-    if not deps.redis.set(f"b24app:event:{digest}", str(time.time()), nx=True, ex=DEDUP_TTL):
-        return jsonify(result="duplicate")
+    digest = event_digest(member_id, name, data)
+    pending = pending_key(digest)
+    if not deps.redis.set(pending, str(time.time()), nx=True, ex=PENDING_TTL):
+        return jsonify(result="coalesced")
+    generation = deps.redis.incr(f"b24app:event-generation:{digest}")
+    deps.redis.expire(f"b24app:event-generation:{digest}", PENDING_TTL * 24)
     queues.enqueue_once(
         deps.queue(queues.EVENTS),
         jobs.handle_event,
@@ -82,11 +90,17 @@ def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str
         name,
         data,
         ts,
-        id=queues.job_id("event", digest),
+        pending,
+        id=queues.job_id("event", digest, generation),
         retry=queues.remote_retry(),
         job_timeout=queues.EVENT_JOB_TIMEOUT,
     )
     return jsonify(result="queued")
+
+
+def pending_key(digest: str) -> str:
+    """Set while a job for this event is queued; the job deletes it as it starts."""
+    return f"b24app:event-pending:{digest}"
 
 
 def _install(deps: Deps, payload: Mapping[str, Any]) -> ResponseReturnValue:

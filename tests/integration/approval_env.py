@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +84,7 @@ class Env:
 
     # -- people ---------------------------------------------------------------------------------
     def as_user(self, login: str) -> Any:
-        """A person acting — a second later than the last action: the web edge treats two events of one
-        object with the same ``ts`` (seconds) as one delivery, and the fixture's clock is frozen."""
-        self.sandbox.clock.advance(timedelta(seconds=1))
+        """A person acting in the portal's UI (the clock stays frozen: events may share a ``ts``)."""
         return self.sandbox.as_user(login)
 
     def ui_fields(self, values: dict[str, Any], workflow: str = PR) -> dict[str, Any]:
