@@ -17,10 +17,12 @@ from flask.cli import FlaskGroup, NoAppException
 
 from b24app import __version__
 from b24app import queue as queues
+from b24app.demo import demo_command
 from b24app.errors import B24AppError, SettingsError
 from b24app.log import setup_logging
 from b24app.provisioning.cli import provision_command
 from b24app.sandbox.cli import sandbox_command
+from b24app.scenario.cli import scenario_group
 from b24app.settings import Settings, load_settings
 from b24app.telegram.cli import telegram_group
 from b24app.yamlio import Problem
@@ -159,6 +161,8 @@ def _require_redis(settings: Settings) -> None:
 cli.add_command(sandbox_command, "sandbox")
 cli.add_command(provision_command, "provision")
 cli.add_command(telegram_group, "telegram")
+cli.add_command(scenario_group, "scenario")
+cli.add_command(demo_command, "demo")
 
 
 def main() -> None:

@@ -1,0 +1,162 @@
+"""The validated shape of a scenario file: frozen values, no I/O.
+
+A scenario is a list of steps run against a fresh sandbox portal. Steps act as a person
+(:class:`Action`), move the portal's clock (:class:`Advance`), switch event faults on or off
+(:class:`Faults`), or check what the portal looks like (:class:`Expect`). Every step remembers the
+file and line it was written on, so a failure names it. The format is documented in
+``docs/scenarios.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from b24app.workflow.models import Duration
+
+#: Actions that are approval decisions (made through ``handlers.decisions.decide``).
+DECISIONS = ("approve", "reject", "request_documents", "freeze", "unfreeze", "resubmit")
+#: Every action a step may perform.
+ACTIONS = ("create", *DECISIONS, "move", "start_task", "complete_task", "attach")
+#: The ways a person can do something, and which actions each applies to.
+VIA: Mapping[str, tuple[str, ...]] = {
+    "card": DECISIONS,
+    "task_card": DECISIONS,
+    "task": ("approve", "start_task", "complete_task"),
+    "kanban": ("move",),
+    "telegram": ("approve", "reject"),
+}
+#: What ``via`` is when a step does not say.
+DEFAULT_VIA: Mapping[str, str] = {
+    **{d: "card" for d in DECISIONS},
+    "move": "kanban",
+    "start_task": "task",
+    "complete_task": "task",
+}
+#: Ways the runner cannot drive yet; rejected at load time with a clear message.
+UNSUPPORTED_VIA: Mapping[str, str] = {
+    "telegram": "via: telegram is not yet supported by the scenario runner (issue 7)",
+}
+#: Task statuses as scenarios name them -> Bitrix24 task status numbers (REFERENCE §7.2).
+TASK_STATUSES: Mapping[str, int] = {
+    "pending": 2, "in_progress": 3, "awaiting_control": 4, "completed": 5, "deferred": 6,
+}
+
+
+@dataclass(frozen=True)
+class Where:
+    """The file and line a step or expectation was written on."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Action:
+    """A person does something: ``approve: {as: m.orlova, via: card}``."""
+
+    kind: str
+    login: str
+    via: str | None
+    where: Where
+    request: str | None = None          # a request named by ``create: {ref: ...}``; default: the last one
+    ref: str | None = None              # create: the name later steps use
+    title: str | None = None            # create: the item's title
+    fields: Mapping[str, Any] = field(default_factory=dict)  # create: workflow field code -> value
+    reason: str | None = None           # reject / request_documents / freeze: the text typed
+    stage: str | None = None            # move: the target stage code
+    task: str | None = None             # task actions, attach to a task: words of the task's title
+    target: str | None = None           # attach: "item" or "task"
+    field: str | None = None            # attach to the item: the workflow field code
+    file: str | None = None             # attach: the file name
+    refused: str | bool = False         # expected refusal: True, or words the refusal must contain
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Advance:
+    """Move the portal's clock: by a duration ("4 working hours") or to a moment."""
+
+    where: Where
+    by: Duration | None = None
+    to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Faults:
+    """The sandbox's event fault knobs (``portal.faults.events``) from this step on; all zero = off."""
+
+    where: Where
+    drop: float = 0.0
+    duplicate: float = 0.0
+    delay: float = 0.0
+    reorder: float = 0.0
+
+
+@dataclass(frozen=True)
+class TaskExpectation:
+    """At least one (or exactly ``count``) task of the request matches every given attribute."""
+
+    where: Where
+    title: str | None = None            # words of the title
+    responsible: str | None = None      # login
+    status: str | None = None           # a TASK_STATUSES name
+    deadline: datetime | None = None
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class NoticeExpectation:
+    """A person received (or, with ``absent``, did not receive) a notification since the last expect."""
+
+    where: Where
+    to: str
+    words: tuple[str, ...] = ()
+    count: int | None = None
+    absent: bool = False
+
+
+@dataclass(frozen=True)
+class WidgetExpectation:
+    """What the approval tab shows a person: its buttons (exactly) and words in the page."""
+
+    where: Where
+    login: str
+    buttons: tuple[str, ...] | None = None
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Outcomes to check; only what is written is checked."""
+
+    where: Where
+    request: str | None = None
+    stage: str | None = None
+    assignee: str | None = None
+    approver: str | None = None         # login, or "" for "nobody"
+    tasks: tuple[TaskExpectation, ...] = ()
+    task_count: int | None = None
+    notified: tuple[NoticeExpectation, ...] = ()
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    timeline: tuple[str, ...] = ()
+    widget: WidgetExpectation | None = None
+
+
+Step = Action | Advance | Faults | Expect
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    file: str
+    steps: tuple[Step, ...]
+    workflow: str = "payment_requests"
+    start: datetime | None = None
+    description: str = ""
+    org: str | None = None              # a sandbox organisation file (default: the sandbox's own)

@@ -1,0 +1,203 @@
+"""Play a :class:`Scenario` on a fresh :class:`Stack`; stop at the first unmet expectation.
+
+Each step's result is echoed as it happens; :class:`ScenarioResult` holds everything for ``--json``,
+including the REST requests the app sent to the portal during the scenario (set-up excluded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from b24app.sandbox.clock import SandboxClock
+from b24app.sandbox.state import PortalState
+from b24app.sandbox.tls import SandboxCA
+from b24app.scenario import model as m
+from b24app.scenario.actions import Done, Performer, ScenarioError
+from b24app.scenario.expect import check
+from b24app.scenario.loader import Known
+from b24app.scenario.stack import Stack, StackError, definition_dir
+from b24app.scenario.view import PortalView
+from b24app.worktime import WorkCalendar
+
+#: A Monday morning in Moscow, when a scenario does not say ``start:``.
+DEFAULT_START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+#: How long after the previous step a person acts (the clock is frozen otherwise).
+ACTION_GAP = timedelta(seconds=1)
+Echo = Callable[[str], None]
+
+
+@dataclass
+class StepResult:
+    line: str
+    step: str
+    ok: bool
+    text: str
+    requests: int
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    file: str
+    ok: bool = True
+    requests: int = 0
+    steps: list[StepResult] = field(default_factory=list)
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def known_names(workflows_dir: Path | None = None, config_dir: Path | None = None,
+                org: Path | None = None) -> dict[str, Known]:
+    """What scenarios may name, per workflow code: the organisation's logins, stages and fields."""
+    from b24app.workflow.config import load_org_config
+    from b24app.workflow.loader import load_workflows
+
+    workflows_dir = workflows_dir or definition_dir("workflows")
+    config_dir = config_dir or definition_dir("config")
+    logins = [u.login for u in PortalState.from_org_file(org).users.values()]
+    config, _ = load_org_config(config_dir)
+    return {w.code: Known(logins, [s.code for s in w.stages], [f.code for f in w.fields])
+            for w in load_workflows(workflows_dir, config)}
+
+
+def run_scenario(scenario: m.Scenario, redis_url: str, echo: Echo, ca: SandboxCA | None = None) -> ScenarioResult:
+    result = ScenarioResult(scenario.name, scenario.file)
+    clock = SandboxClock(scenario.start or DEFAULT_START)
+    clock.freeze()
+    echo(f"▶ {scenario.name} ({scenario.file})")
+    try:
+        with Stack(redis_url, clock, org=Path(scenario.org) if scenario.org else None, ca=ca) as stack:
+            _Play(stack, scenario, result, echo).run()
+    except (StackError, ScenarioError, OSError) as exc:
+        result.ok = False
+        result.error = str(exc)
+        echo(f"  ✗ {exc}")
+    echo(f"{'✓' if result.ok else '✗'} {scenario.name}: {len(result.steps)} steps, {result.requests} REST requests")
+    return result
+
+
+class _Play:
+    def __init__(self, stack: Stack, scenario: m.Scenario, result: ScenarioResult, echo: Echo) -> None:
+        self.stack = stack
+        self.scenario = scenario
+        self.result = result
+        self.echo = echo
+        workflow = next((w for w in stack.workflows if w.code == scenario.workflow), None)
+        if workflow is None:
+            raise ScenarioError(f"no workflow {scenario.workflow!r} in {stack.workflows_dir}")
+        self.view = PortalView(stack.portal, workflow)
+        self.performer = Performer(self.view, stack.settle)
+        self.calendar = _calendar(stack.config_dir)
+        self.refs: dict[str, int] = {}
+        self.last: int | None = None
+        self.since = self.view.mark()
+        self.start_count = stack.portal.request_count
+
+    def run(self) -> None:
+        for step in self.scenario.steps:
+            before = self.stack.portal.request_count
+            try:
+                ok, text, problems = self.step(step)
+            except (ScenarioError, StackError) as exc:
+                ok, text, problems = False, str(exc), []
+            spent = self.stack.portal.request_count - before
+            self.result.requests = self.stack.portal.request_count - self.start_count
+            self.record(step, ok, text, problems, spent)
+            if not ok:
+                self.result.ok = False
+                return
+
+    def record(self, step: m.Step, ok: bool, text: str, problems: list[str], spent: int) -> None:
+        label = _label(step)
+        where = str(step.where)
+        self.result.steps.append(StepResult(where, label, ok, text, spent, problems))
+        self.echo(f"  {'✓' if ok else '✗'} {where} {label}: {text} [{spent} REST]")
+        for problem in problems:
+            self.echo(f"      - {problem}")
+
+    def step(self, step: m.Step) -> tuple[bool, str, list[str]]:
+        if isinstance(step, m.Action):
+            return self.action(step)
+        if isinstance(step, m.Advance):
+            return True, self.advance(step), []
+        if isinstance(step, m.Faults):
+            self.stack.portal.faults.events(drop=step.drop, duplicate=step.duplicate, delay=step.delay,
+                                            delay_seconds=0.2, reorder=step.reorder)
+            return True, f"event faults: drop {step.drop}, duplicate {step.duplicate}, delay {step.delay}, " \
+                         f"reorder {step.reorder}", []
+        return self.expect(step)
+
+    def action(self, action: m.Action) -> tuple[bool, str, list[str]]:
+        # People act a second after what came before, so times in the record keep the order of actions.
+        self.stack.clock.advance(ACTION_GAP)
+        done = self.performer.perform(action, self.item(action.request))
+        if done.item_id is not None:
+            self.last = done.item_id
+            if action.ref:
+                self.refs[action.ref] = done.item_id
+        self.stack.settle()
+        return _judge(action, done)
+
+    def advance(self, step: m.Advance) -> str:
+        clock = self.stack.clock
+        now = clock.now()
+        if step.to is not None:
+            target = step.to
+        elif step.by is not None and step.by.working:
+            target = self.calendar.add_working_days(now, step.by.days) if step.by.days else now
+            target = self.calendar.add_working_hours(target, timedelta(hours=step.by.hours, minutes=step.by.minutes))
+        else:
+            assert step.by is not None
+            target = now + timedelta(days=step.by.days, hours=step.by.hours, minutes=step.by.minutes)
+        clock.set(target)
+        swept = self.stack.tick()
+        return f"clock now {target.astimezone(ZoneInfo('Europe/Moscow')):%Y-%m-%d %H:%M} (Moscow)" + \
+            (", sweep ran" if swept else "")
+
+    def expect(self, step: m.Expect) -> tuple[bool, str, list[str]]:
+        item_id = self.item(step.request)
+        if item_id is None:
+            raise ScenarioError("no request yet: the scenario needs a 'create' step before 'expect'")
+        problems = check(step, item_id, self.view, self.since)
+        self.since = self.view.mark()
+        if problems:
+            return False, "unmet expectations:", problems
+        return True, f"request #{item_id} is in {self.view.stage_label(self.view.stage_code(item_id))}", []
+
+    def item(self, ref: str | None) -> int | None:
+        return self.refs[ref] if ref else self.last
+
+
+def _judge(action: m.Action, done: Done) -> tuple[bool, str, list[str]]:
+    if done.error:
+        return False, done.error, []
+    if not action.refused:
+        if done.refused:
+            return False, f"refused: «{done.text}»", ["expected it to go through (add 'refused:' if it should not)"]
+        return True, done.text, []
+    if not done.refused:
+        return False, f"went through: {done.text}", ["expected a refusal"]
+    words = action.refused if isinstance(action.refused, str) else ""
+    if words and words.casefold() not in done.text.casefold():
+        return False, f"refused: «{done.text}»", [f"expected the refusal to say «{words}»"]
+    return True, f"refused as expected: «{done.text}»", []
+
+
+def _label(step: m.Step) -> str:
+    if isinstance(step, m.Action):
+        via = f" via {step.via}" if step.via else ""
+        return f"{step.kind} — {step.login}{via}"
+    return type(step).__name__.lower()
+
+
+def _calendar(config_dir: Path) -> WorkCalendar:
+    path = config_dir / "calendar.yaml"
+    return WorkCalendar.from_config(path) if path.exists() else WorkCalendar.default()

@@ -1,0 +1,154 @@
+"""Who opened the approval tab, and single-use form tokens for the decisions made in it.
+
+* :func:`identify` checks the frame-open POST of a widget (REFERENCE §2.4, §9): ``member_id`` and
+  ``DOMAIN`` must name a stored, active installation, and the posted ``AUTH_ID`` must be accepted by
+  *that* portal — ``user.current`` is called on the installation's own REST endpoint with the posted
+  token (never with the app's stored token), so a token of another portal, or a forged one, fails.
+* :class:`Tickets` issues the token a decision form carries: ``nonce.expires.signature``, an HMAC over
+  member_id, user id, workflow, item id, nonce and expiry. The nonce's record lives in Redis until the
+  token expires; :meth:`Tickets.consume` deletes it atomically, so a token works once. ``AUTH_ID``
+  never reaches the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import redis
+from b24pysdk.credentials.bitrix_token import AbstractBitrixToken
+
+from b24app.auth.store import Installation, InstallationStore
+from b24app.errors import RestError
+from b24app.rest import sdk
+from b24app.rest.client import RestClient, RetryPolicy
+from b24app.rest.pacing import Pacer
+
+TICKET_TTL = 30 * 60
+_KEY = "b24app:widget:ticket:{}"
+
+
+class WidgetAuthError(Exception):
+    """The widget POST cannot be trusted; ``message`` is safe to show (no token in it)."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """The portal user who opened the widget."""
+
+    member_id: str
+    user_id: int
+    name: str
+
+
+class _PostedToken:
+    """Auth for one REST call with the token the portal posted; never renewed."""
+
+    def __init__(self, installation: Installation, access_token: str, client: tuple[str, str]) -> None:
+        self.host = installation.rest_host
+        self._access = access_token
+        self._client = client
+
+    def token(self) -> tuple[AbstractBitrixToken, str]:
+        return sdk.oauth_token(self.host, self._access, *self._client), self._access
+
+    def renew(self, stale_access_token: str) -> bool:
+        return False
+
+
+def identify(form: Mapping[str, str], query: Mapping[str, str], store: InstallationStore,
+             client: tuple[str, str], pacer: Pacer | None) -> tuple[Person, Installation, RestClient]:
+    """The person behind a widget POST, their portal, and a client acting with their token."""
+    member_id = str(form.get("member_id") or "")
+    domain = str(query.get("DOMAIN") or form.get("DOMAIN") or "")
+    access = str(form.get("AUTH_ID") or "")
+    if not member_id or not access:
+        raise WidgetAuthError("the request has no member_id or AUTH_ID")
+    installation = store.find(member_id)
+    if installation is None or installation.removed:
+        raise WidgetAuthError("the application is not installed on this portal")
+    if domain and domain.lower() not in (installation.domain.lower(), installation.rest_host.lower()):
+        raise WidgetAuthError("DOMAIN does not match the installation of this member_id")
+    posted_app_token = str(form.get("APPLICATION_TOKEN") or "")
+    if posted_app_token and not hmac.compare_digest(posted_app_token.encode(),
+                                                    installation.application_token.encode()):
+        raise WidgetAuthError("APPLICATION_TOKEN does not match the installation")
+    as_user = RestClient(_PostedToken(installation, access, client), pacer, retry=RetryPolicy(retries=2))
+    try:
+        row = as_user.call("user.current")
+    except RestError as exc:
+        raise WidgetAuthError(f"the portal did not accept the user's token ({exc.code or exc.status})") from None
+    if not isinstance(row, Mapping) or not str(row.get("ID") or "").isdigit():
+        raise WidgetAuthError("user.current returned no user")
+    name = " ".join(str(row.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
+    return Person(member_id, int(row["ID"]), name), installation, as_user
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a decision form is allowed to do: one decision on one item, by one person."""
+
+    member_id: str
+    user_id: int
+    workflow: str
+    item_id: int
+    lang: str
+    nonce: str = ""
+    expires: int = 0
+    name: str = ""                  # the person's name, shown as "signed in as"
+
+
+class Tickets:
+    """Issue, check and consume single-use decision tokens (state in Redis, signature by a secret)."""
+
+    def __init__(self, conn: redis.Redis, secret: str, ttl: int = TICKET_TTL) -> None:
+        self._redis = conn
+        self._secret = secret.encode()
+        self._ttl = ttl
+
+    def issue(self, ticket: Ticket, now: float | None = None) -> str:
+        nonce = secrets.token_urlsafe(18)
+        expires = int((now if now is not None else time.time()) + self._ttl)
+        stored = replace(ticket, nonce=nonce, expires=expires)
+        self._redis.set(_KEY.format(nonce), json.dumps(asdict(stored)), ex=self._ttl)
+        return f"{nonce}.{expires}.{self._sign(stored)}"
+
+    def check(self, token: str, now: float | None = None) -> Ticket | None:
+        """The ticket a token stands for, or None (malformed, forged, expired or already used)."""
+        parts = token.split(".")
+        if len(parts) != 3 or not parts[1].isdigit():
+            return None
+        nonce, expires, signature = parts
+        if int(expires) < (now if now is not None else time.time()):
+            return None
+        raw = self._redis.get(_KEY.format(nonce))
+        ticket = _ticket(raw)
+        if ticket is None or ticket.nonce != nonce or ticket.expires != int(expires):
+            return None
+        return ticket if hmac.compare_digest(self._sign(ticket), signature) else None
+
+    def consume(self, ticket: Ticket) -> bool:
+        """Spend the ticket; False when it was spent already (a replayed form)."""
+        return bool(self._redis.delete(_KEY.format(ticket.nonce)))
+
+    def _sign(self, ticket: Ticket) -> str:
+        body = "|".join(str(v) for v in (ticket.member_id, ticket.user_id, ticket.workflow, ticket.item_id,
+                                         ticket.lang, ticket.nonce, ticket.expires, ticket.name))
+        return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()
+
+
+def _ticket(raw: Any) -> Ticket | None:
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        return Ticket(str(data["member_id"]), int(data["user_id"]), str(data["workflow"]), int(data["item_id"]),
+                      str(data["lang"]), str(data["nonce"]), int(data["expires"]), str(data.get("name", "")))
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,198 @@
+"""The approval tab: ``POST /b24/placement`` (the widget) and ``POST /b24/placement/decide``.
+
+Bitrix24 opens the tab (``CRM_DYNAMIC_{ETID}_DETAIL_TAB`` in an item card, ``TASK_VIEW_TAB`` in a task
+card) by POSTing the frame-open form with the person's ``AUTH_ID``. The view identifies the person
+with that token (:mod:`b24app.web.placement_auth`), finds the item and its workflow, and renders the
+approval sheet with a button per decision the person may make now (``Sheet.allowed``). Each decision
+form carries a single-use signed ticket instead of any token; the decision itself is
+``handlers.decisions.decide``. Russian by default, English with ``LANG=en``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+
+from b24app.deps import Deps
+from b24app.errors import B24AppError
+from b24app.web.app import get_deps
+from b24app.web.placement_auth import Person, Ticket, Tickets, WidgetAuthError, identify
+from b24app.web.placement_texts import REASON_REQUIRED, texts
+
+log = logging.getLogger(__name__)
+
+placements_bp = Blueprint("placements", __name__, template_folder="templates")
+bp = placements_bp
+
+#: ``app.extensions`` key of the decisions engine (``handlers.decisions`` unless a test installs one).
+ENGINE_KEY = "b24app.decisions"
+DECISIONS = ("approve", "reject", "request_documents", "freeze", "unfreeze", "resubmit")
+_CRM_TAB = re.compile(r"^CRM_DYNAMIC_(\d+)_DETAIL_TAB$")
+_TASK_BINDING = re.compile(r"^T([0-9a-f]+)_(\d+)$")
+
+
+def init_app(app: Flask, deps: Deps) -> None:
+    app.register_blueprint(placements_bp)
+
+
+def engine() -> Any:
+    """The decisions engine: ``handlers.decisions`` (or what a test put in ``app.extensions``)."""
+    return current_app.extensions.get(ENGINE_KEY) or importlib.import_module("handlers.decisions")
+
+
+def tickets(deps: Deps) -> Tickets:
+    return Tickets(deps.redis, str(current_app.config["SECRET_KEY"]))
+
+
+@placements_bp.post("/b24/placement")
+def widget() -> ResponseReturnValue:
+    lang = _lang(request.args.get("LANG"))
+    deps = get_deps()
+    try:
+        person, as_user = _identify(deps)
+        etid, item_id = _target(str(request.form.get("PLACEMENT") or ""), _options(), as_user)
+        workflow = engine().workflow_for_entity_type(deps, person.member_id, etid)
+    except WidgetAuthError as exc:
+        log.info("widget refused: %s", exc)
+        return _message(lang, "not_authenticated", 403)
+    except LookupError:
+        return _message(lang, "not_an_approval", 404)
+    except B24AppError as exc:
+        log.warning("widget: the portal failed: %s", exc)
+        return _message(lang, "unavailable", 502)
+    if workflow is None:
+        return _message(lang, "not_an_approval", 404)
+    ticket = Ticket(person.member_id, person.user_id, workflow, item_id, lang, name=person.name)
+    return _sheet_page(deps, ticket)
+
+
+@placements_bp.post("/b24/placement/decide")
+def decide() -> ResponseReturnValue:
+    deps = get_deps()
+    store = tickets(deps)
+    ticket = store.check(str(request.form.get("ticket") or ""))
+    if ticket is None:
+        return _message(_lang(request.form.get("lang")), "stale_form", 403)
+    decision = str(request.form.get("decision") or "")
+    reason = str(request.form.get("reason") or "").strip() or None
+    if decision not in DECISIONS:
+        return _sheet_page(deps, ticket, notice=("error", texts(ticket.lang)["unknown_decision"]), status=400)
+    if decision in REASON_REQUIRED and reason is None:
+        return _sheet_page(deps, ticket, notice=("error", texts(ticket.lang)[f"reason_required_{decision}"]),
+                           status=400, reason_for=decision)
+    if not store.consume(ticket):
+        return _message(ticket.lang, "stale_form", 403)
+    try:
+        outcome = engine().decide(deps, ticket.member_id, ticket.workflow, ticket.item_id, ticket.user_id,
+                                  decision, reason, via="card")
+    except B24AppError as exc:
+        log.warning("decision %s on item %s failed: %s", decision, ticket.item_id, exc)
+        return _message(ticket.lang, "unavailable", 502)
+    kind = "ok" if outcome.ok else "error"
+    return _sheet_page(deps, ticket, notice=(kind, outcome.message.get(ticket.lang)),
+                       status=200 if outcome.ok else 409)
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def _identify(deps: Deps) -> tuple[Person, Any]:
+    client_id = deps.settings.client_id or ""
+    secret = deps.settings.client_secret.get_secret_value() if deps.settings.client_secret else ""
+    installation = deps.installations.find(str(request.form.get("member_id") or ""))
+    pacer = deps.pacer(installation.rest_host) if installation is not None else None
+    person, _, as_user = identify(request.form, request.args, deps.installations, (client_id, secret), pacer)
+    return person, as_user
+
+
+def _options() -> dict[str, Any]:
+    try:
+        options = json.loads(str(request.form.get("PLACEMENT_OPTIONS") or "{}"))
+    except ValueError:
+        return {}
+    return options if isinstance(options, dict) else {}
+
+
+def _target(placement: str, options: Mapping[str, Any], as_user: Any) -> tuple[int, int]:
+    """(entity type id, item id) the tab is about; LookupError when it is about nothing we know."""
+    match = _CRM_TAB.match(placement.upper())
+    if match:
+        return int(match.group(1)), _int(options.get("ID") or options.get("ENTITY_ID"))
+    if placement.upper() == "TASK_VIEW_TAB":
+        task_id = _int(options.get("taskId"))
+        answer = as_user.call("tasks.task.get", {"taskId": task_id, "select": ["ID", "UF_CRM_TASK"]})
+        task = answer.get("task") if isinstance(answer, Mapping) else None
+        for binding in (task or {}).get("ufCrmTask") or []:
+            found = _TASK_BINDING.match(str(binding))
+            if found:
+                return int(found.group(1), 16), int(found.group(2))
+    raise LookupError(placement)
+
+
+def _int(value: Any) -> int:
+    text = str(value or "")
+    if not text.isdigit():
+        raise LookupError(text)
+    return int(text)
+
+
+def _lang(value: Any) -> str:
+    return "en" if str(value or "").lower().startswith("en") else "ru"
+
+
+def _message(lang: str, key: str, status: int) -> ResponseReturnValue:
+    return render_template("placement_message.html", t=texts(lang), lang=lang, text=texts(lang)[key]), status
+
+
+def _sheet_page(deps: Deps, ticket: Ticket, notice: tuple[str, str] | None = None,
+                status: int = 200, reason_for: str | None = None) -> ResponseReturnValue:
+    try:
+        sheet = engine().approval_sheet(deps, ticket.member_id, ticket.workflow, ticket.item_id, ticket.user_id)
+    except B24AppError as exc:
+        log.warning("approval sheet of item %s failed: %s", ticket.item_id, exc)
+        return _message(ticket.lang, "unavailable", 502)
+    token = tickets(deps).issue(ticket)
+    allowed = [d for d in DECISIONS if d in tuple(sheet.allowed)]
+    page = render_template("placement.html", t=texts(ticket.lang), lang=ticket.lang, sheet=sheet, ticket=token,
+                           allowed=allowed, notice=notice, viewer=ticket.name, reason_required=REASON_REQUIRED,
+                           reason_for=reason_for, **sheet_view(sheet, ticket.lang))
+    return page, status
+
+
+def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
+    """The engine's ``Sheet`` as the template shows it, in the page's language."""
+    t = texts(lang)
+    entries = [
+        {
+            "step": e.step_name.get(lang) if e.step_name else t["start_step"],
+            "decision": e.decision_name.get(lang),
+            "by": e.by_name,
+            "on_behalf_of": e.on_behalf_of_name,
+            "at": _moment(e.at),
+            "reason": e.reason,
+        }
+        for e in sheet.entries
+    ]
+    summary = [(label.get(lang), value) for label, value in getattr(sheet, "summary", ())]
+    return {
+        "summary": summary,
+        "stage_name": sheet.stage_name.get(lang),
+        "step_name": sheet.step_name.get(lang) if sheet.step_name else "",
+        "approver": sheet.approver_name or "",
+        "entries": entries,
+    }
+
+
+def _moment(value: str) -> str:
+    """``2026-03-02T10:00:00+03:00`` -> ``02.03.2026 10:00`` (the portal's own time zone kept)."""
+    try:
+        return datetime.fromisoformat(value).strftime("%d.%m.%Y %H:%M")
+    except (TypeError, ValueError):
+        return str(value or "")

@@ -1,0 +1,52 @@
+"""Every scenario file of this folder, played end to end: a real sandbox portal over HTTPS, the real
+Flask app on loopback, real RQ jobs on the private redis-server of the test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from b24app.sandbox.tls import SandboxCA
+from b24app.scenario.loader import load_scenario
+from b24app.scenario.runner import known_names, run_scenario
+
+HERE = Path(__file__).resolve().parent
+FILES = sorted(HERE.glob("*.yaml"))
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_scenario(path: Path, redis_url: str, sandbox_ca: SandboxCA) -> None:
+    scenario = load_scenario(path, known_names()[load_scenario(path).workflow])
+    lines: list[str] = []
+    result = run_scenario(scenario, redis_url, lines.append, ca=sandbox_ca)
+    assert result.ok, "\n" + "\n".join(lines)
+    assert len(result.steps) == len(scenario.steps)
+    assert result.requests > 0
+
+
+def test_an_unmet_expectation_stops_the_scenario_with_a_diff(tmp_path: Path, redis_url: str,
+                                                             sandbox_ca: SandboxCA) -> None:
+    path = tmp_path / "wrong.yaml"
+    path.write_text(
+        "name: wrong on purpose\n"
+        "steps:\n"
+        "  - create: {as: a.ivanova, title: Листовки, fields: {AMOUNT: 1000, EXPENSE_ITEM: MARKETING, "
+        "INVOICE: i.pdf}}\n"
+        "  - expect: {stage: PAID, approver: director}\n"
+        "  - approve: {as: m.orlova}\n",
+        encoding="utf-8",
+    )
+    lines: list[str] = []
+    result = run_scenario(load_scenario(path, known_names()["payment_requests"]), redis_url, lines.append,
+                          ca=sandbox_ca)
+    assert not result.ok
+    assert [s.ok for s in result.steps] == [True, False]  # the approve after the failure never ran
+    failed = result.steps[-1]
+    assert failed.line == f"{path}:4"
+    assert failed.problems == [
+        "stage: expected PAID («Оплачено»), got HEAD_APPROVAL («Согласование руководителем»)",
+        "current approver: expected director, got m.orlova",
+    ]
+    assert any("✗" in line and "wrong.yaml:4" in line for line in lines)
