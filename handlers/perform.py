@@ -11,6 +11,11 @@ Once only: a task's marker is searched among the item's tasks before the engine 
 also remembered in Redis (``b24app:task:{member}:{marker}``); a notification or timeline entry is
 skipped when its key is remembered (``b24app:sent:{member}:{key}``), and Bitrix24's ``TAG`` replaces
 an older notification with the same tag if Redis lost the key.
+
+Telegram (when a bot token is configured): every notification the portal accepted goes to the person's
+linked chat too, with the request's details and, when it offers decisions, «Согласовать»/«Отклонить»; a
+decision written at a step closes that step's Telegram buttons (``b24app.notify.itemnotes``). Redis work
+only — a Telegram failure is logged and never fails the job.
 """
 
 from __future__ import annotations
@@ -22,10 +27,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app.errors import RestError
-from b24app.notify.base import Button, DecisionRef, Message
-from b24app.notify.telegram import TelegramNotifier
+from b24app.notify.itemnotes import ItemView, TelegramSync, item_url, written_entry
 from b24app.telegram.config import TelegramConfig
-from b24app.workflow import messages as msg
 from b24app.workflow.actions import (
     Action,
     CompleteTask,
@@ -86,7 +89,8 @@ def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], t
             pipe.set(mark, str(task_id), ex=SENT_TTL)
             pipe.set(task_item_key(member_id, task_id), f"{loaded.workflow.code}:{loaded.snap.item_id}", ex=SENT_TTL)
     pipe.execute()
-    _telegram(deps, member_id, loaded, [a for k, a in _notifies(actions).items() if k in results and k not in errors])
+    sent = [a for k, a in _notes(actions).items() if k in results and k not in errors]
+    _telegram(deps, member_id, loaded, actions, sent, written="item" in results and "item" not in errors)
     for key, error in errors.items():
         method = commands[key][0] if key in commands else "batch"
         code, text = str(error.get("error", "")), str(error.get("error_description", ""))
@@ -95,23 +99,38 @@ def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], t
         log.warning("%s for item %s failed: %s %s", method, loaded.snap.item_id, code, text)
 
 
-def _notifies(actions: list[Action]) -> dict[str, Notify]:
-    return {f"notify{i}": a for i, a in enumerate(actions) if isinstance(a, Notify)}
+def _notes(actions: list[Action]) -> dict[str, Notify | Refuse]:
+    """The notifications by batch key (``_message_commands`` names them ``notify{index}``)."""
+    return {f"notify{i}": a for i, a in enumerate(actions) if isinstance(a, Notify | Refuse)}
 
 
-def _telegram(deps: Deps, member_id: str, loaded: Loaded, sent: list[Notify]) -> None:
-    """The same notifications to Telegram for people who linked a chat (queued in Redis, no REST)."""
-    if not sent:
-        return
+def _telegram(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], sent: list[Notify | Refuse],
+              written: bool) -> None:
+    """The same notifications to linked Telegram chats, and the steps' buttons kept in step (Redis only)."""
     config = TelegramConfig.from_settings(deps.settings)
-    if not config.enabled:
+    entry = written_entry(loaded.snap, actions) if written else None
+    if not config.enabled or (entry is None and not sent):
         return
-    notifier = TelegramNotifier(member_id, deps.redis, config)
-    for note in sent:
-        buttons = tuple(Button(msg.decision_name(d).ru, action=d, text_en=msg.decision_name(d).en) for d in note.offer)
-        ref = DecisionRef(loaded.names.entity_type_id, loaded.snap.item_id, note.step) if note.step else None
-        notifier.notify(note.user, Message(note.message.ru, note.message.en, buttons if ref else (),
-                                           decision=ref, tag=note.tag))
+    try:
+        current = entry or (loaded.snap.log[-1] if loaded.snap.log else None)
+        view = ItemView(loaded.workflow, loaded.snap, loaded.names.entity_type_id, current, loaded.now,
+                        _item_url(deps, member_id, loaded.names.entity_type_id, loaded.snap.item_id),
+                        loaded.ctx.names)
+        TelegramSync(member_id, deps.redis, config).after_perform(view, entry, sent)
+    except Exception:  # Telegram never stops the Bitrix24 side (its notifications are already sent)
+        log.exception("telegram copies of the notifications of item %s failed", loaded.snap.item_id)
+
+
+def _item_url(deps: Deps, member_id: str, entity_type_id: int, item_id: int) -> str:
+    found = deps.installations.find(member_id) if member_id else None
+    if found is not None:
+        return item_url(found.domain, entity_type_id, item_id)
+    hook = deps.settings.webhook_url
+    if hook is None:
+        return ""
+    from b24app.settings import webhook_parts
+
+    return item_url(webhook_parts(hook.get_secret_value())[0], entity_type_id, item_id)
 
 
 def _created_id(result: Any) -> int:

@@ -1,17 +1,20 @@
 """Decisions from Telegram buttons: the engine's handlers for the bot's action registry.
 
-Registered at import (``B24APP_TELEGRAM_ACTION_MODULES=handlers.telegram_actions``; the event worker
-imports every ``handlers`` module anyway). A press is decided like a click in the approval tab
-(``via="telegram"``): entitlement is the engine's; a press on a step the route has left is stale.
+Registered at import and again by :func:`register_actions` (``B24APP_TELEGRAM_ACTION_MODULES`` names this
+module; the web process, the workers and the poller import it). A press is decided like a click in the
+approval tab (``via="telegram"``): entitlement is the engine's (approver, substitute, operations manager
+on the approver's behalf); a press on a step the route has left is stale and answers who decided and when.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from b24app.deps import current
-from b24app.telegram.callbacks import Outcome, Press, actions
-from handlers.decisions import approval_sheet, decide, workflow_for_entity_type
+from b24app.telegram.callbacks import ActionRegistry, Outcome, Press, actions
+from b24app.telegram.texts import bot_text
+from handlers.decisions import SheetEntry, approval_sheet, decide, workflow_for_entity_type
 
 NEED_REASON = ("reject", "request_documents", "freeze")
 DECISIONS = ("approve", *NEED_REASON)
@@ -26,20 +29,42 @@ def handler_for(decision: str) -> Callable[[Press], Outcome]:
             return Outcome.refused("Заявка не найдена.")
         sheet = approval_sheet(deps, press.member_id, code, record.item_id, press.user_id)
         if sheet.step != record.step:
-            last = sheet.entries[-1] if sheet.entries else None
-            text = f"Уже решено: {last.decision_name.ru} — {last.by_name}." if last else "Шаг уже пройден."
-            return Outcome.stale(text)
+            return Outcome.stale(stale_text(sheet.entries, record.step))
         result = decide(deps, press.member_id, code, record.item_id, press.user_id, decision, press.reason,
                         via="telegram")
         if not result.ok:
             return Outcome.refused(result.message.ru)
         after = approval_sheet(deps, press.member_id, code, record.item_id, press.user_id)
-        by = after.entries[-1].by_name if after.entries else ""
-        return Outcome.done(result.message.ru, decided_by_name=by)
+        last = after.entries[-1] if after.entries else None
+        if last is None:
+            return Outcome.done(result.message.ru)
+        by = who(last)
+        return Outcome.done(f"{result.message.ru} Решение: {by}.", decided_by_name=by,
+                            decided_at=datetime.fromisoformat(last.at))
 
     return handle
 
 
-for _name in DECISIONS:
-    if actions.get(_name) is None:
-        actions.add(_name, handler_for(_name), needs_reason=_name in NEED_REASON)
+def who(entry: SheetEntry) -> str:
+    behalf = f" от имени {entry.on_behalf_of_name}" if entry.on_behalf_of_name else ""
+    return f"{entry.by_name}{behalf}"
+
+
+def stale_text(entries: tuple[SheetEntry, ...], step: str) -> str:
+    """«Решение по этому этапу уже принято: <кто>, <когда>» from the approval log."""
+    done = [e for e in entries if e.step == step]
+    if not done:
+        return bot_text("unknown_button")
+    last = done[-1]
+    when = datetime.fromisoformat(last.at).strftime("%d.%m.%Y %H:%M")
+    return f"{bot_text('decided', name=who(last), when=when)} ({last.decision_name.ru})"
+
+
+def register_actions(registry: ActionRegistry = actions) -> None:
+    """Register the decisions that are missing (``load_action_modules`` calls this on every start)."""
+    for name in DECISIONS:
+        if registry.get(name) is None:
+            registry.add(name, handler_for(name), needs_reason=name in NEED_REASON)
+
+
+register_actions()

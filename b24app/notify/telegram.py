@@ -285,6 +285,11 @@ def remove_buttons(config: TelegramConfig, messages: list[tuple[int, int]]) -> N
         run_bot(config, run)
 
 
+def remove_buttons_job(messages: list[list[int]]) -> None:
+    """RQ job form of ``remove_buttons`` (``[[chat_id, message_id], ...]``), queued by the engine's handlers."""
+    remove_buttons(TelegramConfig.for_process(), [(int(c), int(m)) for c, m in messages])
+
+
 def answer_callback(config: TelegramConfig, query_id: str, text: str, alert: bool = False) -> bool:
     """Answer a button press; False when Telegram no longer accepts an answer (query too old)."""
     try:

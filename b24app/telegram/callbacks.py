@@ -194,6 +194,10 @@ class CallbackStore:
         data: dict[str, Any] = json.loads(raw)
         return Decision(int(data["by_user_id"]), str(data["by_name"]), datetime.fromisoformat(data["at"]), data["action"])
 
+    def reopen(self, step: StepRef | CallbackRecord) -> None:
+        """The step waits for a decision again (a new round, back from a pause): its buttons work again."""
+        self._r.delete(f"{PREFIX}decided:{step.step_key}")
+
     def step_lock(self, record: CallbackRecord, seconds: int = 120) -> bool:
         return bool(self._r.set(f"{PREFIX}deciding:{record.step_key}", "1", nx=True, ex=seconds))
 
@@ -208,6 +212,16 @@ class CallbackStore:
 
     def step_messages(self, step: StepRef | CallbackRecord) -> list[tuple[int, int]]:
         members = self._r.smembers(f"{PREFIX}stepmsgs:{step.step_key}")
+        pairs = (m.decode() if isinstance(m, bytes) else str(m) for m in members)
+        return sorted((int(c), int(m)) for c, _, m in (p.partition(":") for p in pairs))
+
+    def take_messages(self, step: StepRef | CallbackRecord) -> list[tuple[int, int]]:
+        """The delivered messages with this step's buttons, forgotten as they are returned (to close them once)."""
+        key = f"{PREFIX}stepmsgs:{step.step_key}"
+        with self._r.pipeline(transaction=True) as pipe:
+            pipe.smembers(key)
+            pipe.delete(key)
+            members, _ = pipe.execute()
         pairs = (m.decode() if isinstance(m, bytes) else str(m) for m in members)
         return sorted((int(c), int(m)) for c, _, m in (p.partition(":") for p in pairs))
 

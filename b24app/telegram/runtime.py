@@ -49,6 +49,10 @@ def job_runtime() -> TelegramRuntime:
 
 
 def load_action_modules(config: TelegramConfig) -> None:
-    """Import the modules that register action handlers (``B24APP_TELEGRAM_ACTION_MODULES``)."""
+    """Import the modules that register action handlers (``B24APP_TELEGRAM_ACTION_MODULES``) and call their
+    ``register_actions()`` when they have one."""
     for name in config.action_modules:
-        importlib.import_module(name)
+        module = importlib.import_module(name)
+        hook = getattr(module, "register_actions", None)
+        if callable(hook):  # registers again what a cleared registry lost (a module is imported only once)
+            hook()

@@ -53,7 +53,8 @@ def format_waiting(waiting: timedelta, lang: str = "ru") -> str:
     return " ".join(parts) if parts else ("меньше минуты" if lang == "ru" else "less than a minute")
 
 
-def _details(card: RequestCard, lang: str) -> str:
+def details(card: RequestCard, lang: str = "ru") -> str:
+    """Title, counterparty, amount, step, waiting time and the link: the body of every message."""
     if lang == "ru":
         return (f"«{card.title}» (№{card.item_id})\nКонтрагент: {card.counterparty}\n"
                 f"Сумма: {format_amount(card.amount, card.currency)}\nЭтап: {card.step_name_ru}\n"
@@ -63,15 +64,35 @@ def _details(card: RequestCard, lang: str) -> str:
             f"Waiting: {format_waiting(card.waiting, 'en')}\n{card.url}")
 
 
+_details = details  # the escalation sweep's templates use the former private name
+
+APPROVE = Button("Согласовать", action="approve", text_en="Approve")
+REJECT = Button("Отклонить", action="reject", text_en="Reject")
+
+
 def _decision_message(card: RequestCard, head_ru: str, head_en: str, kind: str) -> Message:
     return Message(
-        text_ru=f"{head_ru}\n\n{_details(card, 'ru')}",
-        text_en=f"{head_en}\n\n{_details(card, 'en')}",
-        buttons=(Button("Согласовать", action="approve", text_en="Approve"),
-                 Button("Отклонить", action="reject", text_en="Reject")),
+        text_ru=f"{head_ru}\n\n{details(card, 'ru')}",
+        text_en=f"{head_en}\n\n{details(card, 'en')}",
+        buttons=(APPROVE, REJECT),
         item_url=card.url,
         decision=DecisionRef(card.entity_type_id, card.item_id, card.step),
         tag=f"b24app-{card.entity_type_id}-{card.item_id}-{card.step}-{kind}",
+    )
+
+
+def engine_notice(card: RequestCard, head_ru: str, head_en: str, tag: str,
+                  decisions: tuple[str, ...] = ()) -> Message:
+    """One of the engine's notifications (assigned, returned, rejected, finished...) with the request's details;
+    ``decisions`` offered at ``card.step`` become «Согласовать»/«Отклонить» buttons."""
+    buttons = tuple(b for b in (APPROVE, REJECT) if b.action in decisions)
+    return Message(
+        text_ru=f"{head_ru}\n\n{details(card, 'ru')}",
+        text_en=f"{head_en}\n\n{details(card, 'en')}",
+        buttons=buttons,
+        item_url=card.url,
+        decision=DecisionRef(card.entity_type_id, card.item_id, card.step) if buttons else None,
+        tag=tag,
     )
 
 
@@ -100,7 +121,7 @@ def decision(card: RequestCard, approved: bool, by_name: str, reason: str | None
         ru = f"Заявка отклонена ({by_name}). Причина: {reason or '—'}"
         en = f"Your request was rejected ({by_name}). Reason: {reason or '—'}"
     verdict = "approved" if approved else "rejected"
-    return Message(text_ru=f"{ru}\n\n{_details(card, 'ru')}", text_en=f"{en}\n\n{_details(card, 'en')}",
+    return Message(text_ru=f"{ru}\n\n{details(card, 'ru')}", text_en=f"{en}\n\n{details(card, 'en')}",
                    item_url=card.url, tag=f"b24app-{card.entity_type_id}-{card.item_id}-{card.step}-{verdict}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from html import escape
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
@@ -17,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from telegram import Update
 
 from b24app.telegram.config import TelegramConfig
+from b24app.telegram.links import TOKEN_TTL, LinkStore
 from b24app.telegram.runtime import TelegramRuntime, load_action_modules
 from b24app.telegram.updates import UpdateHandler
 
@@ -65,3 +67,41 @@ def webhook() -> ResponseReturnValue:
         abort(400)
     reply = UpdateHandler(runtime).handle(Update.de_json(payload, bot=None))
     return jsonify(reply or {})
+
+
+@telegram_bp.post("/telegram/link")
+def link_page() -> ResponseReturnValue:
+    """The deep link for the person who opened this page in Bitrix24 (single use, valid 10 minutes)."""
+    from b24app.web.placement_auth import WidgetAuthError
+
+    runtime = _runtime()
+    deps = current_app.extensions.get(EXTENSION + ".deps")
+    if runtime is None or deps is None or not runtime.config.bot_username:
+        abort(404)
+    try:
+        member_id, user_id = _person(deps)
+    except WidgetAuthError as exc:
+        log.warning("telegram link page: %s", exc)
+        return _page("Не удалось определить пользователя Битрикс24. Откройте страницу из Битрикс24 ещё раз."), 403
+    token = runtime.links.issue_token(member_id, user_id)
+    link = LinkStore.deep_link(runtime.config.bot_username, token)
+    minutes = int(TOKEN_TTL.total_seconds() // 60)
+    return _page(f'Чтобы получать уведомления и согласовывать заявки в Telegram, откройте ссылку '
+                 f'<a id="deep-link" href="{escape(link)}" target="_blank" rel="noopener">{escape(link)}</a> '
+                 f'и нажмите «Start». Ссылка одноразовая и действует {minutes} минут. Отключить — команда /stop.')
+
+
+def _person(deps: Any) -> tuple[str, int]:
+    from b24app.web.placement_auth import identify
+
+    settings = deps.settings
+    secret = settings.client_secret.get_secret_value() if settings.client_secret else ""
+    installation = deps.installations.find(str(request.form.get("member_id") or ""))
+    pacer = deps.pacer(installation.rest_host) if installation is not None else None
+    person, _, _ = identify(request.form, request.args, deps.installations, (settings.client_id or "", secret), pacer)
+    return person.member_id, person.user_id
+
+
+def _page(body: str) -> str:
+    return ('<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Telegram</title></head>'
+            f"<body><h1>Уведомления в Telegram</h1><p>{body}</p></body></html>")

@@ -10,6 +10,7 @@ from b24app.telegram.texts import (
     daily_digest,
     decided_text,
     decision,
+    engine_notice,
     format_amount,
     format_waiting,
     new_approval,
@@ -59,3 +60,14 @@ def test_decision_and_digest() -> None:
 def test_stale_answer_is_in_the_portal_time_zone() -> None:
     at = datetime(2026, 3, 2, 6, 5, tzinfo=UTC)
     assert decided_text("Ольга", at, "Europe/Moscow") == "Решение по этому этапу уже принято: Ольга, 02.03.2026 09:05."
+
+
+def test_engine_notice_offers_only_approve_and_reject_as_buttons() -> None:
+    offered = engine_notice(CARD, "Вам поставлена задача.", "You have a new task.", "tag-1",
+                            ("approve", "reject", "request_documents", "freeze"))
+    assert [b.action for b in offered.buttons] == ["approve", "reject"]
+    assert offered.decision is not None and offered.decision.step == "HEAD_APPROVAL"
+    assert offered.text_ru.startswith("Вам поставлена задача.\n\n«Оплата аренды офиса» (№22)")
+    assert "Ожидает: 1 дн. 3 ч 15 мин" in offered.text_ru and offered.item_url == CARD.url and offered.tag == "tag-1"
+    news = engine_notice(CARD, "Заявка отклонена.", "Rejected.", "tag-2")
+    assert news.buttons == () and news.decision is None and news.item_url == CARD.url
