@@ -1,0 +1,26 @@
+# Sourced by scripts/demo and scripts/test: install what a fresh Debian/Ubuntu machine lacks.
+# Usage: bootstrap_system PROGRAM:PACKAGE...   then   bootstrap_python EXTRAS
+set -euo pipefail
+
+bootstrap_system() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "missing: ${missing[*]} — install them with your system's package manager" >&2
+    return 1
+  fi
+  local sudo=""
+  [ "$(id -u)" = "0" ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+}
+
+bootstrap_python() {
+  local python
+  python=$(command -v python3 || command -v python)
+  "$python" -m pip install -q -e ".${1:-}"
+  PYTHON="$python"
+}
