@@ -24,6 +24,7 @@ from b24app.provisioning.cli import provision_command
 from b24app.sandbox.cli import sandbox_command
 from b24app.scenario.cli import scenario_group
 from b24app.settings import Settings, load_settings
+from b24app.sweep_cli import digest_command, sweep_command
 from b24app.telegram.cli import telegram_group
 from b24app.yamlio import Problem
 
@@ -163,6 +164,8 @@ cli.add_command(provision_command, "provision")
 cli.add_command(telegram_group, "telegram")
 cli.add_command(scenario_group, "scenario")
 cli.add_command(demo_command, "demo")
+cli.add_command(sweep_command, "sweep")
+cli.add_command(digest_command, "digest")
 
 
 def main() -> None:

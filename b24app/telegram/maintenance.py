@@ -17,3 +17,9 @@ def unlink_inactive_job(member_id: str) -> list[int]:
     if removed:
         log.info("telegram: %d deactivated people of %s unlinked", len(removed), member_id)
     return removed
+
+
+def unlink_inactive_everywhere_job() -> dict[str, list[int]]:
+    """The daily cron job: :func:`unlink_inactive_job` for every active installation."""
+    deps = current()
+    return {i.member_id: unlink_inactive_job(i.member_id) for i in deps.installations.active()}

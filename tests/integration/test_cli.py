@@ -33,7 +33,7 @@ def test_help_lists_the_working_commands_only(tmp_path: Path) -> None:
     assert result.returncode == 0
     commands = result.stdout.split("Commands:")[1]
     listed = {line.split()[0] for line in commands.splitlines() if line.startswith("  ")}
-    assert listed == {"check-config", "serve", "worker", "doctor", "sandbox", "provision", "telegram", "scenario", "demo"}
+    assert listed == {"check-config", "serve", "worker", "doctor", "sandbox", "provision", "telegram", "scenario", "demo", "sweep", "digest"}
     assert not listed & {"run", "shell", "routes"}
 
 

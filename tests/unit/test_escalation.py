@@ -215,3 +215,17 @@ def test_resubmission_starts_a_new_clock(defs: tuple[dict[str, int], Workflow]) 
     assert request is not None and (request.round, request.started_at) == (2, at(4, 12))
     rejected = Snapshot(item_id=ITEM, title="x", stage="REJECTED", initiator=INITIATOR, log=log[:2])
     assert open_request(workflow, ETID, rejected) is None
+
+
+def test_documents_requested_pause_the_clock_until_they_are_provided(defs: tuple[dict[str, int],
+                                                                                Workflow]) -> None:
+    sweep = Sweeper(defs)
+    start = at(2, 10)
+    ask = entry(2, "request_documents", at(2, 12), "DOCS_REQUESTED", "head_approval", HEAD, step="head_approval",
+                by=HEAD)
+    waiting = head_snapshot(start, ask)
+    assert sweep.run(waiting, at(5, 12)) == []
+    provided = entry(3, "docs_provided", at(5, 12), "HEAD_APPROVAL", "head_approval", HEAD)
+    back = head_snapshot(start, ask, provided)
+    assert sweep.run(back, at(5, 13, 59)) == []                         # 2 h + 1 h 59 min
+    assert brief(sweep.run(back, at(5, 14))) == [("remind", "every1", (HEAD,))]

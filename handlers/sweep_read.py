@@ -1,0 +1,246 @@
+"""Reading every open request of every workflow in a few ``batch`` requests (for the sweep and the digest).
+
+Items: ``crm.item.list`` of the step and pause stages, one page (50 rows) per batch command: the
+first batch holds page 0 of each workflow (its ``result_total`` gives the page count), later batches
+hold 50 pages each — about N/2500 HTTP requests for N open requests. Tasks: ``tasks.task.list`` of
+the open (not completed) tasks bound to :data:`ITEMS_PER_TASK_COMMAND` items per command, only for
+requests whose step has a rule that looks at tasks (not started, overdue); a command that fills its
+page is continued in the next batch. The portal's clock comes from the first batch's ``time`` block.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from b24app import phpform
+from b24app.escalation import TASK_CONDITIONS, OpenRequest, due_notices, task_rules
+from b24app.escalation_state import open_request
+from b24app.workflow.models import Step, Workflow
+from b24app.workflow.snapshot import ItemNames, Snapshot, TaskInfo, parse_item, parse_task
+from handlers.itemstate import TASK_SELECT, Definitions, definitions, item_names
+
+if TYPE_CHECKING:
+    from b24app.deps import Deps
+
+BATCH_SIZE = 50
+PAGE_SIZE = 50
+ITEMS_PER_TASK_COMMAND = 16        # at most 3 open tasks per request (step task, subtask, documents task)
+ITEM_SELECT = ["id", "title", "stageId", "categoryId", "createdBy", "movedTime", "movedBy", "updatedBy"]
+ITEM_FIELDS = ("DECISIONS", "RETURN_STEP", "CURRENT_APPROVER", "AMOUNT", "COUNTERPARTY_NAME", "URGENT")
+Command = tuple[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One open request: its workflow, the portal's snapshot and the escalation's view."""
+
+    workflow: Workflow
+    names: ItemNames
+    snap: Snapshot
+    request: OpenRequest
+
+    @property
+    def step(self) -> Step:
+        assert self.request.step is not None
+        return self.workflow.step(self.request.step)
+
+
+@dataclass
+class Collected:
+    now: datetime
+    defs: Definitions
+    found: list[Found] = field(default_factory=list)
+    items: int = 0
+    http_requests: int = 0
+
+
+class Batcher:
+    """Sends commands 50 to a ``batch``; keeps ``result_total``/``result_next`` and the portal's time."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.requests = 0
+        self.now: datetime | None = None
+
+    def run(self, commands: Mapping[str, Command]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any],
+                                                            dict[str, Any]]:
+        results: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        totals: dict[str, Any] = {}
+        nexts: dict[str, Any] = {}
+        items = list(commands.items())
+        for start in range(0, len(items), BATCH_SIZE):
+            chunk = items[start:start + BATCH_SIZE]
+            cmd = {key: f"{method}?{phpform.encode(dict(params))}" for key, (method, params) in chunk}
+            answer = self.client.envelope("batch", {"halt": 0, "cmd": cmd})
+            self.requests += 1
+            self._clock(answer.get("time") or {})
+            body = answer.get("result") or {}
+            results.update(_as_dict(body.get("result")))
+            errors.update(_as_dict(body.get("result_error")))
+            totals.update(_as_dict(body.get("result_total")))
+            nexts.update(_as_dict(body.get("result_next")))
+        return results, errors, totals, nexts
+
+    def _clock(self, block: Mapping[str, Any]) -> None:
+        stamp = block.get("date_start") or block.get("date_finish")
+        if self.now is None and stamp:
+            self.now = datetime.fromisoformat(str(stamp))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, list):
+        return {str(i): v for i, v in enumerate(value)}
+    return {}
+
+
+def marker(member_id: str, delivery: str) -> str:
+    """The Redis key remembering one delivery of a notice (``Notice.deliveries``)."""
+    return f"b24app:esc:{member_id}:{delivery}"
+
+
+def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_tasks: bool = False) -> Collected:
+    """Every open request of every workflow with the open tasks its time rules need.
+
+    With ``skip_sent_tasks`` (the sweep) tasks are read for a request only when a rule about them could
+    send something new: always for overdue tasks (their deadlines matter), and for "while the task is
+    not started" only when such a reminder is due now and not yet sent — so a sweep with nothing new
+    to send reads no tasks at all.
+    """
+    defs = definitions(deps)
+    batcher = Batcher(deps.bitrix(member_id))
+    names = {code: item_names(deps, member_id, code) for code in defs.workflows}
+    rows = _items(batcher, defs.workflows, names)
+    moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
+    collected = Collected(moment, defs, items=len(rows))
+    bare: list[Found] = []
+    for code, raw in rows:
+        workflow, item_names_ = defs.workflows[code], names[code]
+        snap = parse_item(raw, item_names_)
+        request = open_request(workflow, item_names_.entity_type_id, snap)
+        if request is not None and request.step is not None:
+            bare.append(Found(workflow, item_names_, snap, request))
+    wanted = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks)
+    tasks = _tasks(batcher, [(f.names, f.snap.item_id) for f in wanted])
+    for found in bare:
+        key = (found.names.entity_type_id, found.snap.item_id)
+        request = found.request
+        if key in tasks:
+            request = open_request(found.workflow, key[0], found.snap, tasks[key]) or request
+        collected.found.append(Found(found.workflow, found.names, found.snap, request))
+    collected.http_requests = batcher.requests
+    return collected
+
+
+def _wanting_tasks(deps: Deps, member_id: str, collected: Collected, bare: list[Found],
+                   skip_sent: bool) -> list[Found]:
+    defs, now = collected.defs, collected.now
+    wanted: list[Found] = []
+    maybe: list[tuple[Found, list[str]]] = []
+    for found in bare:
+        rules = task_rules(found.step)
+        if not rules:
+            continue
+        if not skip_sent or any(found.step.time_rules.rules[i].when is not None for i in rules):
+            wanted.append(found)
+            continue
+        notices = due_notices(found.step, found.request, now, defs.calendar, roles=defs.roles,
+                              absences=defs.org.absences, assume=TASK_CONDITIONS)
+        keys = [marker(member_id, d) for n in notices if n.rule_index in rules for d, _ in n.deliveries()]
+        if keys:
+            maybe.append((found, keys))
+    if maybe:
+        pipe = deps.redis.pipeline()
+        for _, keys in maybe:
+            pipe.exists(*keys)
+        wanted += [found for (found, keys), count in zip(maybe, pipe.execute(), strict=True) if count < len(keys)]
+    return wanted
+
+
+# -- items --------------------------------------------------------------------------------------------
+
+def _open_stages(workflow: Workflow, names: ItemNames) -> list[str]:
+    codes = {s.stage for s in workflow.steps} | {s.code for s in workflow.stages if s.pause}
+    return sorted(names.stage_ids[c] for c in codes if names.stage_ids.get(c))
+
+
+def _list_command(workflow: Workflow, names: ItemNames, start: int) -> Command:
+    select = ITEM_SELECT + [names.field(code) for code in ITEM_FIELDS if code in names.field_names]
+    return ("crm.item.list", {
+        "entityTypeId": names.entity_type_id, "select": select, "order": {"id": "ASC"}, "start": start,
+        "filter": {"categoryId": names.category_id, "@stageId": _open_stages(workflow, names)},
+        "useOriginalUfNames": "Y",
+    })
+
+
+def _items(batcher: Batcher, workflows: Mapping[str, Workflow],
+           names: Mapping[str, ItemNames]) -> list[tuple[str, Mapping[str, Any]]]:
+    first = {f"{code}|0": _list_command(workflows[code], names[code], 0) for code in workflows}
+    results, errors, totals, _ = batcher.run(first)
+    _raise_first(errors, first)
+    rest: dict[str, Command] = {}
+    for code in workflows:
+        total = int(totals.get(f"{code}|0") or 0)
+        for start in range(PAGE_SIZE, total, PAGE_SIZE):
+            rest[f"{code}|{start}"] = _list_command(workflows[code], names[code], start)
+    if rest:
+        more, errors, _, _ = batcher.run(rest)
+        _raise_first(errors, rest)
+        results.update(more)
+    seen: set[tuple[str, int]] = set()
+    rows: list[tuple[str, Mapping[str, Any]]] = []
+    for key, page in results.items():
+        code = key.split("|", 1)[0]
+        for raw in (page or {}).get("items") or [] if isinstance(page, dict) else []:
+            if (code, int(raw["id"])) not in seen:       # an item moved between pages is read twice
+                seen.add((code, int(raw["id"])))
+                rows.append((code, raw))
+    return rows
+
+
+# -- tasks --------------------------------------------------------------------------------------------
+
+def _task_command(bindings: Sequence[str], start: int) -> Command:
+    return ("tasks.task.list", {"filter": {"UF_CRM_TASK": list(bindings), "!STATUS": [4, 5]},
+                                "select": TASK_SELECT, "order": {"ID": "asc"}, "start": start})
+
+
+def _tasks(batcher: Batcher, wanted: Sequence[tuple[ItemNames, int]]) -> dict[tuple[int, int], list[TaskInfo]]:
+    by_item: dict[tuple[int, int], list[TaskInfo]] = defaultdict(list)
+    groups: dict[str, list[str]] = {}
+    for index in range(0, len(wanted), ITEMS_PER_TASK_COMMAND):
+        part = wanted[index:index + ITEMS_PER_TASK_COMMAND]
+        groups[f"t{index}"] = [n.binding_for(item_id) for n, item_id in part]
+    etids = {n.binding: n.entity_type_id for n, _ in wanted}
+    pending = {f"{key}|0": _task_command(bindings, 0) for key, bindings in groups.items()}
+    while pending:
+        results, errors, _, nexts = batcher.run(pending)
+        _raise_first(errors, pending)
+        following: dict[str, Command] = {}
+        for key, page in results.items():
+            for raw in (page or {}).get("tasks") or [] if isinstance(page, dict) else []:
+                task = parse_task(raw)
+                for binding in raw.get("ufCrmTask") or []:
+                    prefix, _, item = str(binding).rpartition("_")
+                    if f"{prefix}_" in etids and item.isdigit():
+                        by_item[(etids[f"{prefix}_"], int(item))].append(task)
+            if nexts.get(key):
+                group = key.split("|", 1)[0]
+                following[f"{group}|{nexts[key]}"] = _task_command(groups[group], int(nexts[key]))
+        pending = following
+    return by_item
+
+
+def _raise_first(errors: Mapping[str, Any], commands: Mapping[str, Command]) -> None:
+    from b24app.errors import RestError
+
+    for key, error in errors.items():
+        detail = error if isinstance(error, dict) else {"error": error}
+        raise RestError(commands[key][0] if key in commands else "batch", 400, str(detail.get("error", "")),
+                        str(detail.get("error_description", "")))

@@ -1,0 +1,271 @@
+"""The escalation sweep against the sandbox over HTTPS (strict mode) with a real Redis: requests created by
+people and started by the engine, the sandbox clock advanced, the sweep run as an RQ job (or in two
+processes at once), and what people received checked in the portal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from rq import Queue, SimpleWorker
+
+from b24app import queue as queues
+from b24app.deps import set_current
+from b24app.escalation_jobs import sweep_job
+from b24app.sandbox import SandboxPortal
+from handlers import decisions
+from handlers.sweep import run_sweep
+from tests.integration.approval_env import PR, ROOT, Env, approval_env
+from tests.integration.sweep_seed import seed_requests
+
+ETID = 1100
+TZ = ZoneInfo("Europe/Moscow")
+HEAD, FINANCE, OPS = 3, 8, 9
+
+
+@pytest.fixture
+def env(sandbox: SandboxPortal, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    assert sandbox.ca_bundle
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_bundle)
+    with approval_env(sandbox, redis_url) as built:
+        set_current(built.deps)
+        yield built
+        assert not built.failed_jobs()
+
+
+def create(env: Env, count: int = 1) -> list[int]:
+    ids = [int(env.as_user("a.ivanova").create_item(ETID, env.request_fields())["id"]) for _ in range(count)]
+    env.settle()
+    return ids
+
+
+def at(env: Env, day: int, hour: int, minute: int = 0) -> None:
+    env.sandbox.clock.set(datetime(2026, 3, day, hour, minute, tzinfo=TZ))
+
+
+def sweep_via_rq(env: Env, digest: bool = False) -> list[str]:
+    queue = Queue(queues.DEFAULT, connection=env.deps.redis)
+    job = queue.enqueue(sweep_job, env.member_id, digest)
+    SimpleWorker([queue], connection=env.deps.redis).work(burst=True)
+    job.refresh()
+    assert job.is_finished, job.latest_result()
+    return list(job.return_value() or [])
+
+
+def received(env: Env, login: str) -> list[str]:
+    return [n.message for n in env.sandbox.as_user(login).notifications()]
+
+
+def escalations(env: Env, login: str) -> list[str]:
+    return [n.message for n in env.sandbox.as_user(login).notifications() if n.tag.startswith("b24app:esc:")]
+
+
+def test_reminder_then_reminder_then_alert_with_a_way_to_approve(env: Env) -> None:
+    [item] = create(env)                                        # Mon 2026-03-02 10:00, head: m.orlova
+    assert env.stage(item) == "HEAD_APPROVAL"
+    at(env, 2, 13, 59)
+    sweep_via_rq(env)
+    assert escalations(env, "m.orlova") == []
+    at(env, 2, 14, 1)                                           # 4 working hours, task not started
+    sweep_via_rq(env)
+    [first] = escalations(env, "m.orlova")
+    assert first.startswith("Напоминание: заявка ждёт вашего решения.") and f"/details/{item}/" in first
+    at(env, 4, 10, 1)                                           # 2 working days without a decision
+    sweep_via_rq(env)
+    assert len(escalations(env, "m.orlova")) == 2 and escalations(env, "ops.manager") == []
+    at(env, 4, 11, 1)                                           # + 1 working hour: the operations manager
+    sweep_via_rq(env)
+    [alert] = escalations(env, "ops.manager")
+    assert "Заявка зависла: Марина Орлова не принял(а) решение" in alert
+    assert f"[URL=https://{env.sandbox.domain}/crm/type/{ETID}/details/{item}/]" in alert
+    before = len(env.sandbox.as_user("m.orlova").notifications()) + len(received(env, "ops.manager"))
+    sweep_via_rq(env)                                           # the same moment again: nothing twice
+    assert len(env.sandbox.as_user("m.orlova").notifications()) + len(received(env, "ops.manager")) == before
+    outcome = decisions.decide(env.deps, env.member_id, PR, item, OPS, "approve", via="card")
+    assert outcome.ok and outcome.stage == "FINANCE_REVIEW"    # the alert's "decide on their behalf"
+
+
+def test_started_task_stops_reminders_and_finance_review_alerts(env: Env) -> None:
+    started, approved = create(env, 2)
+    [task] = [t for t in env.tasks(started) if int(t["responsibleId"]) == HEAD]
+    env.as_user("m.orlova").start_task(int(task["id"]))
+    assert decisions.decide(env.deps, env.member_id, PR, approved, HEAD, "approve").ok
+    env.settle()
+    at(env, 3, 17)
+    sweep_via_rq(env)
+    assert escalations(env, "m.orlova") == []                   # taken into work: no periodic reminder
+    at(env, 4, 10, 2)                                           # finance review: 2 working days
+    sweep_via_rq(env)
+    assert len(escalations(env, "m.orlova")) == 1               # the 2-day reminder still comes
+    [alert] = escalations(env, "ops.manager")
+    assert f"/details/{approved}/" in alert and "Проверка финансовым менеджером" in alert
+
+
+def test_freeze_keeps_the_time_used(env: Env) -> None:
+    [item] = create(env)
+    at(env, 2, 14, 30)
+    assert decisions.decide(env.deps, env.member_id, PR, item, HEAD, "freeze", "ждём бюджет").ok
+    env.settle()
+    at(env, 5, 17)
+    sweep_via_rq(env)
+    assert escalations(env, "m.orlova") == []                   # frozen: the clock stands
+    at(env, 9 + 1, 10)                                          # Tue 10 March (9 March is a day off)
+    assert decisions.decide(env.deps, env.member_id, PR, item, HEAD, "unfreeze").ok
+    env.settle()
+    at(env, 10, 13, 31)                                         # 4.5 h before + 3.5 h now = 8 h
+    sweep_via_rq(env)
+    assert len(escalations(env, "m.orlova")) == 1
+
+
+def test_digest_once_on_a_working_day(env: Env) -> None:
+    waiting, frozen, paying = create(env, 3)
+    assert decisions.decide(env.deps, env.member_id, PR, frozen, HEAD, "freeze", "ждём бюджет").ok
+    assert decisions.decide(env.deps, env.member_id, PR, paying, HEAD, "approve").ok
+    env.settle()
+    assert decisions.decide(env.deps, env.member_id, PR, paying, FINANCE, "approve").ok
+    env.settle()
+    assert env.stage(paying) == "PAYMENT"                       # accounting tasks due Tue 3 March 18:00
+    at(env, 4, 12)
+    sweep_via_rq(env, digest=True)
+    sweep_via_rq(env, digest=True)
+    [digest] = [n.message for n in env.sandbox.as_user("ops.manager").notifications()
+                if n.tag.startswith("b24app:digest")]
+    assert digest.startswith("Сводка на 04.03.2026")
+    sections = digest.split("\n\n")
+    assert sections[1].startswith("Ждут дольше срока: 1") and f"/details/{waiting}/" in sections[1]
+    assert sections[2].startswith("Просрочены задачи бухгалтерии: 1") and f"/details/{paying}/" in sections[2]
+    assert sections[3].startswith("Заморожены: 1") and f"/details/{frozen}/" in sections[3]
+    at(env, 7, 12)                                              # Saturday: no digest
+    sweep_via_rq(env, digest=True)
+    assert sum(n.tag.startswith("b24app:digest") for n in env.sandbox.as_user("ops.manager").notifications()) == 1
+
+
+SWEEPER = """
+import json, sys, time
+import redis
+import handlers.sweep as sweep
+from b24app.deps import Deps
+from b24app.settings import load_settings
+deps = Deps(load_settings(env_file=None))
+r = redis.Redis.from_url(deps.settings.redis_url)
+claim = sweep.claim
+
+def claim_after_both_planned(deps, deliveries):
+    # the worst overlap: both sweeps have decided what is due before either claims anything
+    r.incr("test:planned")
+    while int(r.get("test:planned")) < 2:
+        time.sleep(0.005)
+    return claim(deps, deliveries)
+
+sweep.claim = claim_after_both_planned
+while not r.exists("test:go"):
+    time.sleep(0.005)
+report = sweep.run_sweep(deps, sys.argv[1])
+print(json.dumps({"sent": report.sent, "skipped": report.skipped, "requests": report.http_requests}))
+"""
+
+
+def _process_env(env: Env) -> dict[str, str]:
+    s = env.deps.settings
+    secret = s.client_secret.get_secret_value() if s.client_secret else ""
+    return {**os.environ, "B24APP_REDIS_URL": str(s.redis_url), "B24APP_CLIENT_ID": str(s.client_id),
+            "B24APP_CLIENT_SECRET": secret, "B24APP_OAUTH_SERVER": str(s.oauth_server),
+            "B24APP_CONFIG_DIR": str(ROOT / "config"), "B24APP_WORKFLOWS_DIR": str(ROOT / "workflows"),
+            "PYTHONPATH": str(ROOT)}
+
+
+def test_two_sweeps_at_the_same_moment_send_nothing_twice(env: Env) -> None:
+    items = create(env, 3)
+    at(env, 2, 14, 5)
+    procs = [subprocess.Popen([sys.executable, "-c", SWEEPER, env.member_id], cwd=ROOT, env=_process_env(env),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    time.sleep(1.5)                                             # both started and waiting for the signal
+    env.deps.redis.set("test:go", "1")
+    reports: list[dict[str, Any]] = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    assert sum(r["sent"] for r in reports) == 3 and sum(r["skipped"] for r in reports) == 3
+    reminders = escalations(env, "m.orlova")
+    assert len(reminders) == 3 and all(any(f"/details/{i}/" in m for m in reminders) for i in items)
+    sweep_via_rq(env)
+    assert len(escalations(env, "m.orlova")) == 3
+
+
+def test_reads_are_batched(env: Env) -> None:
+    seed_requests(env.sandbox, env.names(), 120, datetime(2026, 3, 2, 10, tzinfo=TZ))   # three pages of items
+    at(env, 2, 14, 5)
+    client = env.deps.bitrix(env.member_id)
+    before, calls_before, refreshed = client.request_count, len(env.sandbox.calls), env.sandbox.refresh_count
+    report = run_sweep(env.deps, env.member_id)
+    retried = env.sandbox.refresh_count - refreshed            # the clock moved 4 h: the token expired once
+    methods = [c.method for c in env.sandbox.calls[calls_before:]]
+    assert report.open_requests == 120 and report.sent == 120
+    assert methods.count("crm.item.list") == 4 and methods.count("tasks.task.list") == 8   # 2 + 3 pages; 120/16
+    assert report.reads == 3                     # page 0 of both workflows; the other pages; the tasks
+    # + the names of the people told (one user.get) + 120 notifications, 50 to a batch
+    assert client.request_count - before - retried == report.reads + 1 + 3, client.requests_by_method
+    again = run_sweep(env.deps, env.member_id)                  # the same moment: nothing new to send
+    assert (again.sent, again.skipped, again.reads, again.http_requests) == (0, 0, 2, 2)   # no task reads
+
+
+def test_sweep_command_prints_a_summary(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from b24app.sweep_cli import sweep_command
+
+    create(env)
+    at(env, 2, 14, 5)
+    for key, value in _process_env(env).items():
+        if key.startswith("B24APP_"):
+            monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(sweep_command, ["--member-id", env.member_id, "-v"])
+    assert result.exit_code == 0, result.output
+    assert "1 open requests, 1 notices due, 1 sent" in result.output and ":head_approval:r1:0:every1" in result.output
+
+
+def test_the_rq_cron_config_registers_the_sweep_every_five_minutes(redis_conn: Any) -> None:
+    from rq.cron import CronScheduler
+
+    import b24app.cron
+    from b24app.telegram.maintenance import unlink_inactive_everywhere_job
+
+    cron = CronScheduler(connection=redis_conn)
+    cron.load_config_from_file(str(Path(b24app.cron.__file__).resolve()))   # what the Procfile's line loads
+    job, daily = cron.get_jobs()
+    assert (job.func, job.interval, job.queue_name) == (sweep_job, 300, queues.DEFAULT)
+    assert (daily.func, daily.interval) == (unlink_inactive_everywhere_job, 24 * 3600)
+    job.enqueue(redis_conn)                       # what the scheduler does when it is due
+    [queued] = Queue(queues.DEFAULT, connection=redis_conn).get_jobs()
+    assert queued.func_name == "b24app.escalation_jobs.sweep_job"
+
+
+def test_linked_operations_manager_gets_the_alert_in_telegram_with_decision_buttons(env: Env) -> None:
+    from pydantic import SecretStr
+
+    from b24app.deps import Deps
+    from b24app.telegram.links import LinkStore
+
+    [item] = create(env)
+    links = LinkStore(env.deps.redis)
+    assert links.consume_token(links.issue_token(env.member_id, OPS), chat_id=555) is not None
+    with_bot = Deps(env.deps.settings.model_copy(update={"telegram_token": SecretStr("123:secret-token")}))
+    at(env, 4, 11, 1)
+    report = run_sweep(with_bot, env.member_id)
+    assert report.telegram_enabled and report.telegram == 1          # the head has no linked chat
+    [raw] = env.deps.redis.lrange("b24app:tg:outbox:555", 0, -1)
+    payload = json.loads(raw)
+    assert payload["text"].startswith("Заявка зависла") and f"/details/{item}/" in payload["text"]
+    buttons = [b["text"] for row in payload["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[:2] == ["Согласовать", "Отклонить"]
+    assert len(escalations(env, "ops.manager")) == 1                  # and in Bitrix24
