@@ -7,6 +7,7 @@ tests and ``create_app`` install their own with :func:`set_current`.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from functools import cached_property
 
@@ -22,6 +23,9 @@ from b24app.rest.client import OAuthAuth, RestClient, RetryPolicy, WebhookAuth
 from b24app.rest.pacing import Pacer
 from b24app.settings import Settings, load_settings, webhook_parts
 
+#: Where the generated app secret lives when ``B24APP_SECRET_KEY`` is not set.
+APP_SECRET_KEY = "b24app:app-secret"
+
 
 class Deps:
     """Lazily built adapters for one process; safe to share between threads."""
@@ -36,6 +40,18 @@ class Deps:
     def redis(self) -> redis.Redis:
         url = self.settings.require_redis()
         return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
+
+    @cached_property
+    def app_secret(self) -> bytes:
+        """The app's own signing key (widget tickets, the signed approval log, Flask sessions):
+        ``B24APP_SECRET_KEY``, else one generated on first use and kept in Redis, shared by every process."""
+        if self.settings.secret_key is not None and self.settings.secret_key.get_secret_value():
+            return self.settings.secret_key.get_secret_value().encode()
+        self.redis.set(APP_SECRET_KEY, secrets.token_hex(32), nx=True)
+        stored = self.redis.get(APP_SECRET_KEY)
+        if not stored:
+            raise PortalNotConfigured("could not keep the app's secret key in Redis; set B24APP_SECRET_KEY")
+        return stored if isinstance(stored, bytes) else stored.encode()
 
     @cached_property
     def installations(self) -> InstallationStore:

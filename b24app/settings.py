@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     workflows_dir: Path = Path("workflows")
     telegram_token: SecretStr | None = None
     telegram_secret: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    provision_on_install: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("webhook_url")
@@ -100,7 +102,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Secret values that must never reach a log line."""
-        values = [self.client_secret, self.telegram_token, self.telegram_secret]
+        values = [self.client_secret, self.telegram_token, self.telegram_secret, self.secret_key]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         if self.webhook_url is not None:
             found.append(webhook_parts(self.webhook_url.get_secret_value())[2])

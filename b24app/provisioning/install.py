@@ -50,7 +50,7 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
     """The handler for the synthetic ``INSTALLED`` event (``handlers.events.INSTALLED``).
 
     Re-binds events and widgets for the installation; provisions fully when the setting
-    ``provision_on_install`` exists and is true. Without ``B24APP_PUBLIC_URL`` there is nothing to
+    ``B24APP_PROVISION_ON_INSTALL`` is true. Without ``B24APP_PUBLIC_URL`` there is nothing to
     bind to: it logs why and returns.
     """
     settings = deps.settings
@@ -58,7 +58,7 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
         log.warning("installation %s: B24APP_PUBLIC_URL is not set; events and widgets not bound", event.member_id)
         return
     report = after_install(deps.bitrix(event.member_id), settings.config_dir, settings.workflows_dir,
-                           settings.public_url, bool(getattr(settings, "provision_on_install", False)))
+                           settings.public_url, settings.provision_on_install)
     log.info("installation %s: %s", event.member_id, report.render().replace("\n", " | "))
     if not report.ok:
         raise ProvisioningFailed(f"installation {event.member_id}: re-binding did not complete:\n{report.render()}")

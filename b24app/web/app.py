@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     if deps is None:
         deps = Deps(settings or load_settings())
     app = Flask("b24app")
-    app.config["SECRET_KEY"] = _secret_key(deps.settings)
+    app.config["SECRET_KEY"] = deps.app_secret
     app.extensions[_DEPS_KEY] = deps
     set_current(deps)
     register_blueprints(app, deps)
@@ -67,9 +67,6 @@ def get_deps() -> Deps:
     return deps
 
 
-def _secret_key(settings: Settings) -> str:
-    secret = settings.client_secret or settings.telegram_secret
-    return secret.get_secret_value() if secret else "b24app-dev-only"
 
 
 def _unexpected(error: Exception) -> ResponseReturnValue:
