@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from b24app.sandbox import ids
+
 if TYPE_CHECKING:
     from b24app.sandbox.state import PortalState
 
@@ -314,7 +316,7 @@ def add_category(state: PortalState, entity_type_id: int, name: str, sort: int, 
     if is_default:
         for other in categories_of(state, entity_type_id):
             other.is_default = False
-    category = Category(state.next_id("crm.category", 1), entity_type_id, name, max(sort, 0), is_default)
+    category = Category(state.next_id("crm.category", ids.CRM_CATEGORY), entity_type_id, name, max(sort, 0), is_default)
     store.categories[category.id] = category
     create_default_stages(state, entity_type_id, category.id)
     return category

@@ -191,10 +191,13 @@ def _file_view(call: Call, item: cs.Item, field: FieldDef, file_id: int) -> dict
         "id": item.id, "fieldName": field.name, "fileId": file_id,
     })  # fmt: skip
     token = stored.token if stored else ""
+    # §6.5 / examples/crm.item.file_fields.json: urlMachine carries the caller's auth token. A webhook
+    # caller has none to embed: its link comes without auth (add an app token to download).
+    machine = urlencode({**({"auth": call.access_token} if call.access_token else {}), "token": token})
     return {
         "id": file_id,
         "url": f"{base}/bitrix/services/main/ajax.php?{query}",
-        "urlMachine": f"{base}/rest/crm.controller.item.getFile.json?{urlencode({'token': token})}",
+        "urlMachine": f"{base}/rest/crm.controller.item.getFile.json?{machine}",
     }
 
 

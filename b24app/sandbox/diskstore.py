@@ -12,6 +12,7 @@ import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from b24app.sandbox.registry import RestError
 
@@ -114,13 +115,29 @@ def upload(state: PortalState, folder_id: int, name: str, content: bytes, user_i
     return disk.files[file_id]
 
 
-def download_url(state: PortalState, file: DiskFile) -> str:
-    return f"https://{state.portal.domain}/rest/download.json?token=disk%7C{file.id}"
+DOWNLOAD_PATH = "/rest/download.json"
 
 
-def file_row(state: PortalState, file: DiskFile, uploaded: bool) -> dict[str, Any]:
+def download_url(state: PortalState, file: DiskFile, auth: str | None = None) -> str:
+    """``BASE/rest/download.json?auth=<caller's token>&token=disk|<id>`` as in the documented
+    ``DOWNLOAD_URL`` (examples/disk.folder.uploadFile.json); served by the sandbox's transport.
+    Webhook callers get the link without ``auth`` (the download then needs an app token)."""
+    from b24app.sandbox.crmstore import base_url
+
+    query = urlencode({**({"auth": auth} if auth else {}), "token": f"disk|{file.id}"})
+    return f"{base_url(state)}{DOWNLOAD_PATH}?{query}"
+
+
+def file_by_token(state: PortalState, token: str) -> DiskFile | None:
+    """The file a ``DOWNLOAD_URL`` token names (``disk|<id>``)."""
+    kind, _, ident = token.partition("|")
+    return get_file(state, int(ident)) if kind == "disk" and ident.isdigit() else None
+
+
+def file_row(state: PortalState, file: DiskFile, uploaded: bool, auth: str | None = None) -> dict[str, Any]:
     """The Drive file object. ``uploaded`` gives the ``disk.folder.uploadFile`` typing (some ints),
-    otherwise the ``disk.file.get`` typing (all strings), as the two documented examples differ."""
+    otherwise the ``disk.file.get`` typing (all strings), as the two documented examples differ.
+    ``auth`` is the caller's OAuth token, embedded in ``DOWNLOAD_URL``."""
     user = str(file.created_by)
     created = state.iso(file.created)
     row: dict[str, Any] = {
@@ -140,7 +157,7 @@ def file_row(state: PortalState, file: DiskFile, uploaded: bool) -> dict[str, An
         "CREATED_BY": user,
         "UPDATED_BY": user,
         "DELETED_BY": None if uploaded else "0",
-        "DOWNLOAD_URL": download_url(state, file),
+        "DOWNLOAD_URL": download_url(state, file, auth),
         "DETAIL_URL": f"https://{state.portal.domain}/company/personal/user/{user}/disk/file/{file.name}",
     }
     return row

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from b24app.sandbox import registry
+from b24app.sandbox import deepcheck, registry
 from b24app.sandbox.oauth import Principal, scope_allows
 from b24app.sandbox.registry import Call, Page, RestError
 from b24app.sandbox.strict import STRICT_ERROR, Violation
@@ -130,7 +130,8 @@ def _execute(portal: SandboxPortal, who: Principal, method: str, params: dict[st
         raise RestError("WRONG_AUTH_TYPE",
                         "Current authorization type is denied for this method Application context required", 403)
     if not scope_allows(who, spec.scope):
-        raise RestError("insufficient_scope",
+        # inside batch the portal leaves the description empty (examples/batch.json error bodies, §1.6)
+        raise RestError("insufficient_scope", "" if in_batch else
                         "The request requires higher privileges than provided by the webhook token", 403)
     if in_batch and not spec.batchable:
         raise RestError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
@@ -142,8 +143,9 @@ def _execute(portal: SandboxPortal, who: Principal, method: str, params: dict[st
     if pause:
         time.sleep(pause)
     call = Call(portal.state, spec.name, params, who.user_id, who.kind,  # type: ignore[arg-type]
-                who.client_id, who.scopes)
+                who.client_id, who.scopes, who.token)
     with portal.state.lock:
+        _deep_strict(portal, call)
         answer = spec.func(call)
     if isinstance(answer, Page):
         return Outcome(200, result=answer.result, total=answer.total, next=answer.next)
@@ -152,6 +154,16 @@ def _execute(portal: SandboxPortal, who: Principal, method: str, params: dict[st
 
 def _strict(portal: SandboxPortal, method: str, params: dict[str, Any]) -> None:
     problems = portal.strict.validate(method, params)
+    if problems:
+        portal.recorder.violations.extend(problems)
+        raise RestError(STRICT_ERROR, "Sandbox strict mode: " + "; ".join(str(p) for p in problems), 400)
+
+
+def _deep_strict(portal: SandboxPortal, call: Call) -> None:
+    """Keys inside fields/filter/select/order (``b24app.sandbox.deepcheck``), strict mode only."""
+    if not portal.strict.enabled:
+        return
+    problems = deepcheck.run(call)
     if problems:
         portal.recorder.violations.extend(problems)
         raise RestError(STRICT_ERROR, "Sandbox strict mode: " + "; ".join(str(p) for p in problems), 400)

@@ -103,8 +103,9 @@ def stringify(value: Any) -> Any:
 
 class EventDispatcher:
     def __init__(self, state: PortalState, faults: Faults, poster: Poster, refresh_in_auth: bool = True,
-                 task_handler_id: bool = True) -> None:
+                 task_handler_id: bool = True, delay: float = 0.0) -> None:
         self.state = state
+        self.delay = delay  # seconds every delivery waits: a real portal delivers through a queue (§3.2)
         self.faults = faults
         self.refresh_in_auth = refresh_in_auth
         self.task_handler_id = task_handler_id  # UNVERIFIED whether task events carry event_handler_id
@@ -212,7 +213,7 @@ class EventDispatcher:
             self._cond.notify_all()
 
     def _push(self, due: float, event: str, handler: str, pairs: list[tuple[str, str]]) -> None:
-        heapq.heappush(self._queue, (due, next(self._seq), event, handler, pairs))
+        heapq.heappush(self._queue, (due + self.delay, next(self._seq), event, handler, pairs))
 
     def _release_held(self) -> None:
         held, self._held = self._held, []

@@ -76,6 +76,7 @@ class Principal:
     kind: str  # "webhook" | "oauth"
     client_id: str | None
     scopes: frozenset[str]
+    token: str | None = None  # the OAuth access token of the request (file links embed it, §6.5)
 
 
 @dataclass
@@ -245,7 +246,7 @@ def authenticate_token(state: PortalState, access_token: str | None, unknown_err
         raise RestError("NO_AUTH_FOUND", "Wrong authorization data", 401)
     if token.expires <= state.clock.timestamp():
         raise RestError("expired_token", "The access token provided has expired", 401)
-    return Principal(token.user_id, "oauth", token.client_id, frozenset({*token.scopes, "basic"}))
+    return Principal(token.user_id, "oauth", token.client_id, frozenset({*token.scopes, "basic"}), access_token)
 
 
 def scope_allows(principal: Principal, scope: str | None) -> bool:

@@ -38,6 +38,9 @@ from b24app.sandbox.tls import SandboxCA
 
 log = logging.getLogger(__name__)
 
+#: Seconds each online event waits before delivery: a real portal delivers through a queue (REFERENCE §3.2).
+DEFAULT_EVENT_DELAY = 0.1
+
 
 class _QuietHandler(WSGIRequestHandler):
     """No access log lines: webhook URLs carry secret codes."""
@@ -87,6 +90,7 @@ class SandboxPortal:
         event_refresh_token: bool = True,
         task_event_handler_id: bool = True,
         delivery_timeout: float = 10.0,
+        event_delay: float = DEFAULT_EVENT_DELAY,
     ) -> None:
         self.clock = clock or SandboxClock()
         self.state = PortalState.from_org_file(org, self.clock)
@@ -104,7 +108,7 @@ class SandboxPortal:
         self.operating = OperatingMeter()
         self.faults = Faults(seed)
         self.events = EventDispatcher(self.state, self.faults, self.post_form, refresh_in_auth=event_refresh_token,
-                                      task_handler_id=task_event_handler_id)
+                                      task_handler_id=task_event_handler_id, delay=event_delay)
         self._ca = ca
         oauth.store(self.state).profile = profile
         self._server: BaseWSGIServer | None = None

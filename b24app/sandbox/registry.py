@@ -64,6 +64,7 @@ class Call:
     auth_kind: AuthKind
     app_client_id: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    access_token: str | None = None  # the caller's OAuth token; None for webhooks and UI actions
 
     @property
     def now(self) -> datetime:

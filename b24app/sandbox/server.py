@@ -18,6 +18,7 @@ import base64
 import json
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 #: File links of crm.item file fields (REFERENCE §6.5): ``urlMachine`` (token + ``auth``) and ``url``
 #: (the browser link, ``fileId``; a browser session there — here an ``auth`` token — is required).
 FILE_ROUTES = ("/rest/crm.controller.item.getfile.json", "/bitrix/services/main/ajax.php")
+#: Drive ``DOWNLOAD_URL`` (REFERENCE §10): ``/rest/download.json?auth=...&token=disk|<id>``.
+DISK_ROUTE = "/rest/download.json"
 ROUTE = re.compile(r"^/rest/(?:(?P<uid>\d+)/(?P<code>[^/]+)/)?(?P<method>[^/]+?)(?:\.json)?/?$")
 
 
@@ -48,6 +51,8 @@ class PortalApp:
         path = request.path
         if path.lower().rstrip("/") in FILE_ROUTES:
             response = self.file(request)
+        elif path.lower().rstrip("/") == DISK_ROUTE:
+            response = self.disk_file(request)
         elif path.startswith("/rest/"):
             response = self.rest(request)
         elif path.rstrip("/") == "/oauth/token":
@@ -131,8 +136,22 @@ class PortalApp:
                 stored = file_by_id(state, int(file_id)) if file_id.isdigit() else None
         if stored is None:
             return _json({"error": "NOT_FOUND", "error_description": "File not found"}, 404)
-        return Response(stored.content, mimetype="application/octet-stream",
-                        headers={"Content-Disposition": f'attachment; filename="{stored.name}"'})
+        return download(stored.name, stored.content)
+
+    def disk_file(self, request: Request) -> Response:
+        """Download a Drive file by its ``DOWNLOAD_URL``: a valid access token, then ``token=disk|<id>``."""
+        from b24app.sandbox.diskstore import file_by_token
+
+        state = self.portal.state
+        with state.lock:
+            try:
+                oauth.authenticate_token(state, request.args.get("auth"), self.portal.unknown_token_error)
+            except RestError as exc:
+                return _json(exc.body(), exc.status)
+            stored = file_by_token(state, request.args.get("token", ""))
+        if stored is None:
+            return _json({"error": "ERROR_NOT_FOUND", "error_description": "File not found"}, 404)
+        return download(stored.name, stored.content)
 
     # --- OAuth server ------------------------------------------------------------------------------
 
@@ -146,6 +165,15 @@ class PortalApp:
         with self.portal.state.lock:
             status, body = oauth.refresh_tokens(self.portal.state, params)
         return _json(body, status)
+
+
+def download(name: str, content: bytes) -> Response:
+    """A file answer; a non-ASCII name goes into ``filename*`` (RFC 6266) beside an ASCII fallback."""
+    fallback = name.encode("ascii", "replace").decode("ascii").replace('"', "")
+    disposition = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        disposition += f"; filename*=UTF-8''{quote(name)}"
+    return Response(content, mimetype="application/octet-stream", headers={"Content-Disposition": disposition})
 
 
 def envelope(portal: SandboxPortal, outcome: Outcome) -> Response:

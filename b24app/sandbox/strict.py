@@ -77,6 +77,7 @@ CORRECTIONS: dict[str, Correction] = {
     "event.unbind": Correction("REFERENCE §3.1, §3.6: handler is omitted for event_type=offline", optional=("handler",)),
     "tasks.task.get": Correction("REFERENCE §7.1 / SPEC-GAPS: taskId is required", required=("taskId",)),
     "crm.stagehistory.list": Correction("REFERENCE §5.3 / SPEC-GAPS: entityTypeId is required", required=("entityTypeId",)),
+    # allow_extra: top-level filter keys; methods/checks_misc.py admits only documented user filter keys
     "user.get": Correction(
         "REFERENCE §8.1 / SPEC-GAPS: FILTER is an object; filter also under lower-case filter and at the top level",
         add=(Param("FILTER", "object"), Param("filter", "object")),
@@ -88,7 +89,18 @@ CORRECTIONS: dict[str, Correction] = {
         allow_extra=True,
     ),
     "placement.unbind": Correction("REFERENCE §9 / SPEC-GAPS: PLACEMENT is required", required=("PLACEMENT",)),
-    "crm.status.list": Correction("REFERENCE §5.3 / SPEC-GAPS: select is accepted and ignored", add=(Param("select", "array"),)),
+    "crm.status.list": Correction(
+        "REFERENCE §5.3 / SPEC-GAPS: select is accepted and ignored; §1.4: list methods page with start",
+        add=(Param("select", "array"), Param("start", "integer"))),
+    "crm.category.list": Correction(
+        "REFERENCE §1.4: list methods page with start (= the previous answer's next)", add=(Param("start", "integer"),)),
+    "department.get": Correction(
+        "REFERENCE §1.4: list methods page with start; the schema lists only START (§8.2)",
+        add=(Param("start", "integer"),)),
+    "disk.folder.uploadfile": Correction(
+        "REFERENCE §10 / examples/disk.folder.uploadFile.json request 2: the two-step form sends only id "
+        "(the answer is the uploadUrl); data is required only with fileContent",
+        optional=("data",)),
     "crm.status.delete": Correction(
         "REFERENCE §5.3: params is an object, {FORCED: \"Y\"} (the schema says string)", add=(Param("params", "object"),)),
 }

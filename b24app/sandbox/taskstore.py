@@ -17,6 +17,10 @@ Behaviour switches (module level, for the points REFERENCE marks UNVERIFIED or o
 - ``ADMINS_ACT_AS_ANY_ROLE`` (True): a portal administrator may take every action the status allows
   to the creator or the responsible (current access rules give administrators full access to all
   tasks); False keeps the legacy map, where administrators may only edit and delete.
+- ``COMMENT_EVENT_NEW_CARD`` (True): ``ONTASKCOMMENTADD`` carries the new task card's payload
+  ``FIELDS_AFTER {ID: 0, TASK_ID, MESSAGE_ID}`` (tasks 25.700.0+, comments are task-chat messages;
+  examples/event.ONTASKCOMMENTADD.json payload 2, REFERENCE §3.5). False: the old card's
+  ``{ID: <comment id>, TASK_ID}``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
 MANAGERS_INHERIT_ROLES = True
 ACCEPT_LEGACY_STATUSES = False
 ADMINS_ACT_AS_ANY_ROLE = True
+COMMENT_EVENT_NEW_CARD = True
 
 PENDING, IN_PROGRESS, SUPPOSEDLY_COMPLETED, COMPLETED, DEFERRED = 2, 3, 4, 5, 6
 STATUS_NAMES = {2: "Ждёт выполнения", 3: "Выполняется", 4: "Ждёт контроля", 5: "Завершена", 6: "Отложена"}
@@ -107,6 +112,7 @@ class Task:
     closed: datetime | None = None
     date_start: datetime | None = None
     comments: int = 0
+    seen_by: set[int] = field(default_factory=set)  # users who acted on it (taskmeta: −2 unviewed)
     guid: str = field(default_factory=lambda: "{" + str(uuid.uuid4()) + "}")
 
     def flag(self, name: str) -> str:
@@ -241,6 +247,7 @@ def transition(state: PortalState, task: Task, action: str, user_id: int) -> Non
 
 def touch(state: PortalState, task: Task, user_id: int) -> None:
     task.changed_by, task.changed = user_id, state.now()
+    task.seen_by.add(user_id)
 
 
 def subtasks(state: PortalState, task_id: int) -> list[Task]:
@@ -280,8 +287,11 @@ def emit_delete(state: PortalState, task_id: int, user_id: int) -> None:
 
 
 def emit_comment(state: PortalState, comment_id: int, task_id: int, user_id: int) -> None:
+    after: dict[str, Any] = {"ID": comment_id, "TASK_ID": task_id}
+    if COMMENT_EVENT_NEW_CARD:  # the comment is a task-chat message: no comment id, a message id
+        after = {"ID": 0, "TASK_ID": task_id, "MESSAGE_ID": state.next_id("im.message", 1)}
     state.emit("ONTASKCOMMENTADD", {"FIELDS_BEFORE": "undefined",
-                                    "FIELDS_AFTER": {"ID": comment_id, "TASK_ID": task_id},
+                                    "FIELDS_AFTER": after,
                                     "IS_ACCESSIBLE_BEFORE": "undefined", "IS_ACCESSIBLE_AFTER": "undefined"},
                user_id)
 

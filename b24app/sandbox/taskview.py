@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from b24app.sandbox import taskmeta
 from b24app.sandbox import taskstore as ts
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ def _list_extras(state: PortalState, t: ts.Task, upper: set[str], params: dict[s
     if "TAGS" in upper:
         extra["tags"] = {str(i + 1): {"id": i + 1, "title": tag} for i, tag in enumerate(t.tags)} or []
     if "SUB_STATUS" in upper or "SUBSTATUS" in upper:
-        extra["subStatus"] = str(t.status)
+        extra["subStatus"] = str(taskmeta.sub_status(state, t))  # §7.2 meta-statuses
     return extra
 
 
@@ -217,6 +218,7 @@ def filter_row(state: PortalState, t: ts.Task) -> dict[str, Any]:
     return {
         "ID": t.id, "PARENT_ID": t.parent_id, "TITLE": t.title, "DESCRIPTION": t.description,
         "CREATED_BY": t.created_by, "RESPONSIBLE_ID": t.responsible_id, "STATUS": t.status, "REAL_STATUS": t.status,
+        "META_STATUS": taskmeta.meta_statuses(state, t),  # STATUS −1/−2/−3 filter here (§7.2, taskmeta)
         "PRIORITY": t.priority, "GROUP_ID": t.group_id, "DEADLINE": t.deadline, "CREATED_DATE": t.created,
         "CHANGED_DATE": t.changed, "CLOSED_DATE": t.closed, "DATE_START": t.date_start,
         "STATUS_CHANGED_BY": t.status_changed_by, "ACCOMPLICE": t.accomplices, "AUDITOR": t.auditors,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from b24app.sandbox import crmstore, registry
+from b24app.sandbox import crmstore, ids, registry
 from b24app.sandbox.clock import SandboxClock
 from b24app.sandbox.methods import crm_item
 from b24app.sandbox.registry import Page, RestError
@@ -64,6 +64,7 @@ def spa(state: PortalState) -> dict[str, Any]:
     flags = {"isStagesEnabled": "Y", "isLinkWithProductsEnabled": "Y", "isObserversEnabled": "Y"}
     smart = call(state, "crm.type.add", {"fields": {"title": "Заявка на оплату", **flags}}, ADMIN)["type"]
     tid = smart["id"]
+    assert tid == ids.CRM_TYPE == 7  # the first smart process of a fresh portal: its UF names below use 7
     user_field(state, tid, "AMOUNT", "money")
     user_field(state, tid, "INVOICE", "file", multiple="Y")
     user_field(state, tid, "SCAN", "file")
@@ -87,14 +88,14 @@ def b64(data: bytes) -> str:
 def test_add_defaults_and_item_shape(state: PortalState, spa: dict[str, Any]) -> None:
     item = add(state, spa)
     etid = spa["entityTypeId"]
-    assert item["id"] == 1 and item["title"] == "Заявка на оплату #1"
+    assert item["id"] == ids.CRM_ITEM and item["title"] == f"Заявка на оплату #{item['id']}"
     assert item["assignedById"] == EMPLOYEE == item["createdBy"] == item["movedBy"]
     assert item["stageId"] == f"{spa['prefix']}:NEW" and item["previousStageId"] is None
     assert item["createdTime"] == item["updatedTime"] == item["movedTime"] == "2026-03-02T10:00:00+03:00"
     assert item["entityTypeId"] == etid and item["categoryId"] == crmstore.default_category(state, etid).id  # type: ignore[union-attr]
     assert item["opportunity"] == 0 and item["currencyId"] == "RUB" and item["observers"] == []
-    assert item["ufCrm1Kind"] == spa["kind_ids"][0]  # the default enumeration option
-    assert item["ufCrm1Paid"] == "N" and item["ufCrm1Invoice"] == [] and item["ufCrm1Scan"] is None
+    assert item["ufCrm7Kind"] == spa["kind_ids"][0]  # the default enumeration option
+    assert item["ufCrm7Paid"] == "N" and item["ufCrm7Invoice"] == [] and item["ufCrm7Scan"] is None
     sdk_keys = {  # b24phpsdk ItemItemResult (REFERENCE §6.2) + stageId
         "id", "xmlId", "title", "createdBy", "updatedBy", "movedBy", "createdTime", "updatedTime", "movedTime",
         "categoryId", "opened", "stageId", "previousStageId", "begindate", "closedate", "companyId", "contactId",
@@ -115,17 +116,17 @@ def test_fields_gated_by_type_flags_read_null_and_are_not_written(state: PortalS
     call(state, "crm.type.update", {"id": spa["id"], "fields": {"isBeginCloseDatesEnabled": "Y"}}, ADMIN)
     dated = add(state, spa, begindate="2026-03-05", bogusKey="ignored", ID=999)
     assert dated["begindate"] == "2026-03-05T00:00:00+03:00" and dated["closedate"] == "2026-03-09T00:00:00+03:00"
-    assert dated["id"] == 2 and "bogusKey" not in dated
+    assert dated["id"] == item["id"] + 1 and "bogusKey" not in dated
 
 
 def test_values_of_user_field_types(state: PortalState, spa: dict[str, Any]) -> None:
-    item = add(state, spa, ufCrm1Amount="300|RUB", ufCrm1Paid="Y", ufCrm1Kind=spa["kind_ids"][1],
-               ufCrm1Due="2026-04-01", ufCrm_1_CODE2="A-1")  # fmt: skip
-    assert (item["ufCrm1Amount"], item["ufCrm1Paid"], item["ufCrm1Kind"]) == ("300|RUB", "Y", spa["kind_ids"][1])
-    assert item["ufCrm1Due"] == "2026-04-01T00:00:00+03:00" and item["ufCrm_1_CODE2"] == "A-1"
-    bad = error(state, "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"ufCrm1Kind": 999}})
+    item = add(state, spa, ufCrm7Amount="300|RUB", ufCrm7Paid="Y", ufCrm7Kind=spa["kind_ids"][1],
+               ufCrm7Due="2026-04-01", ufCrm_7_CODE2="A-1")  # fmt: skip
+    assert (item["ufCrm7Amount"], item["ufCrm7Paid"], item["ufCrm7Kind"]) == ("300|RUB", "Y", spa["kind_ids"][1])
+    assert item["ufCrm7Due"] == "2026-04-01T00:00:00+03:00" and item["ufCrm_7_CODE2"] == "A-1"
+    bad = error(state, "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"ufCrm7Kind": 999}})
     assert bad.error == "CRM_FIELD_ERROR_VALUE_NOT_VALID" and bad.description.startswith("Invalid value for field")
-    money = error(state, "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"ufCrm1Amount": "300 RUB"}})
+    money = error(state, "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"ufCrm7Amount": "300 RUB"}})
     assert money.error == "CRM_FIELD_ERROR_VALUE_NOT_VALID"
     nobody = error(state, "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"assignedById": 999}})
     assert nobody.body() == {"error": "CRM_FIELD_ERROR_VALUE_NOT_VALID", "error_description": 'Invalid value for field "Assigned to"'}
@@ -136,14 +137,14 @@ def test_values_of_user_field_types(state: PortalState, spa: dict[str, Any]) -> 
 
 def test_original_uf_names_in_and_out(state: PortalState, spa: dict[str, Any]) -> None:
     params = {"entityTypeId": spa["entityTypeId"], "useOriginalUfNames": "Y",
-              "fields": {"UF_CRM_1_AMOUNT": "10|RUB", "ufCrm1Paid": "Y"}}  # fmt: skip
+              "fields": {"UF_CRM_7_AMOUNT": "10|RUB", "ufCrm7Paid": "Y"}}  # fmt: skip
     item = call(state, "crm.item.add", params)["item"]
-    assert item["UF_CRM_1_AMOUNT"] == "10|RUB" and item["UF_CRM_1_PAID"] == "N"  # camel key ignored in Y mode
+    assert item["UF_CRM_7_AMOUNT"] == "10|RUB" and item["UF_CRM_7_PAID"] == "N"  # camel key ignored in Y mode
     assert not [k for k in item if k.startswith("ufCrm")]
-    camel = call(state, "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"UF_CRM_1_AMOUNT": "10|RUB"}})
-    assert camel["item"]["ufCrm1Amount"] is None  # UF_CRM_ keys are unknown in camelCase mode
+    camel = call(state, "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"UF_CRM_7_AMOUNT": "10|RUB"}})
+    assert camel["item"]["ufCrm7Amount"] is None  # UF_CRM_ keys are unknown in camelCase mode
     got = call(state, "crm.item.get", {"entityTypeId": spa["entityTypeId"], "id": item["id"], "useOriginalUfNames": "N"})
-    assert got["item"]["ufCrm1Amount"] == "10|RUB"
+    assert got["item"]["ufCrm7Amount"] == "10|RUB"
 
 
 def test_mandatory_user_fields_on_add_and_update(state: PortalState, spa: dict[str, Any]) -> None:
@@ -151,8 +152,8 @@ def test_mandatory_user_fields_on_add_and_update(state: PortalState, spa: dict[s
     user_field(state, spa["id"], "PURPOSE", "string", mandatory="Y", editFormLabel={"ru": "Назначение"})
     missing = error(state, "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"title": "x"}})
     assert missing.body() == {"error": "CRM_FIELD_ERROR_REQUIRED", "error_description": 'The "Назначение" field is required.'}
-    assert add(state, spa, ufCrm1Purpose="Оплата поставщику")["ufCrm1Purpose"] == "Оплата поставщику"
-    update = {"entityTypeId": spa["entityTypeId"], "id": item["id"], "fields": {"ufCrm1Purpose": ""}}
+    assert add(state, spa, ufCrm7Purpose="Оплата поставщику")["ufCrm7Purpose"] == "Оплата поставщику"
+    update = {"entityTypeId": spa["entityTypeId"], "id": item["id"], "fields": {"ufCrm7Purpose": ""}}
     assert error(state, "crm.item.update", update).error == "CRM_FIELD_ERROR_REQUIRED"
     untouched = {"entityTypeId": spa["entityTypeId"], "id": item["id"], "fields": {"title": "Старая заявка"}}
     assert call(state, "crm.item.update", untouched)["item"]["title"] == "Старая заявка"
@@ -204,7 +205,7 @@ def test_switch_fires_update_events_without_change(state: PortalState, spa: dict
 def test_switch_accepts_original_names_in_camel_mode(state: PortalState, spa: dict[str, Any],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr(crm_item, "ACCEPT_ORIGINAL_NAMES_IN_CAMEL_MODE", True)
-    assert add(state, spa, UF_CRM_1_AMOUNT="10|RUB")["ufCrm1Amount"] == "10|RUB"
+    assert add(state, spa, UF_CRM_7_AMOUNT="10|RUB")["ufCrm7Amount"] == "10|RUB"
 
 
 def test_item_events(state: PortalState, spa: dict[str, Any], events: list[Any]) -> None:
@@ -247,46 +248,47 @@ def test_child_items_get_parent_fields(state: PortalState, spa: dict[str, Any]) 
 
 def test_files_round_trip(state: PortalState, spa: dict[str, Any]) -> None:
     etid = spa["entityTypeId"]
-    item = add(state, spa, ufCrm1Invoice=[["invoice.pdf", b64(PDF)], ["act.pdf", b64(b"act")]],
-               ufCrm1Scan=["scan.png", b64(b"png")])  # fmt: skip
-    first, second = item["ufCrm1Invoice"]
+    item = add(state, spa, ufCrm7Invoice=[["invoice.pdf", b64(PDF)], ["act.pdf", b64(b"act")]],
+               ufCrm7Scan=["scan.png", b64(b"png")])  # fmt: skip
+    first, second = item["ufCrm7Invoice"]
     assert set(first) == {"id", "url", "urlMachine"} and "fileId=" + str(first["id"]) in first["url"]
     stored = crmstore.file_by_id(state, first["id"])
     assert stored is not None and (stored.name, stored.content) == ("invoice.pdf", PDF)
     assert crmstore.file_by_token(state, first["urlMachine"].split("token=")[1]) is stored
-    update = {"ufCrm1Invoice": [{"id": first["id"]}, ["extra.pdf", b64(b"extra")]], "ufCrm1Scan": ["new.png", b64(b"new")]}
+    update = {"ufCrm7Invoice": [{"id": first["id"]}, ["extra.pdf", b64(b"extra")]], "ufCrm7Scan": ["new.png", b64(b"new")]}
     after = call(state, "crm.item.update", {"entityTypeId": etid, "id": item["id"], "fields": update})["item"]
-    kept_ids = [f["id"] for f in after["ufCrm1Invoice"]]
+    kept_ids = [f["id"] for f in after["ufCrm7Invoice"]]
     assert kept_ids[0] == first["id"] and second["id"] not in kept_ids and len(kept_ids) == 2
     assert crmstore.file_by_id(state, kept_ids[1]).content == b"extra"  # type: ignore[union-attr]
-    assert after["ufCrm1Scan"]["id"] != item["ufCrm1Scan"]["id"]
-    cleared = call(state, "crm.item.update", {"entityTypeId": etid, "id": item["id"], "fields": {"ufCrm1Scan": "", "ufCrm1Invoice": []}})
-    assert cleared["item"]["ufCrm1Scan"] is None and cleared["item"]["ufCrm1Invoice"] == []
-    bad = error(state, "crm.item.update", {"entityTypeId": etid, "id": item["id"], "fields": {"ufCrm1Scan": ["x.pdf", "@@@"]}})
+    assert after["ufCrm7Scan"]["id"] != item["ufCrm7Scan"]["id"]
+    cleared = call(state, "crm.item.update", {"entityTypeId": etid, "id": item["id"], "fields": {"ufCrm7Scan": "", "ufCrm7Invoice": []}})
+    assert cleared["item"]["ufCrm7Scan"] is None and cleared["item"]["ufCrm7Invoice"] == []
+    bad = error(state, "crm.item.update", {"entityTypeId": etid, "id": item["id"], "fields": {"ufCrm7Scan": ["x.pdf", "@@@"]}})
     assert bad.error == "CRM_FIELD_ERROR_VALUE_NOT_VALID"
 
 
 def test_list_select_filter_order(state: PortalState, spa: dict[str, Any]) -> None:
     etid, prefix = spa["entityTypeId"], spa["prefix"]
+    made: list[int] = []
     for n, (amount, paid) in enumerate([(100, "Y"), (5000, "N"), (20000, "Y"), (700, "N")], start=1):
         state.clock.advance(timedelta(days=1))
-        add(state, spa, title=f"Заявка {n}", opportunity=amount, ufCrm1Paid=paid, assignedById=n + 2)
-    call(state, "crm.item.update", {"entityTypeId": etid, "id": 2, "fields": {"stageId": f"{prefix}:FAIL"}})
+        made.append(add(state, spa, title=f"Заявка {n}", opportunity=amount, ufCrm7Paid=paid, assignedById=n + 2)["id"])
+    call(state, "crm.item.update", {"entityTypeId": etid, "id": made[1], "fields": {"stageId": f"{prefix}:FAIL"}})
     params: dict[str, Any] = {
         "entityTypeId": etid,
-        "select": ["id", "title", "stageId", "ufCrm1Paid"],
-        "filter": {"0": {"logic": "OR", "0": {">=opportunity": 5000}, "1": {"ufCrm1Paid": 1}},
+        "select": ["id", "title", "stageId", "ufCrm7Paid"],
+        "filter": {"0": {"logic": "OR", "0": {">=opportunity": 5000}, "1": {"ufCrm7Paid": 1}},
                    "!@stageId": [f"{prefix}:FAIL"], "%title": "Заявка"},
         "order": {"opportunity": "DESC"},
     }  # fmt: skip
     rows = call(state, "crm.item.list", params)["items"]
-    assert [r["id"] for r in rows] == [3, 1]
-    assert set(rows[0]) == {"id", "title", "stageId", "ufCrm1Paid"} and rows[0]["ufCrm1Paid"] == "Y"
+    assert [r["id"] for r in rows] == [made[2], made[0]]
+    assert set(rows[0]) == {"id", "title", "stageId", "ufCrm7Paid"} and rows[0]["ufCrm7Paid"] == "Y"
     window = {">=createdTime": "2026-03-04T00:00:00+03:00", "<createdTime": "2026-03-05T12:00:00+03:00"}
-    assert [r["id"] for r in call(state, "crm.item.list", {"entityTypeId": etid, "filter": window})["items"]] == [2, 3]
-    assert [r["id"] for r in call(state, "crm.item.list", {"entityTypeId": etid, "filter": {"@assignedById": ["3", "6"]}})["items"]] == [1, 4]
-    everything = call(state, "crm.item.list", {"entityTypeId": etid, "select": ["*"], "filter": {"id": 1}})["items"][0]
-    assert everything == call(state, "crm.item.get", {"entityTypeId": etid, "id": 1})["item"]
+    assert [r["id"] for r in call(state, "crm.item.list", {"entityTypeId": etid, "filter": window})["items"]] == made[1:3]
+    assert [r["id"] for r in call(state, "crm.item.list", {"entityTypeId": etid, "filter": {"@assignedById": ["3", "6"]}})["items"]] == [made[0], made[3]]
+    everything = call(state, "crm.item.list", {"entityTypeId": etid, "select": ["*"], "filter": {"id": made[0]}})["items"][0]
+    assert everything == call(state, "crm.item.get", {"entityTypeId": etid, "id": made[0]})["item"]
     assert set(load_example("crm.item.list")["response"]["bodies"][0]["result"]) == {"items"}
 
 
@@ -295,7 +297,7 @@ def test_list_select_filter_order(state: PortalState, spa: dict[str, Any]) -> No
     [
         ({"filter": {"bogus": 1}}, "Invalid filter: field 'bogus' is not allowed in filter"),
         ({"filter": {"companyId": 1}}, "Invalid filter: field 'companyId' is not allowed in filter"),  # feature off
-        ({"filter": {"ufCrm1Paid": "Y"}}, "Invalid filter: field 'ufCrm1Paid' has invalid value"),  # booleans filter by 1/0
+        ({"filter": {"ufCrm7Paid": "Y"}}, "Invalid filter: field 'ufCrm7Paid' has invalid value"),  # booleans filter by 1/0
         ({"order": {"bogus": "ASC"}}, "Invalid order: field 'bogus' is not allowed in order"),
         ({"order": {"id": "UP"}}, "Invalid order: allowed sort directions are ASC, DESC. But got 'UP' for field 'id'"),
     ],
@@ -307,12 +309,11 @@ def test_list_refuses_bad_filter_and_order(state: PortalState, spa: dict[str, An
 
 def test_pagination_50_50_20_and_start_minus_one(state: PortalState, spa: dict[str, Any]) -> None:
     etid = spa["entityTypeId"]
-    for _ in range(120):
-        add(state, spa)
+    made = [add(state, spa)["id"] for _ in range(120)]
     pages = [page(state, "crm.item.list", {"entityTypeId": etid, "select": ["id"], "start": start}) for start in (0, 50, 100)]
     assert [len(p.result["items"]) for p in pages] == [50, 50, 20]
     assert [(p.total, p.next) for p in pages] == [(120, 50), (120, 100), (120, None)]
-    assert pages[1].result["items"][0]["id"] == 51
+    assert pages[1].result["items"][0]["id"] == made[50]
     seen: list[int] = []
     last = 0
     while True:
@@ -324,7 +325,7 @@ def test_pagination_50_50_20_and_start_minus_one(state: PortalState, spa: dict[s
         if len(batch) < 50:
             break
         last = batch[-1]
-    assert seen == list(range(1, 121))
+    assert seen == made
 
 
 def test_item_fields_match_the_documented_spa_description(state: PortalState) -> None:
@@ -345,7 +346,8 @@ def test_item_fields_match_the_documented_spa_description(state: PortalState) ->
     assert described["stageId"]["statusType"] == f"DYNAMIC_{smart['entityTypeId']}_STAGE_{category.id}"  # type: ignore[union-attr]
     user_field(state, smart["id"], "AMOUNT", "double")
     with_uf = call(state, "crm.item.fields", {"entityTypeId": smart["entityTypeId"], "useOriginalUfNames": "Y"})["fields"]
-    assert with_uf["UF_CRM_2_AMOUNT"]["isDynamic"] is True and with_uf["UF_CRM_2_AMOUNT"]["upperName"] == "UF_CRM_2_AMOUNT"
+    name = f"UF_CRM_{smart['id']}_AMOUNT"
+    assert with_uf[name]["isDynamic"] is True and with_uf[name]["upperName"] == name
 
 
 # --- over real HTTP --------------------------------------------------------------------------------
@@ -358,7 +360,8 @@ def _post(portal: Any, login: str, method: str, **kwargs: Any) -> Any:
 
 
 def test_items_over_https_with_json_and_php_form_encoding(sandbox: Any) -> None:
-    created = _post(sandbox, "admin", "crm.type.add.json", json={"fields": {"title": "Заявка", "isStagesEnabled": "Y"}})
+    created = _post(sandbox, "admin", "crm.type.add.json",
+                    json={"fields": {"title": "Заявка", "isStagesEnabled": "Y", "isObserversEnabled": "Y"}})
     assert created.status_code == 200, created.text
     smart = created.json()["result"]["type"]
     etid = smart["entityTypeId"]

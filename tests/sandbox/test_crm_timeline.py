@@ -61,7 +61,7 @@ def test_comment_add_and_list_with_case_insensitive_entity_type(state: PortalSta
     assert set(rows[0]) == set(documented[0])
     assert set(rows[0]["FILES"]["1"]) == set(documented[0]["FILES"]["1"]) - {"image"}
     assert rows[0]["ENTITY_TYPE"] == f"dynamic_{etid}" and rows[0]["ID"] == str(first) and rows[0]["AUTHOR_ID"] == str(EMPLOYEE)
-    assert rows[0]["CREATED"] == "2026-03-02T10:00:00+03:00" and rows[1]["FILES"] == {}
+    assert rows[0]["CREATED"] == "2026-03-02T10:00:00+03:00" and rows[1]["FILES"] == []  # PHP empty array
     stored = crmstore.file_by_id(state, rows[0]["FILES"]["1"]["id"])
     assert stored is not None and stored.content == GIF and rows[0]["FILES"]["1"]["size"] == len(GIF)
     picked = call(state, "crm.timeline.comment.list", {"filter": {"ENTITY_ID": item_id, "ENTITY_TYPE": f"dynamic_{etid}"},

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from b24app.sandbox import crmstore, registry
+from b24app.sandbox import crmstore, ids, registry
 from b24app.sandbox.methods import crm_type
 from b24app.sandbox.registry import Page, RestError
 from b24app.sandbox.shared import load_example
@@ -108,8 +108,9 @@ def test_entity_type_ids_are_even_from_1030_and_explicit_ones_are_validated(stat
     for bad in (1031, 1000, 200, 2024, "abc"):
         failure = error(state, "crm.type.add", {"fields": {"title": "X", "entityTypeId": bad}})
         assert (failure.error, failure.description) == ("INVALID_ARG_VALUE", "entityTypeId is out of allowed range")
-    ids = [t["id"] for t in page(state, "crm.type.list", {}).result["types"]]
-    assert ids == [1, 2, 3, 4, 5]  # the id is a separate sequence
+    type_ids = [t["id"] for t in page(state, "crm.type.list", {}).result["types"]]
+    assert type_ids == [ids.CRM_TYPE + n for n in range(5)]  # the id is a separate sequence (b24app.sandbox.ids)
+    assert not set(type_ids) & {1030, 1032, 1034}
 
 
 def test_flags_default_to_n_except_open_permissions(state: PortalState) -> None:
@@ -318,3 +319,19 @@ def test_switch_keeps_a_relation_side_left_out(state: PortalState, monkeypatch: 
     contract = add_type(state, relations={"child": [{"entityTypeId": payment["entityTypeId"]}]})
     call(state, "crm.type.update", {"id": contract["id"], "fields": {"relations": {"parent": [{"entityTypeId": 2}]}}})
     assert crmstore.parent_type_ids(state, payment["entityTypeId"]) == [contract["entityTypeId"]]
+
+
+def test_id_spaces_are_apart_so_mix_ups_fail(state: PortalState) -> None:
+    smart = add_type(state, isStagesEnabled="Y")
+    etid, type_id = smart["entityTypeId"], smart["id"]
+    category = call(state, "crm.category.list", {"entityTypeId": etid})["categories"][0]["id"]
+    item = call(state, "crm.item.add", {"entityTypeId": etid, "fields": {}}, EMPLOYEE)["item"]["id"]
+    task = call(state, "tasks.task.add", {"fields": {"TITLE": "T", "RESPONSIBLE_ID": EMPLOYEE}})["task"]["id"]
+    assert len({type_id, etid, category, item, int(task)}) == 5
+    assert error(state, "crm.item.list", {"entityTypeId": type_id}).description == "Smart process not found"
+    assert error(state, "crm.category.list", {"entityTypeId": type_id}).error == "NOT_FOUND"
+    assert error(state, "crm.type.get", {"id": etid}).error == 0  # "SPA not found"
+    for wrong in (type_id, category):
+        assert error(state, "crm.item.get", {"entityTypeId": etid, "id": wrong}).description == "Item not found"
+    assert error(state, "crm.category.get", {"entityTypeId": etid, "id": item}).error == "NOT_FOUND"
+    assert call(state, "tasks.task.get", {"taskId": item}) == []

@@ -75,3 +75,29 @@ def test_over_http_with_a_webhook(sandbox: Any) -> None:
                            json={"ID": 8}).json()
     assert answer["result"] == [{"ID": "8", "NAME": "Digital-маркетинг", "SORT": 500, "PARENT": "2"}]
     assert answer["total"] == 1
+
+
+def test_lower_case_sort_sorts_and_upper_case_sort_filters(state: PortalState) -> None:
+    by_id = call(state, "department.get", {"sort": "ID", "order": "DESC"})
+    assert [int(r["ID"]) for r in by_id] == sorted((int(r["ID"]) for r in by_id), reverse=True)
+    assert len(by_id) == len(state.departments)
+    assert call(state, "department.get", {"SORT": 1}) == []
+
+
+def test_lower_case_start_pages(state: PortalState) -> None:
+    everything = call(state, "department.get", {})
+    assert call(state, "department.get", {"start": 2}) == everything[2:]
+
+
+def test_lower_case_start_passes_strict_mode_on_list_methods(sandbox: Any) -> None:
+    import requests
+
+    hook = sandbox.webhook_url("admin")
+    etid = requests.post(f"{hook}crm.type.add", json={"fields": {"title": "Заявка"}}, verify=sandbox.ca_bundle,
+                         timeout=10).json()["result"]["type"]["entityTypeId"]
+    for name, params in [("department.get", {"start": 0, "sort": "ID"}),
+                         ("crm.status.list", {"start": 0, "filter": {"ENTITY_ID": "SOURCE"}}),
+                         ("crm.category.list", {"start": 0, "entityTypeId": etid})]:
+        answer = requests.post(f"{hook}{name}", json=params, verify=sandbox.ca_bundle, timeout=10)
+        assert answer.status_code == 200, (name, answer.text)
+    assert sandbox.violations == []

@@ -119,3 +119,55 @@ def test_over_http_upload_and_read_back(sandbox: Any) -> None:
                                                "fileContent": ["п-п.pdf", base64.b64encode(PDF).decode()]})
     assert rest("disk.file.get", {"id": uploaded["ID"]})["SIZE"] == str(len(PDF))
     assert diskstore.get_file(sandbox.state, uploaded["ID"]).content == PDF  # type: ignore[union-attr]
+
+
+def test_two_step_form_with_only_id_passes_strict_mode(sandbox: Any) -> None:
+    import requests
+
+    token = sandbox.install_app(handler_url="https://app.example/").tokens["access_token"]
+    root = requests.post(f"{sandbox.base_url}/rest/disk.storage.getForApp.json", json={"auth": token},
+                         verify=sandbox.ca_bundle, timeout=10).json()["result"]["ROOT_OBJECT_ID"]
+    answer = requests.post(f"{sandbox.base_url}/rest/disk.folder.uploadFile.json", json={"id": root, "auth": token},
+                           verify=sandbox.ca_bundle, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["result"]["field"] == "file"
+    assert sandbox.violations == []
+
+
+def test_download_url_serves_the_bytes_with_the_embedded_token(sandbox: Any) -> None:
+    import requests
+
+    token = sandbox.install_app(handler_url="https://app.example/").tokens["access_token"]
+
+    def rest(method: str, params: dict[str, Any]) -> Any:
+        return requests.post(f"{sandbox.base_url}/rest/{method}.json", json={**params, "auth": token},
+                             verify=sandbox.ca_bundle, timeout=10).json()["result"]
+
+    root = rest("disk.storage.getForApp", {})["ROOT_OBJECT_ID"]
+    uploaded = rest("disk.folder.uploadFile", {"id": root, "data": {"NAME": "п-п.pdf"},
+                                               "fileContent": ["п-п.pdf", base64.b64encode(PDF).decode()]})
+    link = uploaded["DOWNLOAD_URL"]
+    assert link.startswith(f"{sandbox.base_url}/rest/download.json?auth=")
+    got = requests.get(link, verify=sandbox.ca_bundle, timeout=10)
+    assert got.status_code == 200 and got.content == PDF
+    again = requests.get(rest("disk.file.get", {"id": uploaded["ID"]})["DOWNLOAD_URL"], verify=sandbox.ca_bundle,
+                         timeout=10)
+    assert again.content == PDF
+    assert "filename*=UTF-8''" in got.headers["Content-Disposition"]
+    forged = requests.get(link.replace(f"auth={token}", "auth=nope"), verify=sandbox.ca_bundle, timeout=10)
+    assert forged.status_code == 401 and forged.content != PDF
+
+
+def test_download_url_for_a_webhook_caller_has_no_auth(sandbox: Any) -> None:
+    import requests
+
+    token = sandbox.install_app(handler_url="https://app.example/").tokens["access_token"]
+    root = requests.post(f"{sandbox.base_url}/rest/disk.storage.getForApp.json", json={"auth": token},
+                         verify=sandbox.ca_bundle, timeout=10).json()["result"]["ROOT_OBJECT_ID"]
+    uploaded = requests.post(f"{sandbox.webhook_url('admin')}disk.folder.uploadFile.json", verify=sandbox.ca_bundle,
+                             timeout=10, json={"id": root, "data": {"NAME": "a.pdf"},
+                                               "fileContent": ["a.pdf", base64.b64encode(PDF).decode()]}).json()
+    link = uploaded["result"]["DOWNLOAD_URL"]
+    assert "auth=" not in link
+    assert requests.get(link, verify=sandbox.ca_bundle, timeout=10).status_code == 401
+    assert requests.get(link, params={"auth": token}, verify=sandbox.ca_bundle, timeout=10).content == PDF

@@ -233,3 +233,16 @@ def test_unverified_event_switches(sandbox_factory: Callable[..., SandboxPortal]
     assert "event_handler_id" not in task and "event_handler_id" in item
     assert "refresh_token" not in task["auth"] and "refresh_token" not in item["auth"]
     assert "access_token" in item["auth"]
+
+
+def test_deliveries_wait_the_queue_delay(sandbox_factory: Callable[..., SandboxPortal], event_receiver: Receiver) -> None:
+    from b24app.sandbox.portal import DEFAULT_EVENT_DELAY
+
+    assert DEFAULT_EVENT_DELAY > 0  # a real portal delivers through a queue (REFERENCE §3.2)
+    portal = sandbox_factory(event_delay=3600.0)
+    installed(portal, event_receiver, "ONCRMDYNAMICITEMADD")
+
+    emit(portal, "ONCRMDYNAMICITEMADD", item_added(22))
+
+    assert not portal.drain_events(timeout=0.2)  # still queued: due an hour from now
+    assert event_receiver.at("/ev") == [] and portal.deliveries == []

@@ -46,3 +46,19 @@ def test_file_links_refuse_without_a_valid_token(sandbox: SandboxPortal) -> None
 
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "NO_AUTH_FOUND"
     assert forged.status_code == 401 and b"PDF" not in forged.content
+
+
+def test_url_machine_embeds_the_oauth_callers_token(sandbox: SandboxPortal) -> None:
+    app = sandbox.install_app(handler_url="https://127.0.0.1:9/app")
+    token = app.tokens["access_token"]
+    webhook_link = _item_with_file(sandbox, sandbox.webhook_url("admin"))
+    assert "auth=" not in webhook_link["urlMachine"]  # a webhook caller has no token to embed
+
+    item_id = webhook_link["url"].split("&id=")[1].split("&")[0]
+    etid = webhook_link["url"].split("entityTypeId=")[1].split("&")[0]
+    answer = requests.post(f"{sandbox.base_url}/rest/crm.item.get.json", verify=sandbox.ca_bundle, timeout=10,
+                           json={"auth": token, "entityTypeId": etid, "id": item_id}).json()["result"]["item"]
+    link = next(v for k, v in answer.items() if k.startswith("ufCrm"))
+    assert f"auth={token}" in link["urlMachine"]
+    machine = requests.get(link["urlMachine"], verify=sandbox.ca_bundle, timeout=10)
+    assert machine.status_code == 200 and machine.content == b"%PDF-1.4 invoice"

@@ -94,3 +94,30 @@ def test_over_http_with_a_webhook(sandbox: Any) -> None:
                           json={"USER_ID": 0, "MESSAGE": "x"})
     assert (empty.status_code, empty.json()["error"]) == (400, "USER_ID_EMPTY")
     assert [n.message for n in im.notifications_for(sandbox.state, 8)] == ["Заявка №3 ждёт проверки"]
+
+
+@pytest.mark.parametrize("method", ["im.notify", "im.notify.system.add", "im.notify.personal.add"])
+def test_unknown_or_inactive_recipient_answers_false(state: PortalState, method: str) -> None:
+    inactive = next(u.id for u in state.users.values() if not u.active)
+    assert call(state, method, {"USER_ID": 999, "MESSAGE": "x"}) is False
+    assert call(state, method, {"USER_ID": inactive, "MESSAGE": "x"}) is False
+    assert im.store(state).notifications == []
+
+
+def test_webhook_tag_needs_client_id_in_strict_mode(sandbox: Any) -> None:
+    import requests
+
+    hook = sandbox.webhook_url("admin")
+    refused = requests.post(f"{hook}im.notify.system.add.json", verify=sandbox.ca_bundle, timeout=10,
+                            json={"USER_ID": 8, "MESSAGE": "x", "TAG": "APP_1"})
+    assert refused.status_code == 400 and "'CLIENT_ID'" in refused.json()["error_description"]
+    assert [v.param for v in sandbox.violations] == ["CLIENT_ID"]
+    sandbox.violations.clear()
+    sent = requests.post(f"{hook}im.notify.system.add.json", verify=sandbox.ca_bundle, timeout=10,
+                         json={"USER_ID": 8, "MESSAGE": "x", "TAG": "APP_1", "CLIENT_ID": "local.app"}).json()
+    assert isinstance(sent["result"], int)
+    token = sandbox.install_app(handler_url="https://app.example/").tokens["access_token"]
+    by_app = requests.post(f"{sandbox.base_url}/rest/im.notify.system.add.json", verify=sandbox.ca_bundle,
+                           timeout=10, json={"USER_ID": 8, "MESSAGE": "y", "TAG": "APP_1", "auth": token}).json()
+    assert isinstance(by_app["result"], int)  # an application is identified by its token
+    assert sandbox.violations == []

@@ -35,7 +35,15 @@ def error_of(*args: Any, **kwargs: Any) -> RestError:
     return caught.value
 
 
+def new_type(state: PortalState, explicit: int | None = None) -> int:
+    fields: dict[str, Any] = {"title": "Договоры"}
+    if explicit is not None:
+        fields["entityTypeId"] = explicit
+    return int(registry.invoke(state, "crm.type.add", {"fields": fields}, 1, "oauth")["type"]["entityTypeId"])
+
+
 def test_bind_get_unbind_round_trip(state: PortalState) -> None:
+    new_type(state, 1030)
     assert call(state, "placement.bind", {"PLACEMENT": "CRM_DYNAMIC_1030_DETAIL_TAB", "HANDLER": HANDLER,
                                           "TITLE": "Согласование"}) is True
     assert call(state, "placement.bind", {"PLACEMENT": "task_view_tab", "HANDLER": HANDLER}) is True
@@ -84,8 +92,17 @@ def test_unknown_code_or_missing_scope_is_not_found(state: PortalState) -> None:
     missing = error_of(state, "placement.bind", {"PLACEMENT": "TASK_VIEW_TAB", "HANDLER": HANDLER},
                        scopes=frozenset({"crm", "placement"}))
     assert missing.error == "ERROR_PLACEMENT_NOT_FOUND"
-    assert call(state, "placement.bind", {"PLACEMENT": "CRM_DYNAMIC_1030_DETAIL_TAB", "HANDLER": HANDLER},
+    etid = new_type(state)
+    assert call(state, "placement.bind", {"PLACEMENT": f"CRM_DYNAMIC_{etid}_DETAIL_TAB", "HANDLER": HANDLER},
                 scopes=frozenset({"crm", "placement"})) is True
+
+
+def test_smart_process_code_needs_an_existing_entity_type_id(state: PortalState) -> None:
+    etid = new_type(state)
+    for wrong in (etid + 2, 1):  # another (even) ETID; a small id such as a crm.type id
+        error = error_of(state, "placement.bind", {"PLACEMENT": f"CRM_DYNAMIC_{wrong}_DETAIL_TAB", "HANDLER": HANDLER})
+        assert (error.error, error.status) == ("ERROR_PLACEMENT_NOT_FOUND", placement.BIND_ERROR_STATUS)
+    assert call(state, "placement.get", {}) == []
 
 
 def test_unbind_needs_placement_with_400(state: PortalState) -> None:

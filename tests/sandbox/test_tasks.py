@@ -281,8 +281,7 @@ def test_drive_files_attach_by_n_prefix_and_files_attach(state: PortalState) -> 
 
 
 def test_list_pages_of_fifty_with_total_and_next(state: PortalState) -> None:
-    for n in range(120):
-        add(state, TITLE=f"Задача {n}")
+    made = [add(state, TITLE=f"Задача {n}") for n in range(120)]
     spec = registry.find("tasks.task.list")
     assert spec is not None
 
@@ -293,26 +292,26 @@ def test_list_pages_of_fifty_with_total_and_next(state: PortalState) -> None:
 
     first = page({"select": ["ID"]})
     assert (len(first.result["tasks"]), first.total, first.next) == (50, 120, 50)
-    assert first.result["tasks"][0]["id"] == "120"  # default order: ID descending
+    assert first.result["tasks"][0]["id"] == str(made[-1])  # default order: ID descending
     last = page({"select": ["ID"], "order": {"ID": "asc"}, "start": 100})
-    assert (len(last.result["tasks"]), last.next, last.result["tasks"][0]["id"]) == (20, None, "101")
+    assert (len(last.result["tasks"]), last.next, last.result["tasks"][0]["id"]) == (20, None, str(made[100]))
     fast = page({"select": ["ID"], "start": -1})
     assert (len(fast.result["tasks"]), fast.total, fast.next) == (50, 0, None)
 
 
 def test_list_filters_and_bad_order(state: PortalState) -> None:
     done = add(state, TITLE="Оплатить счёт")
-    add(state, TITLE="Прикрепить платёжку", RESPONSIBLE_ID=ORLOVA)
+    other = str(add(state, TITLE="Прикрепить платёжку", RESPONSIBLE_ID=ORLOVA))
     call(state, "tasks.task.complete", {"taskId": done}, KUZNETSOV)
 
     def ids(flt: dict[str, Any]) -> list[str]:
         return [t["id"] for t in call(state, "tasks.task.list", {"filter": flt, "select": ["ID"]})["tasks"]]
 
-    assert ids({"!STATUS": 5}) == ["2"]
-    assert ids({"RESPONSIBLE_ID": ORLOVA}) == ["2"]
+    assert ids({"!STATUS": 5}) == [other]
+    assert ids({"RESPONSIBLE_ID": ORLOVA}) == [other]
     assert ids({"%TITLE": "счёт"}) == [str(done)]
     assert ids({"TITLE": "Оплат%"}) == [str(done)]
-    assert ids({"::SUBFILTER-PARAMS": {"FAVORITE": "Y"}, "UNKNOWN_KEY": 1}) == ["2", "1"]
+    assert ids({"::SUBFILTER-PARAMS": {"FAVORITE": "Y"}, "UNKNOWN_KEY": 1}) == [other, str(done)]
     error = error_of(state, "tasks.task.list", {"order": {"NOPE": "asc"}})
     assert (error.error, error.description) == ("0", "Invalid sorting key (internal error)")
 
@@ -359,7 +358,8 @@ def test_events_are_emitted_with_the_documented_data(state: PortalState) -> None
                        "IS_ACCESSIBLE_BEFORE": "N", "IS_ACCESSIBLE_AFTER": "undefined"}, IVANOVA),
         ("ONTASKUPDATE", {"FIELDS_BEFORE": {"ID": task_id}, "FIELDS_AFTER": {"ID": task_id},
                           "IS_ACCESSIBLE_BEFORE": "undefined", "IS_ACCESSIBLE_AFTER": "undefined"}, KUZNETSOV),
-        ("ONTASKCOMMENTADD", {"FIELDS_BEFORE": "undefined", "FIELDS_AFTER": {"ID": 1, "TASK_ID": task_id},
+        ("ONTASKCOMMENTADD", {"FIELDS_BEFORE": "undefined", "FIELDS_AFTER": {"ID": 0, "TASK_ID": task_id,
+                                                                             "MESSAGE_ID": 1},
                               "IS_ACCESSIBLE_BEFORE": "undefined", "IS_ACCESSIBLE_AFTER": "undefined"}, KUZNETSOV),
         ("ONTASKDELETE", {"FIELDS_BEFORE": {"ID": task_id}, "FIELDS_AFTER": "undefined",
                           "IS_ACCESSIBLE_BEFORE": "undefined", "IS_ACCESSIBLE_AFTER": "N"}, IVANOVA),
@@ -367,6 +367,19 @@ def test_events_are_emitted_with_the_documented_data(state: PortalState) -> None
     for event, data, _ in seen:
         documented = load_example(f"event.{event}")["payloads_as_documented"][0]["data"]
         assert set(data) == set(documented)
+
+
+def test_comment_event_payload_follows_the_card_switch(state: PortalState, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, Any]] = []
+    state.subscribe(lambda event, data, user: seen.append(data["FIELDS_AFTER"]) if event == "ONTASKCOMMENTADD" else None)
+    task_id = add(state)
+    documented = [p["data"]["FIELDS_AFTER"] for p in load_example("event.ONTASKCOMMENTADD")["payloads_as_documented"]]
+    call(state, "task.commentitem.add", {"TASKID": task_id, "FIELDS": {"POST_MESSAGE": "Новая карточка"}}, KUZNETSOV)
+    monkeypatch.setattr(taskstore, "COMMENT_EVENT_NEW_CARD", False)
+    comment_id = call(state, "task.commentitem.add", {"TASKID": task_id, "FIELDS": {"POST_MESSAGE": "Старая"}},
+                      KUZNETSOV)
+    assert set(seen[0]) == set(documented[1]) and seen[0]["ID"] == 0 and seen[0]["TASK_ID"] == task_id
+    assert seen[1] == {"ID": comment_id, "TASK_ID": task_id} and set(seen[1]) == set(documented[0])
 
 
 def test_refused_action_emits_nothing(state: PortalState) -> None:

@@ -163,6 +163,15 @@ def test_missing_scope_is_403_insufficient_scope(sandbox: SandboxPortal) -> None
     assert answer.json()["error"] == "insufficient_scope"
 
 
+def test_missing_scope_inside_batch_has_an_empty_description(sandbox: SandboxPortal) -> None:
+    hook = sandbox.webhook_url("admin", scopes=["crm"])
+
+    body = post(sandbox, hook + "batch", json={"halt": 0, "cmd": {"get_user": "user.current"}}).json()
+
+    documented = load_example("batch")["error"]["bodies"][1]["result"]
+    assert body["result"] == documented
+
+
 def test_app_only_method_with_a_webhook_is_wrong_auth_type(sandbox: SandboxPortal) -> None:
     answer = post(sandbox, sandbox.webhook_url("admin") + "event.bind",
                   json={"event": "ONCRMDYNAMICITEMADD", "handler": "https://example.com/h"})

@@ -111,14 +111,14 @@ def test_ui_is_served_by_the_running_sandbox(sandbox: SandboxPortal) -> None:
 
 
 def test_forms_under_the_mount_point_return_to_it(sandbox: SandboxPortal) -> None:
-    invoke(sandbox, "tasks.task.add", {"fields": {"TITLE": "Задача", "RESPONSIBLE_ID": 13}})
+    task_id = invoke(sandbox, "tasks.task.add", {"fields": {"TITLE": "Задача", "RESPONSIBLE_ID": 13}})["task"]["id"]
     session = requests.Session()
     ca = sandbox.ca_bundle
     page = session.get(f"{sandbox.base_url}/sandbox/user/lawyer", timeout=10, verify=ca).text
-    assert 'action="/sandbox/task/1/start"' in page and 'name="next" value="/sandbox/user/lawyer"' in page
+    assert f'action="/sandbox/task/{task_id}/start"' in page and 'name="next" value="/sandbox/user/lawyer"' in page
     session.post(f"{sandbox.base_url}/sandbox/act-as", data={"login": "lawyer", "next": "/sandbox/"}, timeout=10,
                  verify=ca)
-    done = session.post(f"{sandbox.base_url}/sandbox/task/1/complete", data={"next": "/sandbox/user/lawyer"},
+    done = session.post(f"{sandbox.base_url}/sandbox/task/{task_id}/complete", data={"next": "/sandbox/user/lawyer"},
                         timeout=10, allow_redirects=False, verify=ca)
     assert done.status_code == 302 and done.headers["Location"].endswith("/sandbox/user/lawyer")
-    assert invoke(sandbox, "tasks.task.get", {"taskId": 1})["task"]["status"] == "5"
+    assert invoke(sandbox, "tasks.task.get", {"taskId": task_id})["task"]["status"] == "5"

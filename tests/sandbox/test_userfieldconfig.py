@@ -46,7 +46,7 @@ def documented(name: str) -> Any:
 
 @pytest.fixture
 def smart(state: PortalState) -> dict[str, Any]:
-    for title in ("Первый", "Второй"):  # type id 2, entityTypeId 1032: the ids differ
+    for title in ("Первый", "Второй"):  # type id 8, entityTypeId 1032: the ids differ
         created = call(state, "crm.type.add", {"fields": {"title": title}})["type"]
     return created
 
@@ -62,7 +62,7 @@ def test_add_as_documented(state: PortalState, smart: dict[str, Any], events: li
     example = documented("userfieldconfig.add")["field"]
     assert set(field) == set(example)
     assert set(field["enum"][0]) == set(example["enum"][0])
-    assert field["entityId"] == "CRM_2" and field["fieldName"] == "UF_CRM_2_NEW_REST_LIST_2026"
+    assert field["entityId"] == f"CRM_{smart['id']}" and field["fieldName"] == f"UF_CRM_{smart['id']}_NEW_REST_LIST_2026"
     assert (field["sort"], field["multiple"], field["mandatory"], field["xmlId"]) == ("100", "Y", "N", None)
     assert field["settings"] == example["settings"] and field["languageId"] == {"en": "en", "ru": "ru"}
     assert field["editFormLabel"] == {"en": "List of characteristics"} and field["helpMessage"] == {"en": None, "ru": None}
@@ -70,7 +70,7 @@ def test_add_as_documented(state: PortalState, smart: dict[str, Any], events: li
         ("Characteristic 1", "N", "100", field["id"]), ("Characteristic 2", "Y", "200", field["id"])]  # fmt: skip
     assert all(isinstance(o["id"], str) and len(o["xmlId"]) == 32 for o in field["enum"])
     assert events[-1] == ("ONCRMTYPEUSERFIELDADD",
-                          {"FIELDS": {"ID": int(field["id"]), "ENTITY_ID": "CRM_2", "FIELD_NAME": field["fieldName"]}}, ADMIN)  # fmt: skip
+                          {"FIELDS": {"ID": int(field["id"]), "ENTITY_ID": f"CRM_{smart['id']}", "FIELD_NAME": field["fieldName"]}}, ADMIN)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -79,20 +79,20 @@ def test_add_as_documented(state: PortalState, smart: dict[str, Any], events: li
         ({"entityId": "CRM_1032", "fieldName": "UF_CRM_1032_X"}, "You cannot create custom fields"),  # ETID instead of id
         ({"userTypeId": "colour"}, "The 'USER_TYPE_ID' field is not found"),
         ({"fieldName": ""}, "The 'FIELD_NAME' field is not found"),
-        ({"fieldName": "UF_CRM_7_X"}, "Fail to create new user field"),
-        ({"fieldName": "UF_CRM_2_BAD-NAME"}, "Fail to create new user field"),
+        ({"fieldName": "UF_CRM_1_X"}, "Fail to create new user field"),  # another type's prefix
+        ({"fieldName": "UF_CRM_{id}_BAD-NAME"}, "Fail to create new user field"),
     ],
 )
 def test_add_errors_have_an_empty_code(state: PortalState, smart: dict[str, Any], change: dict[str, Any], description: str) -> None:
     request = documented_request(smart)
-    request["field"].update(change)
+    request["field"].update({k: v.format(id=smart["id"]) for k, v in change.items()})
     assert error(state, "userfieldconfig.add", request).body() == {"error": "", "error_description": description}
 
 
 def test_duplicates_rights_and_scopes(state: PortalState, smart: dict[str, Any]) -> None:
     call(state, "userfieldconfig.add", documented_request(smart))
     duplicate = error(state, "userfieldconfig.add", documented_request(smart))
-    assert duplicate.description == "Field UF_CRM_2_NEW_REST_LIST_2026 already exists"
+    assert duplicate.description == f"Field UF_CRM_{smart['id']}_NEW_REST_LIST_2026 already exists"
     assert error(state, "userfieldconfig.add", documented_request(smart), EMPLOYEE).description == "Access denied"
     scoped = error(state, "userfieldconfig.add", documented_request(smart), scopes=frozenset({"userfieldconfig"}))
     assert scoped.description == "The current method required more scopes. (crm)"
@@ -119,7 +119,7 @@ def test_get_update_delete(state: PortalState, smart: dict[str, Any], events: li
 
 def test_list_filters_orders_and_pages(state: PortalState, smart: dict[str, Any]) -> None:
     for n in range(55):
-        field = {"entityId": "CRM_2", "fieldName": f"UF_CRM_2_F{n:02d}X", "userTypeId": "string",
+        field = {"entityId": f"CRM_{smart['id']}", "fieldName": f"UF_CRM_{smart['id']}_F{n:02d}X", "userTypeId": "string",
                  "multiple": "Y" if n % 5 == 0 else "N", "editFormLabel": {"de": f"Feld {n}"}}  # fmt: skip
         call(state, "userfieldconfig.add", {"moduleId": "crm", "field": field})
     spec = registry.find("userfieldconfig.list")
@@ -129,9 +129,9 @@ def test_list_filters_orders_and_pages(state: PortalState, smart: dict[str, Any]
     assert isinstance(listed, Page) and listed.total == 11 and listed.next is None
     first = listed.result["fields"][0]
     assert set(first) == set(documented("userfieldconfig.list")["fields"][0])
-    assert first["fieldName"] == "UF_CRM_2_F50X" and first["languageId"] == {"de": "de"}
+    assert first["fieldName"] == f"UF_CRM_{smart['id']}_F50X" and first["languageId"] == {"de": "de"}
     assert first["editFormLabel"] == {"de": "Feld 50"} and first["helpMessage"] is None
-    everything = spec.func(registry.Call(state, spec.name, {"moduleId": "crm", "filter": {"entityId": "CRM_2"}}, EMPLOYEE, "oauth"))
+    everything = spec.func(registry.Call(state, spec.name, {"moduleId": "crm", "filter": {"entityId": f"CRM_{smart['id']}"}}, EMPLOYEE, "oauth"))
     assert isinstance(everything, Page) and (everything.total, everything.next, len(everything.result["fields"])) == (55, 50, 50)
 
 
@@ -143,7 +143,7 @@ def test_fields_of_a_deleted_type_go_with_it(state: PortalState, smart: dict[str
 
 def test_field_names_must_be_upper_case(state: PortalState, smart: dict[str, Any]) -> None:
     request = documented_request(smart)
-    request["field"]["fieldName"] = "uf_crm_2_lower"
+    request["field"]["fieldName"] = f"uf_crm_{smart['id']}_lower"
     assert error(state, "userfieldconfig.add", request).description == "Fail to create new user field"
 
 

@@ -100,3 +100,29 @@ def test_over_http_with_a_webhook(sandbox: Any) -> None:
     found = requests.post(f"{hook}user.get.json", verify=sandbox.ca_bundle, timeout=10,
                           data={"FILTER[UF_DEPARTMENT]": "3", "FILTER[ACTIVE]": "true"}).json()
     assert [r["ID"] for r in found["result"]] == ["6", "7"] and found["total"] == 2
+
+
+def test_strict_mode_admits_only_documented_user_filter_keys(sandbox: Any) -> None:
+    import requests
+
+    hook = sandbox.webhook_url("admin")
+
+    def post(method: str, body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{hook}{method}.json", json=body, verify=sandbox.ca_bundle, timeout=10)
+
+    documented = [("user.get", {"UF_DEPARTMENT": 1, "SORT": "ID", "ORDER": "asc", "start": 0}),
+                  ("user.get", {"filter": {"!%LAST_NAME": "an"}}), ("user.get", {"FILTER": {"@PERSONAL_CITY": ["M"]}}),
+                  ("user.get", {"ACTIVE": True, "UF_PHONE_INNER": "12", "%UF_SKYPE": "x"}),
+                  ("user.search", {"FILTER": {"UF_DEPARTMENT_NAME": "Фин"}}), ("user.search", {"FIND": "Ив"})]
+    for method, body in documented:
+        assert post(method, body).status_code == 200, (method, body)
+    assert sandbox.violations == []
+    for method, body, key in [("user.get", {"UF_DEPARTAMENT": 1}, "UF_DEPARTAMENT"),
+                              ("user.get", {"DEPARTMENT": 1}, "DEPARTMENT"),
+                              ("user.get", {"filter": {">=LAST_LOGINN": "2024-01-01"}}, ">=LAST_LOGINN"),
+                              ("user.search", {"FILTER": {"name": "Ив"}}, "name")]:
+        answer = post(method, body)
+        assert answer.status_code == 400 and f"'{key}'" in answer.json()["error_description"], (method, body)
+    assert len(sandbox.violations) == 4
+    assert "(documented as 'NAME')" in str(sandbox.violations[-1])
+    sandbox.violations.clear()

@@ -6,6 +6,7 @@ import pytest
 import redis
 
 from b24app.demo import run_demo
+from b24app.sandbox.ids import CRM_ITEM
 from b24app.scenario.services import RedisUnavailable, redis_for_tools
 
 
@@ -15,10 +16,11 @@ def test_the_demo_pays_two_requests_and_rejects_one(redis_url: str, monkeypatch:
     lines: list[str] = []
     assert run_demo(lines.append)
     text = "\n".join(lines)
-    assert "№1 «Продвижение в VK, март» — Оплачено" in text
-    assert "№2 «Запчасти для линии розлива» — Отклонено" in text
-    assert "№3 «Эфирные масла на квартал» — Оплачено" in text
-    assert "→ задача «Согласовать крупную оплату №3" in text
+    first, second, third = CRM_ITEM, CRM_ITEM + 1, CRM_ITEM + 2  # a fresh sandbox numbers items from CRM_ITEM
+    assert f"№{first} «Продвижение в VK, март» — Оплачено" in text
+    assert f"№{second} «Запчасти для линии розлива» — Отклонено" in text
+    assert f"№{third} «Эфирные масла на квартал» — Оплачено" in text
+    assert f"→ задача «Согласовать крупную оплату №{third}" in text
     assert "Причина: Сначала запросите ещё два предложения поставщиков" in text
 
 

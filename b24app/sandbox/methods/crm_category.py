@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from b24app.sandbox import crmstore as cs
-from b24app.sandbox.crmparams import as_int, as_mapping, int_param, missing, yn
+from b24app.sandbox.crmparams import as_int, as_mapping, int_param, missing, page, yn
 from b24app.sandbox.registry import Call, Page, RestError, method
 
 ADD_REQUIRES_CATEGORIES_ENABLED = False
@@ -41,7 +41,8 @@ def _smart_type(call: Call, description: str = "Smart process not found") -> cs.
 def list_categories(call: Call) -> Page:
     smart = _smart_type(call)
     rows = [category_view(c) for c in cs.categories_of(call.state, smart.entity_type_id)]
-    return Page({"categories": rows}, len(rows))
+    chunk, total, following = page(rows, call.params.get("start"))  # §1.4: 50 rows, start
+    return Page({"categories": chunk}, total, following)
 
 
 @method("crm.category.get", scope="crm")

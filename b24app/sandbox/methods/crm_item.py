@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from b24app.sandbox import crmstore as cs
+from b24app.sandbox import ids
 from b24app.sandbox.crmfields import FieldDef, catalogue, enabled
 from b24app.sandbox.crmparams import as_int, as_list, as_mapping, int_param, missing, page, yn
 from b24app.sandbox.crmvalues import convert, invalid, kind_for_filter, render, typed
@@ -186,7 +187,7 @@ def add(call: Call) -> dict[str, Any]:
     incoming = _fields_param(call)
     values = _defaults(ctx, 0)
     _apply(ctx, values, incoming, creating=True)
-    item_id = call.state.next_id(f"crm.item.{ctx.smart.entity_type_id}", 1)
+    item_id = call.state.next_id(f"crm.item.{ctx.smart.entity_type_id}", ids.CRM_ITEM)
     values["id"] = item_id
     if not str(values.get("title") or "").strip():
         values["title"] = f"{ctx.smart.title} #{item_id}"

@@ -95,7 +95,8 @@ def comment_row(call: Call, comment: cs.TimelineComment) -> dict[str, Any]:
         "CREATED": call.state.iso(comment.created),
         "COMMENT": comment.comment,
         "AUTHOR_ID": str(comment.author_id),
-        "FILES": {str(i): _file_entry(call, comment, f) for i, f in enumerate(comment.files, start=1)},
+        # PHP json_encode prints an empty array as [] (§1.6), a keyed one as an object.
+        "FILES": {str(i): _file_entry(call, comment, f) for i, f in enumerate(comment.files, start=1)} or [],
     }
 
 

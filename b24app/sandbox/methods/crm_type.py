@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from b24app.sandbox import crmstore as cs
+from b24app.sandbox import ids
 from b24app.sandbox.crmparams import as_int, as_list, as_mapping, int_param, missing, page, true_false, yn
 from b24app.sandbox.filters import compile_filter, compile_order, sort_rows
 from b24app.sandbox.registry import Call, Page, RestError, method
@@ -148,7 +149,7 @@ def add(call: Call) -> dict[str, Any]:
     etid = _valid_new_etid(call, explicit) if explicit not in (None, "", 0, "0") else cs.next_entity_type_id(call.state)
     now = call.now
     smart = cs.SmartType(
-        id=call.state.next_id("crm.type", 1),
+        id=call.state.next_id("crm.type", ids.CRM_TYPE),
         entity_type_id=etid,
         title=str(fields["title"]),
         flags=dict(cs.FLAG_DEFAULTS),

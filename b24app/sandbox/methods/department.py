@@ -2,8 +2,9 @@
 
 Rows: ``{"ID": "15", "NAME": "R&D", "SORT": 500, "PARENT": "1"}`` plus ``UF_HEAD`` when the
 department has a head. The root department has no ``PARENT`` key. Filters ``ID``, ``NAME`` (exact),
-``SORT``, ``PARENT``, ``UF_HEAD`` are top-level parameters; ``sort``/``order`` and ``START`` (50 rows
-a page) as documented.
+``SORT``, ``PARENT``, ``UF_HEAD`` are top-level UPPER_CASE parameters; the lower-case ``sort``/``order``
+are the sort parameters (§8.2) — names are read in their exact case, so ``sort=ID`` sorts and
+``SORT=500`` filters. Pages of 50 rows with ``start`` (§1.4) or the documented ``START``.
 
 Switch: ``UF_HEAD_AS_STRING`` (True) — the docs' example row does not show ``UF_HEAD``; the sandbox
 answers it as a string id like the other ids (UNVERIFIED, §13). Set False for an int.
@@ -34,7 +35,7 @@ def department_row(dep: Department) -> dict[str, Any]:
 def _matches(dep: Department, call: Call) -> bool:
     checks = {"ID": dep.id, "NAME": dep.name, "SORT": dep.sort, "PARENT": dep.parent, "UF_HEAD": dep.head}
     for name, actual in checks.items():
-        wanted = call.param(name)
+        wanted = call.params.get(name)  # exact case: lower-case sort/order are the sort parameters
         if wanted is None or wanted == "":
             continue
         if str(actual if actual is not None else "") != str(wanted).strip():
@@ -54,12 +55,12 @@ def _sort_key(dep: Department, field: str) -> Any:
 
 @method("department.get", scope="department")
 def department_get(call: Call) -> Page:
-    field = str(call.param("sort") or "ID").upper()
-    descending = str(call.param("order") or "ASC").upper() == "DESC"
+    field = str(call.params.get("sort") or "ID").upper()
+    descending = str(call.params.get("order") or "ASC").upper() == "DESC"
     found = sorted((d for d in call.state.departments.values() if _matches(d, call)),
                    key=lambda d: _sort_key(d, field), reverse=descending)
     try:
-        start = max(int(str(call.param("START") or 0)), 0)
+        start = max(int(str(call.params.get("start", call.params.get("START")) or 0)), 0)
     except ValueError:
         start = 0
     following = start + PAGE_SIZE

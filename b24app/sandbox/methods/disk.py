@@ -1,7 +1,8 @@
 """``disk.storage.getForApp``, ``disk.folder.uploadFile``, ``disk.file.get`` (REFERENCE §10).
 
 ``disk.folder.uploadFile`` without ``fileContent`` answers the documented two-step shape
-(``{"field": "file", "uploadUrl": ...}``); the sandbox does not serve that upload URL.
+(``{"field": "file", "uploadUrl": ...}``); the sandbox does not serve that upload URL. ``DOWNLOAD_URL``
+is served (``/rest/download.json``, needs a valid OAuth token in ``auth``; embedded for OAuth callers).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def folder_upload_file(call: Call) -> dict[str, Any]:
     _, payload = diskstore.decode_content(content)
     unique = _flag(call.param("generateUniqueName", False))
     file = diskstore.upload(call.state, folder_id, name, payload, call.user_id, unique)
-    return diskstore.file_row(call.state, file, uploaded=True)
+    return diskstore.file_row(call.state, file, uploaded=True, auth=call.access_token)
 
 
 @method("disk.file.get", scope="disk")
@@ -69,4 +70,4 @@ def file_get(call: Call) -> dict[str, Any]:
     file = diskstore.get_file(call.state, _object_id(call))
     if file is None:
         raise RestError("ERROR_NOT_FOUND", f"Could not find entity with id `{call.param('id')}`")
-    return diskstore.file_row(call.state, file, uploaded=False)
+    return diskstore.file_row(call.state, file, uploaded=False, auth=call.access_token)

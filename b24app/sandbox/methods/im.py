@@ -1,8 +1,11 @@
 """Notifications and messages (scope ``im``, REFERENCE §8.3), kept per user for tests and the UI.
 
 ``im.notify`` (``TYPE`` ``USER`` by default, or ``SYSTEM``), ``im.notify.personal.add`` (from the
-caller) and ``im.notify.system.add`` (no sender) answer the new notification id. A ``TAG`` is unique
-per application: a notification with a tag removes the older notifications with the same tag.
+caller) and ``im.notify.system.add`` (no sender) answer the new notification id, or ``false`` when
+no notification is created — for a user who does not exist or is inactive (§8.3 "→ notification id
+(int) or false"). A ``TAG`` is unique per application: a notification with a tag removes the older
+notifications with the same tag. Through a webhook the application is named by ``CLIENT_ID``, which
+§8.3 requires with ``TAG``/``SUB_TAG``: strict mode reports its absence (``methods/checks_misc.py``).
 
 Switch: ``TAG_ACROSS_USERS`` (True) — the replaced notifications are those of the same application
 with that tag for any recipient, as the docs word it (“re-using a tag removes older notifications
@@ -76,7 +79,7 @@ def _attach(call: Call) -> Any:
     return attach
 
 
-def _notify(call: Call, kind: str, sender: int | None) -> int:
+def _notify(call: Call, kind: str, sender: int | None) -> int | bool:
     raw = call.param("USER_ID")
     try:
         user_id = int(str(raw).strip()) if raw not in (None, "") else 0
@@ -89,7 +92,10 @@ def _notify(call: Call, kind: str, sender: int | None) -> int:
     if not text and attach is None:
         raise RestError("MESSAGE_EMPTY", "Message can't be empty")
     state = call.state
-    app = call.app_client_id or ""
+    recipient = state.users.get(user_id)
+    if recipient is None or not recipient.active:
+        return False  # §8.3: "notification id (int) or false"
+    app = call.app_client_id or str(call.param("CLIENT_ID") or "")
     tag = str(call.param("TAG") or "")
     if tag:
         im = store(state)
@@ -105,7 +111,7 @@ def _notify(call: Call, kind: str, sender: int | None) -> int:
 
 
 @method("im.notify", scope="im")
-def notify(call: Call) -> int:
+def notify(call: Call) -> int | bool:
     kind = str(call.param("TYPE") or "USER").upper()
     if kind == "SYSTEM":
         return _notify(call, "SYSTEM", None)
@@ -113,12 +119,12 @@ def notify(call: Call) -> int:
 
 
 @method("im.notify.personal.add", scope="im")
-def notify_personal(call: Call) -> int:
+def notify_personal(call: Call) -> int | bool:
     return _notify(call, "USER", call.user_id)
 
 
 @method("im.notify.system.add", scope="im")
-def notify_system(call: Call) -> int:
+def notify_system(call: Call) -> int | bool:
     return _notify(call, "SYSTEM", None)
 
 

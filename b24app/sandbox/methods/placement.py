@@ -3,7 +3,9 @@
 Application context and an administrator only (a webhook gets 403 ``WRONG_AUTH_TYPE``, a non-admin
 403 ``ACCESS_DENIED``). Codes: the smart-process ones ``CRM_DYNAMIC_{ETID}_*`` and the task ones
 (``TASK_VIEW_TAB``...), each needing its scope (``crm``/``task``) in the app's scopes; an unknown
-code or a missing scope is ``ERROR_PLACEMENT_NOT_FOUND``. ``ERROR_ARGUMENT`` carries an ``argument``
+code or a missing scope is ``ERROR_PLACEMENT_NOT_FOUND`` — and so is ``CRM_DYNAMIC_{N}_*`` when no
+smart process has ``entityTypeId`` N: the portal only offers codes of existing types (§9 "replace XXX
+with ETID", ``placement.list``). ``ERROR_ARGUMENT`` carries an ``argument``
 key naming the parameter.
 
 Switches (UNVERIFIED): ``BIND_ERROR_STATUS`` (200) — the docs' error table for ``placement.bind``
@@ -91,6 +93,12 @@ def _spa_types(state: PortalState) -> list[int]:
     return sorted(t.entity_type_id for t in crmstore.crm_store(state).types.values())
 
 
+def _spa_exists(state: PortalState, code: str) -> bool:
+    """A smart-process code names an existing entityTypeId (§9); other codes pass."""
+    found = _SPA.match(code)
+    return found is None or int(found.group(1)) in _spa_types(state)
+
+
 @method("placement.bind", scope="placement", app_only=True)
 def placement_bind(call: Call) -> bool:
     _app_context(call)
@@ -99,7 +107,7 @@ def placement_bind(call: Call) -> bool:
     if not handler:
         raise RestError("ERROR_ARGUMENT", "Argument 'HANDLER' is null or empty", BIND_ERROR_STATUS, argument="HANDLER")
     needed = scope_of(code)
-    if needed is None or (call.scopes and needed not in call.scopes):
+    if needed is None or (call.scopes and needed not in call.scopes) or not _spa_exists(call.state, code):
         raise RestError("ERROR_PLACEMENT_NOT_FOUND", "Placement not found", BIND_ERROR_STATUS)
     app = call.app_client_id or ""
     user_id = int(str(call.param("USER_ID") or 0))

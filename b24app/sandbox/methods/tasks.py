@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from b24app.sandbox import ids, taskview
 from b24app.sandbox import taskstore as ts
-from b24app.sandbox import taskview
 from b24app.sandbox.filters import compile_filter, sort_rows, split_key
 from b24app.sandbox.registry import Call, Page, RestError, method
 from b24app.sandbox.state import PortalState
@@ -87,7 +87,7 @@ def task_add(call: Call) -> dict[str, Any]:
     task = ts.Task(id=0, title="", created_by=call.user_id, responsible_id=0, created=now, changed=now,
                    changed_by=call.user_id, status_changed=now)
     ts.apply_fields(state, task, fields, call.user_id, creating=True)
-    task.id = state.next_id("task", 1)
+    task.id = state.next_id("task", ids.TASK)
     ts.store(state).tasks[task.id] = task
     ts.emit_add(state, task.id, call.user_id)
     return _answer(call, task)
@@ -171,8 +171,26 @@ def _task_filter(raw: Any) -> dict[str, Any]:
             continue
         if split_key(key)[1].upper() not in _FILTER_KEYS:
             continue
+        if split_key(key)[1].upper() == "STATUS":
+            result.update(_status_condition(key, value, len(result)))
+            continue
         result[key] = value
     return result
+
+
+def _status_condition(key: str, value: Any, index: int) -> dict[str, Any]:
+    """``STATUS`` values below zero are the meta-statuses (§7.2), kept in the row's ``META_STATUS``."""
+    op = split_key(key)[0]
+    prefix = "" if op == "=" else op
+    values = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    meta = [v for v in values if str(v).strip().startswith("-")]
+    real = [v for v in values if v not in meta]
+    if not meta:
+        return {key: value}
+    if not real:
+        return {prefix + "META_STATUS": meta if isinstance(value, (list, dict)) else meta[0]}
+    joined = "AND" if op.startswith("!") else "OR"  # "@STATUS": [3, -1] -> in progress OR overdue
+    return {f"{900 + index}": {"logic": joined, "0": {key: real}, "1": {prefix + "META_STATUS": meta}}}
 
 
 def _order(raw: Any) -> list[tuple[str, bool]]:
@@ -323,6 +341,7 @@ def comment_add(call: Call) -> int:
     comment = ts.Comment(call.state.next_id("task.comment", 1), task.id, author, text, call.now)
     ts.store(call.state).comments[comment.id] = comment
     task.comments += 1
+    task.seen_by.add(call.user_id)
     ts.emit_comment(call.state, comment.id, task.id, call.user_id)
     return comment.id
 
