@@ -12,15 +12,18 @@ Importable without side effects.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from b24app.errors import B24AppError
 from b24app.workflow import messages as msg
 from b24app.workflow.actions import PersonDecision
 from b24app.workflow.engine import Outcome, allowed_decisions, outcome, position_of
-from b24app.workflow.models import Label
-from handlers.itemstate import ItemBusy, load, process, workflow_code_for
+from b24app.workflow.models import FieldType, Label, Workflow
+from b24app.workflow.snapshot import ItemNames, has_value, money
+from handlers.itemstate import ItemBusy, Loaded, load, process, workflow_code_for
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -63,6 +66,20 @@ class Sheet:
     approver_name: str | None
     entries: tuple[SheetEntry, ...]
     allowed: tuple[str, ...]
+    #: The request at a glance: (label, value) for the fields of SUMMARY_FIELDS that have a value, then the
+    #: initiator. Read from the item the sheet was built from; list values need the portal's option names
+    #: (one ``crm.item.fields`` per portal and day, cached in Redis).
+    summary: tuple[tuple[Label, str], ...] = ()
+    #: The approval round the request is in (1 after the start, +1 per resubmission after a rejection).
+    round: int = 0
+
+
+#: Fields shown at the top of the approval tab, in this order, when the workflow has them.
+SUMMARY_FIELDS = ("COUNTERPARTY_NAME", "AMOUNT", "EXPENSE_ITEM", "INVOICE_NUMBER", "INVOICE_DATE", "PAY_BY",
+                  "URGENT")
+INITIATOR = Label("Инициатор", "Initiator")
+YES, NO = "Да", "Нет"
+ENUM_TTL = 24 * 3600
 
 
 def decide(deps: Deps, member_id: str, workflow_code: str, item_id: int, user_id: int, decision: str,
@@ -111,8 +128,89 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         stage_name=workflow.stage(snap.stage).name if stage_known else Label(snap.stage, snap.stage),
         step=pos.step, step_name=workflow.stage(step.stage).name if step else None,
         approver=pos.approver, approver_name=msg.person(pos.approver, ctx.names) if pos.approver else None,
-        entries=entries, allowed=tuple(allowed),
+        entries=entries, allowed=tuple(allowed), summary=summary(deps, member_id, loaded), round=pos.round,
     )
+
+
+# -- the summary ------------------------------------------------------------------------------------
+
+def summary(deps: Deps, member_id: str, loaded: Loaded) -> tuple[tuple[Label, str], ...]:
+    workflow, snap = loaded.workflow, loaded.snap
+    rows: list[tuple[Label, str]] = []
+    known = {f.code for f in workflow.fields}
+    for code in SUMMARY_FIELDS:
+        value = snap.fields.get(code)
+        if code not in known or not has_value(value):
+            continue
+        shown = _shown(deps, member_id, loaded.names, workflow, code, value)
+        if shown:
+            rows.append((workflow.field(code).label, shown))
+    if snap.initiator:
+        rows.append((INITIATOR, msg.person(snap.initiator, dict(loaded.ctx.names))))
+    return tuple(rows)
+
+
+def _shown(deps: Deps, member_id: str, names: ItemNames, workflow: Workflow, code: str, value: Any) -> str:
+    kind = workflow.field(code).type
+    if kind is FieldType.MONEY:
+        return format_money(value)
+    if kind in (FieldType.DATE, FieldType.DATETIME):
+        return _date(value, with_time=kind is FieldType.DATETIME)
+    if kind is FieldType.BOOLEAN:
+        return YES if str(value).upper() in ("Y", "1", "TRUE") else NO
+    if kind is FieldType.ENUMERATION:
+        return _option(deps, member_id, names, code, value)
+    return str(value).strip()
+
+
+def format_money(value: Any) -> str:
+    """``"150000|RUB"`` -> ``150 000 RUB``; kopecks shown only when there are any (``1 500,50 RUB``)."""
+    amount, currency = money(value)
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}".replace(".", "#")
+    return f"{text.replace(',', ' ').replace('#', ',')} {currency}"
+
+
+def _date(value: Any, with_time: bool) -> str:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment.strftime("%d.%m.%Y %H:%M" if with_time else "%d.%m.%Y")
+
+
+def _option(deps: Deps, member_id: str, names: ItemNames, code: str, value: Any) -> str:
+    """The portal's name of a list value (the item holds the option's id)."""
+    key, slot = f"b24app:enums:{member_id}:{names.entity_type_id}", f"{names.field(code)}:{value}"
+    cached = deps.redis.hget(key, slot)
+    if cached is None:
+        try:
+            options = _options(deps.bitrix(member_id).call(
+                "crm.item.fields", {"entityTypeId": names.entity_type_id, "useOriginalUfNames": "Y"}))
+        except B24AppError as exc:
+            log.warning("approval sheet: the list values of %s are unavailable: %s", code, exc)
+            return str(value)
+        options.setdefault(slot, str(value))   # an unknown id is not asked for again today
+        entries: dict[Any, Any] = dict(options)
+        pipe = deps.redis.pipeline()
+        pipe.hset(key, mapping=entries)
+        pipe.expire(key, ENUM_TTL)
+        pipe.execute()
+        cached = options[slot]
+    return cached.decode() if isinstance(cached, bytes) else str(cached)
+
+
+def _options(answer: Any) -> dict[str, str]:
+    """``{"UF_CRM_7_EXPENSE_ITEM:41": "Маркетинг", ...}`` from a ``crm.item.fields`` answer."""
+    fields = answer.get("fields") if isinstance(answer, Mapping) else None
+    found: dict[str, str] = {}
+    for name, spec in (fields or {}).items():
+        if not isinstance(spec, Mapping):
+            continue
+        upper = str(spec.get("upperName") or name)
+        for option in spec.get("items") or []:
+            if isinstance(option, Mapping) and option.get("ID") is not None:
+                found[f"{upper}:{option['ID']}"] = str(option.get("VALUE") or option["ID"])
+    return found
 
 
 def workflow_for_entity_type(deps: Deps, member_id: str, entity_type_id: int) -> str | None:

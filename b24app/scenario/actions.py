@@ -2,8 +2,9 @@
 
 ``via: card`` opens the approval tab over HTTP and presses its button (:mod:`b24app.scenario.widget`);
 ``via: task`` and ``via: kanban`` do what the Bitrix24 UI does (``b24app.sandbox.actions.UserActions``:
-the same REST method functions, so the portal fires the same events). Each returns :class:`Done`:
-whether the action was refused, and what the person was shown.
+the same REST method functions, so the portal fires the same events); ``via: telegram`` and
+``link_telegram`` go through the fake Bot API and the app's webhook (:mod:`b24app.scenario.telegram`).
+Each returns :class:`Done`: whether the action was refused, and what the person was shown.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from b24app.sandbox import registry
 from b24app.sandbox.actions import UserActions
@@ -20,6 +21,9 @@ from b24app.scenario import model as m
 from b24app.scenario import widget
 from b24app.scenario.view import PortalView, TaskRow
 from b24app.workflow.models import FieldType
+
+if TYPE_CHECKING:
+    from b24app.scenario.telegram import TelegramPeople
 
 DEMO_FILE = b"%PDF-1.4\n% b24app scenario file\n"
 
@@ -37,20 +41,31 @@ class ScenarioError(Exception):
 
 
 class Performer:
-    def __init__(self, view: PortalView, settle: Callable[[], Any]) -> None:
+    def __init__(self, view: PortalView, settle: Callable[[], Any], telegram: TelegramPeople | None = None) -> None:
         self.view = view
         self.portal = view.portal
         self.settle = settle
+        self.telegram = telegram
 
     def perform(self, action: m.Action, item_id: int | None) -> Done:
         if action.kind == "create":
             return self.create(action)
+        if action.kind == "link_telegram":
+            return self._telegram().link(action, item_id)
         if item_id is None:
             raise ScenarioError("no request yet: the scenario needs a 'create' step first")
+        if action.kind in m.DECISIONS and action.via == "telegram":
+            return self._telegram().decide(action, item_id)
         if action.kind in m.DECISIONS:
             return self.task(action, item_id) if action.via == "task" else self.card(action, item_id)
         handler: Callable[[m.Action, int], Done] = getattr(self, action.kind)
         return handler(action, item_id)
+
+    def _telegram(self) -> TelegramPeople:
+        if self.telegram is None:
+            raise ScenarioError("Telegram is not running in this stack (the runner starts it for scenarios that "
+                                "use link_telegram, via: telegram or expect: telegram)")
+        return self.telegram
 
     def _user(self, login: str) -> UserActions:
         return UserActions(self.portal, login)

@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from b24app.scenario import model as m
-from b24app.scenario import widget
+from b24app.scenario import telegram, widget
 from b24app.scenario.view import Notice, PortalView, TaskRow
 from b24app.workflow.models import FieldType
 
 
-def check(expect: m.Expect, item_id: int, view: PortalView, since: tuple[int, int]) -> list[str]:
+def check(expect: m.Expect, item_id: int, view: PortalView, since: tuple[int, int],
+          people: telegram.TelegramPeople | None = None, tg_since: telegram.TgMark | None = None) -> list[str]:
     values = view.values(item_id)
     problems: list[str] = []
     if expect.stage is not None:
@@ -43,6 +44,7 @@ def check(expect: m.Expect, item_id: int, view: PortalView, since: tuple[int, in
                 problems.append(f"timeline: no entry contains «{words}»; the timeline:{listing}")
     if expect.widget is not None:
         problems += _widget(expect.widget, item_id, view)
+    problems += telegram.check(expect.telegram, people, tg_since)
     return problems
 
 

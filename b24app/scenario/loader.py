@@ -32,9 +32,10 @@ _ACTION_KEYS: dict[str, tuple[str, ...]] = {
     "start_task": (*_COMMON, "task"),
     "complete_task": (*_COMMON, "task"),
     "attach": ("as", "request", "to", "field", "task", "file", "note"),
+    "link_telegram": ("as", "request", "refused", "note"),
 }
 _EXPECT_KEYS = ("request", "stage", "assignee", "approver", "tasks", "task_count", "notified", "not_notified",
-                "fields", "timeline", "widget")
+                "fields", "timeline", "widget", "telegram", "not_telegram")
 
 
 def load_scenario(path: str | Path, known: Known | None = None) -> m.Scenario:
@@ -204,6 +205,7 @@ class _Parser(Values):
             fields=self.expected_fields(body, what),
             timeline=self.words(body, "timeline", what),
             widget=self.widget(body, what),
+            telegram=self.telegram(body, what),
         )
 
     # --- parts ----------------------------------------------------------------------------------
@@ -224,9 +226,11 @@ class _Parser(Values):
             count=self.count(body, "count", where),
         )
 
-    def notices(self, body: LocatedDict, what: str) -> tuple[m.NoticeExpectation, ...]:
+    def notices(self, body: LocatedDict, what: str,
+                keys: tuple[tuple[str, bool], ...] = (("notified", False), ("not_notified", True)),
+                ) -> tuple[m.NoticeExpectation, ...]:
         found: list[m.NoticeExpectation] = []
-        for key, absent in (("notified", False), ("not_notified", True)):
+        for key, absent in keys:
             for item in self.r.items(body, key, what):
                 notice = self.notice(item, body, key, absent, f"{what}: {key}")
                 if notice:
@@ -262,6 +266,29 @@ class _Parser(Values):
                                "buttons")
         return m.WidgetExpectation(m.Where(widget.file, widget.line), self.login(widget, "as", where) or "",
                                    buttons, self.words(widget, "contains", where))
+
+    def telegram(self, body: LocatedDict, what: str) -> tuple[m.TelegramExpectation, ...]:
+        """``telegram: {login: {contains, buttons, count}}`` and ``not_telegram: [login | {to, contains}]``."""
+        found: list[m.TelegramExpectation] = []
+        people = self.r.mapping(body["telegram"], body, "telegram", f"{what}: 'telegram'") \
+            if "telegram" in body else None
+        if people is not None:
+            found += [t for t in (self.telegram_of(people, str(login), what) for login in people) if t]
+        for notice in self.notices(body, what, keys=(("not_telegram", True),)):
+            found.append(m.TelegramExpectation(notice.where, notice.to, notice.words, absent=True))
+        return tuple(found)
+
+    def telegram_of(self, people: LocatedDict, login: str, what: str) -> m.TelegramExpectation | None:
+        where = f"{what}: telegram of {login}"
+        if not self.check_login(people, login, login, where):
+            return None
+        spec = self.r.mapping(people[login], people, login, where)
+        if spec is None:
+            return None
+        self.r.keys(spec, where, (), ("contains", "buttons", "count"))
+        buttons = tuple(self.r.strings(spec, "buttons", where)) if "buttons" in spec else None
+        return m.TelegramExpectation(m.Where(spec.file, spec.line), login, self.words(spec, "contains", where),
+                                     buttons, self.count(spec, "count", where))
 
     def expected_fields(self, body: LocatedDict, what: str) -> dict[str, Any]:
         if "fields" not in body:

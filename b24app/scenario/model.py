@@ -19,7 +19,7 @@ from b24app.workflow.models import Duration
 #: Actions that are approval decisions (made through ``handlers.decisions.decide``).
 DECISIONS = ("approve", "reject", "request_documents", "freeze", "unfreeze", "resubmit")
 #: Every action a step may perform.
-ACTIONS = ("create", *DECISIONS, "move", "start_task", "complete_task", "attach")
+ACTIONS = ("create", *DECISIONS, "move", "start_task", "complete_task", "attach", "link_telegram")
 #: The ways a person can do something, and which actions each applies to.
 VIA: Mapping[str, tuple[str, ...]] = {
     "card": DECISIONS,
@@ -35,10 +35,8 @@ DEFAULT_VIA: Mapping[str, str] = {
     "start_task": "task",
     "complete_task": "task",
 }
-#: Ways the runner cannot drive yet; rejected at load time with a clear message.
-UNSUPPORTED_VIA: Mapping[str, str] = {
-    "telegram": "via: telegram is not yet supported by the scenario runner (issue 7)",
-}
+#: Ways the runner cannot drive yet; rejected at load time with a clear message (none at the moment).
+UNSUPPORTED_VIA: Mapping[str, str] = {}
 #: Task statuses as scenarios name them -> Bitrix24 task status numbers (REFERENCE §7.2).
 TASK_STATUSES: Mapping[str, int] = {
     "pending": 2, "in_progress": 3, "awaiting_control": 4, "completed": 5, "deferred": 6,
@@ -132,6 +130,19 @@ class WidgetExpectation:
 
 
 @dataclass(frozen=True)
+class TelegramExpectation:
+    """A person received in Telegram (or, with ``absent``, did not) a message since the last expect —
+    new, or edited (an outcome added, buttons taken off). ``buttons``: the message's buttons now, exactly."""
+
+    where: Where
+    login: str
+    words: tuple[str, ...] = ()
+    buttons: tuple[str, ...] | None = None
+    count: int | None = None
+    absent: bool = False
+
+
+@dataclass(frozen=True)
 class Expect:
     """Outcomes to check; only what is written is checked."""
 
@@ -146,6 +157,7 @@ class Expect:
     fields: Mapping[str, Any] = field(default_factory=dict)
     timeline: tuple[str, ...] = ()
     widget: WidgetExpectation | None = None
+    telegram: tuple[TelegramExpectation, ...] = ()
 
 
 Step = Action | Advance | Faults | Expect
@@ -160,3 +172,13 @@ class Scenario:
     start: datetime | None = None
     description: str = ""
     org: str | None = None              # a sandbox organisation file (default: the sandbox's own)
+
+    @property
+    def uses_telegram(self) -> bool:
+        """Whether the runner must start the fake Bot API (only then: scenarios without it stay fast)."""
+        for step in self.steps:
+            if isinstance(step, Action) and (step.via == "telegram" or step.kind == "link_telegram"):
+                return True
+            if isinstance(step, Expect) and step.telegram:
+                return True
+        return False

@@ -21,7 +21,9 @@ from b24app.scenario.actions import Done, Performer, ScenarioError
 from b24app.scenario.expect import check
 from b24app.scenario.loader import Known
 from b24app.scenario.stack import Stack, StackError, definition_dir
+from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
+from b24app.telegram.links import LinkStore
 from b24app.worktime import WorkCalendar
 
 #: A Monday morning in Moscow, when a scenario does not say ``start:``.
@@ -74,7 +76,8 @@ def run_scenario(scenario: m.Scenario, redis_url: str, echo: Echo, ca: SandboxCA
     clock.freeze()
     echo(f"▶ {scenario.name} ({scenario.file})")
     try:
-        with Stack(redis_url, clock, org=Path(scenario.org) if scenario.org else None, ca=ca) as stack:
+        with Stack(redis_url, clock, org=Path(scenario.org) if scenario.org else None, ca=ca,
+                   telegram=scenario.uses_telegram) as stack:
             _Play(stack, scenario, result, echo).run()
     except (StackError, ScenarioError, OSError) as exc:
         result.ok = False
@@ -94,7 +97,10 @@ class _Play:
         if workflow is None:
             raise ScenarioError(f"no workflow {scenario.workflow!r} in {stack.workflows_dir}")
         self.view = PortalView(stack.portal, workflow)
-        self.performer = Performer(self.view, stack.settle)
+        self.telegram = TelegramPeople(stack.bot, self.view, LinkStore(stack.deps.redis), stack.web_url,
+                                       stack.settle) if stack.bot is not None else None
+        self.tg_since = self.telegram.mark() if self.telegram is not None else None
+        self.performer = Performer(self.view, stack.settle, self.telegram)
         self.calendar = _calendar(stack.config_dir)
         self.refs: dict[str, int] = {}
         self.last: int | None = None
@@ -108,6 +114,8 @@ class _Play:
                 ok, text, problems = self.step(step)
             except (ScenarioError, StackError) as exc:
                 ok, text, problems = False, str(exc), []
+            if self.telegram is not None:
+                self.telegram.remember()
             spent = self.stack.portal.request_count - before
             self.result.requests = self.stack.portal.request_count - self.start_count
             self.record(step, ok, text, problems, spent)
@@ -166,8 +174,9 @@ class _Play:
         item_id = self.item(step.request)
         if item_id is None:
             raise ScenarioError("no request yet: the scenario needs a 'create' step before 'expect'")
-        problems = check(step, item_id, self.view, self.since)
+        problems = check(step, item_id, self.view, self.since, self.telegram, self.tg_since)
         self.since = self.view.mark()
+        self.tg_since = self.telegram.mark() if self.telegram is not None else None
         if problems:
             return False, "unmet expectations:", problems
         return True, f"request #{item_id} is in {self.view.stage_label(self.view.stage_code(item_id))}", []

@@ -9,6 +9,11 @@
 4. provisions the workflows (smart processes, stages, fields, event and widget bindings);
 5. runs the queued jobs (the install job re-binds events and widgets, as after an app update).
 
+With ``telegram=True`` the fake Bot API (:class:`b24app.sandbox.telegram_api.FakeBotApi`) runs on
+loopback too: the app gets its token, secret and bot username, sends through it, and the fake's
+webhook is the app's own ``/telegram/webhook`` (with the secret header), so people can link their
+chats and press buttons (``stack.bot``). Telegram jobs run on the same worker in :meth:`settle`.
+
 Jobs run on a real RQ :class:`rq.SimpleWorker` against the real Redis, in the calling thread, in
 :meth:`settle` — called after every action until the portal has delivered every event and the
 queues are empty, so what a scenario checks next is the settled outcome.
@@ -35,6 +40,7 @@ from b24app.deps import Deps, set_current
 from b24app.log import register_secret
 from b24app.sandbox import SandboxPortal
 from b24app.sandbox.clock import SandboxClock
+from b24app.sandbox.telegram_api import FakeBotApi
 from b24app.sandbox.tls import SandboxCA
 from b24app.settings import Settings, load_settings
 from b24app.workflow.config import load_org_config
@@ -46,6 +52,10 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_SETTLE_ROUNDS = 50
+#: The webhook secret the fake Bot API sends in ``X-Telegram-Bot-Api-Secret-Token``.
+TELEGRAM_SECRET = "scenario-webhook-secret"
+#: Pacing for the fake Bot API: fast, but still paced (messages to one chat keep their order).
+TELEGRAM_ENV = {"CHAT_INTERVAL": "0.01", "GLOBAL_PER_SECOND": "200", "QUEUE": queues.TELEGRAM}
 
 
 class StackError(RuntimeError):
@@ -70,6 +80,7 @@ class Stack:
     ca: SandboxCA | None = None
     strict: bool = True
     rate_limit: bool = False
+    telegram: bool = False
     workflows_dir: Path = field(default_factory=lambda: definition_dir("workflows"))
     config_dir: Path = field(default_factory=lambda: definition_dir("config"))
     portal: SandboxPortal = field(init=False)
@@ -77,6 +88,7 @@ class Stack:
     app: Flask = field(init=False)
     web_url: str = field(init=False, default="")
     workflows: list[Workflow] = field(init=False, default_factory=list)
+    bot: FakeBotApi | None = field(init=False, default=None)
     _server: BaseWSGIServer | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
     _saved_env: dict[str, str | None] = field(init=False, default_factory=dict)
@@ -90,6 +102,8 @@ class Stack:
         self.portal = SandboxPortal(self.org, strict=self.strict, tls=True, clock=self.clock, ca=self.ca,
                                     rate_limit=self.rate_limit).start()
         self._set_env("REQUESTS_CA_BUNDLE", self.portal.ca_bundle)
+        if self.telegram:
+            self._start_bot()
         late = _LateApp()
         self._serve(late)
         self.deps = Deps(self._settings())
@@ -102,6 +116,8 @@ class Stack:
         self.deps.settings = self._settings(client_id=creds.client_id, client_secret=creds.client_secret)
         app.config["SECRET_KEY"] = creds.client_secret
         set_current(self.deps)
+        if self.bot is not None:
+            self.bot.call("setWebhook", {"url": f"{self.web_url}/telegram/webhook", "secret_token": TELEGRAM_SECRET})
         # Provision before the install job runs: it re-binds the widgets of the smart processes.
         self.provision()
         self.settle()
@@ -116,6 +132,9 @@ class Stack:
             self._thread.join(timeout=10)
         if hasattr(self, "portal"):
             self.portal.stop()
+        if self.bot is not None:
+            self.bot.stop()
+            self.bot = None
         set_current(None)
         for name, value in self._saved_env.items():
             if value is None:
@@ -200,6 +219,14 @@ class Stack:
             raise ConfigError(problems)
         return load_workflows(self.workflows_dir, org)
 
+    def _start_bot(self) -> None:
+        self.bot = FakeBotApi().start()
+        self._set_env("B24APP_TELEGRAM_BOT_USERNAME", self.bot.username)
+        self._set_env("B24APP_TELEGRAM_API_BASE_URL", self.bot.base_url)
+        self._set_env("B24APP_TELEGRAM_ACTION_MODULES", None)     # the engine's buttons (the default)
+        for name, value in TELEGRAM_ENV.items():
+            self._set_env(f"B24APP_TELEGRAM_{name}", value)
+
     def _serve(self, app: Any) -> None:
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.web_url = f"http://127.0.0.1:{self._server.server_port}"
@@ -217,8 +244,8 @@ class Stack:
             "rate_burst": 1000,
             "retry_base_delay": 0.0,
             "webhook_url": "",
-            "telegram_token": None,
-            "telegram_secret": None,
+            "telegram_token": self.bot.token if self.bot is not None else None,
+            "telegram_secret": TELEGRAM_SECRET if self.bot is not None else None,
             **extra,
         }
         return load_settings(env_file=None, **values)

@@ -32,6 +32,9 @@ class WidgetPage:
     stage: str = ""
     approver: str = ""
     text: str = ""             # every visible text, for `contains` checks
+    telegram: dict[str, str] | None = None   # the «Подключить Telegram» form's inputs, when shown
+    telegram_action: str = ""
+    deep_link: str = ""        # the Telegram deep link the tab shows after that button
 
     def submit_url(self) -> str:
         return urljoin(self.url, self.action or "/b24/placement/decide")
@@ -54,6 +57,11 @@ class _Reader(HTMLParser):
             self._form = {}
             self.page.buttons[a["data-decision"]] = self._form
             self.page.action = a.get("action", "")
+        elif tag == "form" and a.get("id") == "telegram-form":
+            self._form = self.page.telegram = {}
+            self.page.telegram_action = a.get("action", "")
+        elif tag == "a" and a.get("id") == "deep-link":
+            self.page.deep_link = a.get("href", "")
         elif tag == "input" and self._form is not None and a.get("name"):
             self._form[a["name"]] = a.get("value", "")
         elif tag == "input" and a.get("id") == "ticket":
@@ -111,6 +119,15 @@ def open_tab(portal: SandboxPortal, user_id: int, placement: str, options: dict[
     with portal.state.lock:
         url, pairs = widget_form(portal.state, placement, user_id, options, portal.base_url.startswith("https:"))
     response = requests.post(url, data=pairs, timeout=TIMEOUT)
+    return parse(response.status_code, url, response.text)
+
+
+def link_telegram(page: WidgetPage) -> WidgetPage:
+    """Press «Подключить Telegram»: the tab answers with a one-time deep link (``deep_link``)."""
+    if page.telegram is None:
+        raise LookupError("the approval tab shows no «Подключить Telegram» button (is Telegram configured?)")
+    url = urljoin(page.url, page.telegram_action or "/b24/placement/telegram-link")
+    response = requests.post(url, data=page.telegram, timeout=TIMEOUT)
     return parse(response.status_code, url, response.text)
 
 

@@ -43,6 +43,13 @@ _RU: dict[str, str] = {
     "stale_form": "Форма устарела или уже отправлена. Откройте вкладку заново.",
     "unavailable": "Битрикс24 сейчас не отвечает. Попробуйте открыть вкладку через минуту.",
     "viewer": "Вы вошли как",
+    "telegram": "Telegram",
+    "telegram_hint": "Получайте уведомления и согласовывайте заявки в Telegram.",
+    "telegram_linked": "Telegram подключён: уведомления приходят и туда. Подключить другой чат можно той же кнопкой.",
+    "button_telegram": "Подключить Telegram",
+    "telegram_open": "Откройте ссылку и нажмите «Start»:",
+    "telegram_once": "Ссылка одноразовая и действует {minutes} минут. Отключить — команда /stop в чате с ботом.",
+    "telegram_off": "Telegram не настроен в приложении.",
 }
 
 _EN: dict[str, str] = {
@@ -81,6 +88,13 @@ _EN: dict[str, str] = {
     "stale_form": "The form is out of date or was sent already. Open the tab again.",
     "unavailable": "Bitrix24 is not answering. Try opening the tab again in a minute.",
     "viewer": "Signed in as",
+    "telegram": "Telegram",
+    "telegram_hint": "Get notifications and approve requests in Telegram.",
+    "telegram_linked": "Telegram is linked: notifications go there too. The same button links another chat.",
+    "button_telegram": "Link Telegram",
+    "telegram_open": "Open the link and press “Start”:",
+    "telegram_once": "The link works once, for {minutes} minutes. To unlink, send /stop to the bot.",
+    "telegram_off": "Telegram is not configured in the app.",
 }
 
 

@@ -6,6 +6,11 @@ with that token (:mod:`b24app.web.placement_auth`), finds the item and its workf
 approval sheet with a button per decision the person may make now (``Sheet.allowed``). Each decision
 form carries a single-use signed ticket instead of any token; the decision itself is
 ``handlers.decisions.decide``. Russian by default, English with ``LANG=en``.
+
+When Telegram is configured (a bot token and ``B24APP_TELEGRAM_BOT_USERNAME``), the tab also offers
+«Подключить Telegram»: ``POST /b24/placement/telegram-link`` with the same single-use ticket (never the
+``AUTH_ID``) issues a one-time deep link ``https://t.me/<bot>?start=<token>`` for the person the ticket
+names (``b24app.telegram.links.LinkStore``: single use, valid 10 minutes) and shows it in the tab.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from flask.typing import ResponseReturnValue
 
 from b24app.deps import Deps
 from b24app.errors import B24AppError
+from b24app.telegram.config import TelegramConfig
+from b24app.telegram.links import TOKEN_TTL, LinkStore
 from b24app.web.app import get_deps
 from b24app.web.placement_auth import Person, Ticket, Tickets, WidgetAuthError, identify
 from b24app.web.placement_texts import REASON_REQUIRED, texts
@@ -101,6 +108,30 @@ def decide() -> ResponseReturnValue:
                        status=200 if outcome.ok else 409)
 
 
+@placements_bp.post("/b24/placement/telegram-link")
+def telegram_link() -> ResponseReturnValue:
+    """A one-time Telegram deep link for the person the tab's ticket names; the ticket is spent."""
+    deps = get_deps()
+    store = tickets(deps)
+    ticket = store.check(str(request.form.get("ticket") or ""))
+    if ticket is None:
+        return _message(_lang(request.form.get("lang")), "stale_form", 403)
+    bot = telegram_bot(deps)
+    if not bot:
+        return _message(ticket.lang, "telegram_off", 404)
+    if not store.consume(ticket):
+        return _message(ticket.lang, "stale_form", 403)
+    token = LinkStore(deps.redis).issue_token(ticket.member_id, ticket.user_id)
+    log.info("telegram deep link issued member=%s user=%s", ticket.member_id, ticket.user_id)
+    return _sheet_page(deps, ticket, telegram_link=LinkStore.deep_link(bot, token))
+
+
+def telegram_bot(deps: Deps) -> str:
+    """The bot's username when Telegram is on and deep links can be made; "" otherwise."""
+    config = TelegramConfig.from_settings(deps.settings)
+    return config.bot_username if config.enabled else ""
+
+
 # --- helpers --------------------------------------------------------------------------------------
 
 def _identify(deps: Deps) -> tuple[Person, Any]:
@@ -152,7 +183,7 @@ def _message(lang: str, key: str, status: int) -> ResponseReturnValue:
 
 
 def _sheet_page(deps: Deps, ticket: Ticket, notice: tuple[str, str] | None = None,
-                status: int = 200, reason_for: str | None = None) -> ResponseReturnValue:
+                status: int = 200, reason_for: str | None = None, telegram_link: str = "") -> ResponseReturnValue:
     try:
         sheet = engine().approval_sheet(deps, ticket.member_id, ticket.workflow, ticket.item_id, ticket.user_id)
     except B24AppError as exc:
@@ -162,8 +193,18 @@ def _sheet_page(deps: Deps, ticket: Ticket, notice: tuple[str, str] | None = Non
     allowed = [d for d in DECISIONS if d in tuple(sheet.allowed)]
     page = render_template("placement.html", t=texts(ticket.lang), lang=ticket.lang, sheet=sheet, ticket=token,
                            allowed=allowed, notice=notice, viewer=ticket.name, reason_required=REASON_REQUIRED,
-                           reason_for=reason_for, **sheet_view(sheet, ticket.lang))
+                           reason_for=reason_for, telegram=_telegram(deps, ticket, telegram_link),
+                           **sheet_view(sheet, ticket.lang))
     return page, status
+
+
+def _telegram(deps: Deps, ticket: Ticket, link: str) -> dict[str, Any] | None:
+    """The tab's Telegram block: None when Telegram is off; else whether the person is linked, and a fresh link."""
+    if not telegram_bot(deps):
+        return None
+    current = LinkStore(deps.redis).for_user(ticket.member_id, ticket.user_id)
+    return {"linked": bool(current and current.active), "link": link,
+            "minutes": int(TOKEN_TTL.total_seconds() // 60)}
 
 
 def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Screenshots of each state are written to /tmp/b24app-widget-*.png.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,6 +21,7 @@ from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
 from b24app.scenario.stack import Stack
 from b24app.scenario.view import PortalView
+from b24app.telegram.links import LinkStore
 
 CHROMIUM = "/usr/bin/chromium"
 ETID = 1100
@@ -79,6 +81,10 @@ def test_approve_in_the_tab(browser: Browser, stack: Stack) -> None:
     page, frame = open_tab(browser, stack, "m.orlova", item)
     assert frame.inner_text("#stage") == "Согласование руководителем"
     assert frame.inner_text("#approver") == "Марина Орлова"
+    summary = frame.inner_text(".summary")
+    for shown in ("ООО «Блог»", "95 000 RUB", "Маркетинг", "Анна Иванова"):   # Sheet.summary
+        assert shown in summary
+    assert frame.query_selector("#telegram") is None                # Telegram is off in this stack
     page.screenshot(path="/tmp/b24app-widget-open.png", full_page=True)
     frame.click("button.approve")
     frame.wait_for_selector("#outcome")
@@ -118,3 +124,25 @@ def test_without_javascript_the_server_still_requires_the_reason(browser: Browse
     assert frame.get_attribute("#outcome", "data-outcome") == "refused"
     stack.settle()
     assert view_of(stack).stage_code(item) == "HEAD_APPROVAL"
+
+
+def test_link_telegram_from_the_tab(browser: Browser, redis_url: str, sandbox_ca: SandboxCA) -> None:
+    clock = SandboxClock(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")))
+    clock.freeze()
+    with Stack(redis_url, clock, ca=sandbox_ca, telegram=True) as running:
+        assert running.bot is not None
+        item = create_request(running)
+        page, frame = open_tab(browser, running, "m.orlova", item)
+        assert "Получайте уведомления" in frame.inner_text("#telegram")
+        frame.click("button.telegram")
+        frame.wait_for_selector("#deep-link")
+        link = frame.get_attribute("#deep-link", "href") or ""
+        found = re.fullmatch(rf"https://t\.me/{running.bot.username}\?start=([A-Za-z0-9_-]{{1,64}})", link)
+        assert found is not None and frame.inner_text("#stage") == "Согласование руководителем"
+        page.screenshot(path="/tmp/b24app-widget-telegram.png", full_page=True)
+        running.bot.send_text(5005, f"/start {found.group(1)}")
+        stored = LinkStore(running.deps.redis).for_user(running.member_id, 3)
+        assert stored is not None and stored.chat_id == 5005
+        frame.click("button.approve")                                # the tab's new ticket still decides
+        frame.wait_for_selector("#outcome")
+        assert frame.get_attribute("#outcome", "data-outcome") == "ok"

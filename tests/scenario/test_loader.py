@@ -81,14 +81,65 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
         "'2 working days', '2 working days + 1 working hour' or '30 minutes'",
         "7: step 5 (expect): unknown stage 'HEAD_APROVAL'; stages: NEW, HEAD_APPROVAL, FINANCE_REVIEW, REJECTED",
         "8: step 6: unknown step 'jump'; steps are: create, approve, reject, request_documents, freeze, unfreeze, "
-        "resubmit, move, start_task, complete_task, attach, advance, faults, expect",
+        "resubmit, move, start_task, complete_task, attach, link_telegram, advance, faults, expect",
         "9: step 7 (move) needs 'to': the stage code the card is dragged to",
     ]
 
 
-def test_telegram_is_refused_at_load_time_until_the_runner_supports_it(tmp_path: Path) -> None:
-    assert problems(tmp_path, "name: t\nsteps:\n  - approve: {as: m.orlova, via: telegram}\n") == [
-        "3: step 1 (approve): via: telegram is not yet supported by the scenario runner (issue 7)"]
+def test_telegram_steps_and_expectations(tmp_path: Path) -> None:
+    path = tmp_path / "tg.yaml"
+    path.write_text(
+        "name: tg\n"
+        "steps:\n"
+        "  - link_telegram: {as: m.orlova}\n"
+        "  - create: {as: a.ivanova}\n"
+        "  - reject: {as: m.orlova, via: telegram, reason: Нет бюджета}\n"
+        "  - expect:\n"
+        "      telegram:\n"
+        "        a.ivanova: {contains: [отклонена, Нет бюджета], buttons: [Открыть в Битрикс24], count: 1}\n"
+        "        m.orlova: {buttons: []}\n"
+        "      not_telegram: [finance.manager, {to: a.ivanova, contains: Согласовать}]\n",
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path, KNOWN)
+    link, _, reject, expect = scenario.steps
+    assert isinstance(link, m.Action) and (link.kind, link.login, link.via) == ("link_telegram", "m.orlova", None)
+    assert isinstance(reject, m.Action) and (reject.via, reject.reason) == ("telegram", "Нет бюджета")
+    assert isinstance(expect, m.Expect)
+    assert [(t.login, t.words, t.buttons, t.count, t.absent) for t in expect.telegram] == [
+        ("a.ivanova", ("отклонена", "Нет бюджета"), ("Открыть в Битрикс24",), 1, False),
+        ("m.orlova", (), (), None, False),
+        ("finance.manager", (), None, None, True),
+        ("a.ivanova", ("Согласовать",), None, None, True),
+    ]
+    assert expect.telegram[0].where == m.Where(str(path), 8)
+    assert scenario.uses_telegram
+
+
+def test_telegram_is_started_only_for_scenarios_that_use_it(tmp_path: Path) -> None:
+    path = tmp_path / "card.yaml"
+    path.write_text("name: c\nsteps:\n  - create: {as: a.ivanova}\n  - approve: {as: m.orlova}\n"
+                    "  - expect: {stage: FINANCE_REVIEW}\n", encoding="utf-8")
+    assert not load_scenario(path, KNOWN).uses_telegram
+
+
+def test_telegram_mistakes_are_named(tmp_path: Path) -> None:
+    assert problems(tmp_path, (
+        "name: t\n"
+        "steps:\n"
+        "  - create: {as: a.ivanova}\n"
+        "  - freeze: {as: m.orlova, via: telegram, reason: x}\n"
+        "  - link_telegram: {as: m.orlova, via: card}\n"
+        "  - expect:\n"
+        "      telegram: {m.orlva: {contains: x}, m.orlova: {text: x}}\n"
+    )) == [
+        "4: step 2 (freeze): freeze cannot be done via telegram; use one of: card, task_card",
+        "5: step 3 (link_telegram): link_telegram cannot be done via card; leave via out",
+        "5: unknown key 'via' in step 3 (link_telegram); allowed keys: as, request, refused, note",
+        "7: step 4 (expect): telegram of m.orlva: unknown person 'm.orlva'; people: a.ivanova, finance.manager, "
+        "m.orlova",
+        "7: unknown key 'text' in step 4 (expect): telegram of m.orlova; allowed keys: contains, buttons, count",
+    ]
 
 
 def test_unknown_keys_refs_and_values_are_named(tmp_path: Path) -> None:
