@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from b24app.provisioning.mapping import MappingError
 from b24app.workflow.actions import Refresh
 from b24app.workflow.snapshot import parse_task
+from handlers import trust
 from handlers.events import Event, handles
 from handlers.itemstate import TASK_SELECT, item_lock, item_names, process, run_batch, workflow_code_for
 from handlers.perform import SENT_TTL, STALE, task_item_key
@@ -53,7 +54,9 @@ def on_item_deleted(deps: Deps, event: Event) -> None:
         answer = client.call("tasks.task.list", {"filter": {"UF_CRM_TASK": names.binding_for(item_id)},
                                                  "select": TASK_SELECT})
         rows = answer.get("tasks") if isinstance(answer, dict) else []
-        tasks = [parse_task(row) for row in rows or []]
+        rows = trust.trusted_rows(rows or [], trust.created_ids(deps, event.member_id, names.entity_type_id, item_id),
+                                  trust.cached_app_user(deps, event.member_id), item_id)
+        tasks = [parse_task(row) for row in rows]
         ours = [t for t in tasks if t.marker is not None and t.marker.item_id == item_id and not t.done]
         if not ours:
             return

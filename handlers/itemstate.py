@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import LockError
+from redis.lock import Lock
 
 from b24app import phpform
 from b24app.checks import load_definitions
 from b24app.deadlines import DeadlineRules
-from b24app.errors import B24AppError
+from b24app.errors import B24AppError, RestError
 from b24app.provisioning.mapping import MappingCache
 from b24app.workflow import actors
 from b24app.workflow.actions import Action, Trigger
@@ -28,12 +29,14 @@ from b24app.workflow.engine import Context, decide
 from b24app.workflow.models import OrgConfig, Workflow
 from b24app.workflow.snapshot import ItemNames, Snapshot, parse_item
 from b24app.worktime import WorkCalendar
+from handlers import trust
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
 
 TASK_SELECT = ["ID", "TITLE", "STATUS", "RESPONSIBLE_ID", "DESCRIPTION", "PARENT_ID", "CLOSED_BY", "DEADLINE",
-               "CLOSED_DATE", "UF_CRM_TASK", "UF_TASK_WEBDAV_FILES"]
+               "CLOSED_DATE", "CREATED_BY", "UF_CRM_TASK", "UF_TASK_WEBDAV_FILES"]
+#: The item lock's lifetime; it is renewed after the read and between the writes (:func:`process`).
 LOCK_TIMEOUT = 120
 LOCK_WAIT = 60
 NAMES_TTL = 24 * 3600
@@ -97,6 +100,8 @@ class Loaded:
     snap: Snapshot
     ctx: Context
     now: datetime
+    #: ``DECISIONS`` values that failed the signature check (ignored; reported once in the timeline).
+    rejected: tuple[str, ...] = ()
 
 
 def run_batch(client: Any, commands: Mapping[str, tuple[str, Mapping[str, Any]]],
@@ -121,30 +126,62 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded | None:
-    """The item's snapshot and the engine's context, or None when the item does not exist."""
+    """The item's snapshot and the engine's context, or None when the item does not exist.
+
+    Only what the app wrote counts: approval log entries are verified and tasks not created by the app
+    are left out (:mod:`handlers.trust`). Any read error but "item not found" raises (the job retries)."""
     defs = definitions(deps)
     names = item_names(deps, member_id, workflow_code)
     client = deps.bitrix(member_id)
+    app_user = trust.cached_app_user(deps, member_id)
     commands: dict[str, tuple[str, Mapping[str, Any]]] = {
         "item": ("crm.item.get", {"entityTypeId": names.entity_type_id, "id": item_id, "useOriginalUfNames": "Y"}),
         "tasks": ("tasks.task.list", {"filter": {"UF_CRM_TASK": names.binding_for(item_id)},
                                       "select": TASK_SELECT, "order": {"ID": "asc"}}),
         **actors.fetch_commands("item"),
     }
+    if app_user is None:
+        commands[trust.ME] = ("user.current", {})
     results, errors, stamp = run_batch(client, commands)
-    item = (results.get("item") or {}).get("item") if isinstance(results.get("item"), dict) else None
-    if "item" in errors or not item:
+    if _not_found(errors.get("item")):
         return None
+    _raise_read_errors(errors, commands)
+    item = (results.get("item") or {}).get("item") if isinstance(results.get("item"), dict) else None
+    if not item:
+        return None
+    if app_user is None:
+        app_user = trust.app_user_from(deps, member_id, results.get(trust.ME))
     tasks = results.get("tasks")
     rows = tasks.get("tasks") if isinstance(tasks, dict) else []
-    snap = parse_item(item, names, rows if isinstance(rows, list) else [])
+    rows = trust.trusted_rows(rows if isinstance(rows, list) else [],
+                              trust.created_ids(deps, member_id, names.entity_type_id, item_id), app_user, item_id)
+    item, checked = trust.verified_item(deps, member_id, names, item)
+    snap = parse_item(item, names, rows)
     head = _head(client, actors.departments_from(results.get("departments")),
                  actors.user_departments(results.get("initiator")))
     people = _names(deps, member_id, client, snap, head, results.get("initiator"), defs)
     ctx = Context(roles=defs.roles, calendar=defs.calendar, deadlines=defs.deadlines,
                   absences=defs.org.absences, head=head, names=people)
     now = datetime.fromisoformat(stamp) if stamp else datetime.now(defs.calendar.tz)
-    return Loaded(defs.workflows[workflow_code], names, snap, ctx, now.astimezone(defs.calendar.tz))
+    return Loaded(defs.workflows[workflow_code], names, snap, ctx, now.astimezone(defs.calendar.tz),
+                  checked.rejected)
+
+
+def _not_found(error: Any) -> bool:
+    if not isinstance(error, dict):
+        return False
+    code, text = str(error.get("error", "")).upper(), str(error.get("error_description", "")).lower()
+    return code == "NOT_FOUND" and "smart process" not in text
+
+
+def _raise_read_errors(errors: Mapping[str, Any], commands: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
+    """A failed read must not look like "no tasks" or "no item": raise, so the queue retries the job."""
+    for key, error in errors.items():
+        if key == trust.ME:
+            continue                       # optional: tasks are then trusted by the recorded ids only
+        detail = error if isinstance(error, dict) else {"error": error}
+        method = commands[key][0] if key in commands else "batch"
+        raise RestError(method, 400, str(detail.get("error", "")), str(detail.get("error_description", "")))
 
 
 def _head(client: Any, table: dict[int, tuple[int | None, int | None]], start: list[int]) -> int | None:
@@ -183,16 +220,25 @@ def _names(deps: Deps, member_id: str, client: Any, snap: Snapshot, head: int | 
 # -- the per-item lock and the one path every trigger takes -----------------------------------------
 
 @contextmanager
-def item_lock(deps: Deps, member_id: str, entity_type_id: int, item_id: int) -> Iterator[None]:
+def item_lock(deps: Deps, member_id: str, entity_type_id: int, item_id: int) -> Iterator[Lock]:
     lock = deps.redis.lock(f"b24app:lock:item:{member_id}:{entity_type_id}:{item_id}", timeout=LOCK_TIMEOUT,
                            blocking_timeout=LOCK_WAIT)
     if not lock.acquire():
         raise ItemBusy(f"item {entity_type_id}/{item_id} is locked by another worker; retry later")
     try:
-        yield
+        yield lock
     finally:
         with suppress(LockError):       # it expired while we worked; someone else may hold it now
             lock.release()
+
+
+def renew(lock: Lock, item_id: int) -> None:
+    """Give the lock its full lifetime again before writing; if it expired meanwhile (a slow read) and
+    another worker may have acted, write nothing: raise, and the retried job reads the state again."""
+    try:
+        lock.reacquire()
+    except LockError:
+        raise ItemBusy(f"the lock of item {item_id} expired during a slow read; retry later") from None
 
 
 def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
@@ -201,10 +247,14 @@ def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
     from handlers.perform import perform
 
     names = item_names(deps, member_id, workflow_code)
-    with item_lock(deps, member_id, names.entity_type_id, item_id):
+    with item_lock(deps, member_id, names.entity_type_id, item_id) as lock:
         loaded = load(deps, member_id, workflow_code, item_id)
         if loaded is None:
             return None, []
         actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx)
-        perform(deps, member_id, loaded, actions, trigger)
+        report = trust.forged_report(workflow_code, item_id, trust.Verified((), loaded.rejected))
+        if report is not None:
+            actions.append(report)
+        renew(lock, item_id)
+        perform(deps, member_id, loaded, actions, trigger, renew=lambda: renew(lock, item_id))
         return loaded, actions

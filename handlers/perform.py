@@ -1,11 +1,14 @@
 """Carrying out the engine's actions: one ``batch`` request, in a safe order, each once.
 
-Order inside the batch: the item (stage and log written together in one ``crm.item.update``), then
-tasks (a subtask references its parent created in the same batch with ``$result[...]``), then
-notifications and the timeline. Every command runs; a failed item or task command raises afterwards,
-so the queue retries the job, which reads the current state again and converges (what succeeded is
-found done). A failed notification or timeline entry is logged and not retried by itself: it is
-issued again by the next event of the item, under the same key.
+Order inside the batch: the item (stage and log written together in one ``crm.item.update``; every
+log entry signed, :mod:`handlers.logsign`), then tasks (a subtask references its parent created in the
+same batch with ``$result[...]``), then notifications and the timeline. The batch runs with ``halt=1``:
+a failed item update stops everything after it, so no task or notification of a step the item never
+reached is created; a failed item or task command raises, so the queue retries the job, which reads the
+current state again and converges (what succeeded is found done). A failed notification or timeline
+entry is logged and the rest of them sent in a second batch; it is not retried by itself: it is issued
+again by the next event of the item, under the same key. The REST client never repeats a writing batch
+on an ambiguous 502/504 (``b24app.rest.wire.writes``).
 
 Once only: a task's marker is searched among the item's tasks before the engine asks for it, and is
 also remembered in Redis (``b24app:task:{member}:{marker}``); a notification or timeline entry is
@@ -22,12 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app.errors import RestError
 from b24app.notify.itemnotes import ItemView, TelegramSync, item_url, written_entry
+from b24app.telegram.callbacks import CallbackStore
 from b24app.telegram.config import TelegramConfig
 from b24app.workflow.actions import (
     Action,
@@ -43,6 +47,8 @@ from b24app.workflow.actions import (
     SetFields,
     Trigger,
 )
+from handlers import trust
+from handlers.logsign import Scope, sign
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -68,27 +74,28 @@ def task_item_key(member_id: str, task_id: int | str) -> str:
     return f"b24app:taskitem:{member_id}:{task_id}"
 
 
-def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger) -> None:
-    from handlers.itemstate import run_batch
-
+def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger,
+            renew: Callable[[], None] | None = None) -> None:
+    """One ``batch`` with ``halt=1``: nothing after a failed command runs, so the next step's tasks and
+    notifications exist only once the item (stage + signed log) is written. A failed item or task command
+    raises (the queue retries; the retried job reads the state again and finds what was done). After a
+    failed notification or timeline entry the rest of them is sent in a second batch (``halt=0``).
+    ``renew`` keeps the item's lock alive between the two batches."""
     commands, marks = _commands(deps, member_id, loaded, actions, trigger)
     _remember_tasks(deps, member_id, loaded)
     if not commands:
         return
-    results, errors, _ = run_batch(deps.bitrix(member_id), commands)
-    pipe = deps.redis.pipeline()
-    for key, mark in marks.items():
-        if key in results and key not in errors:
-            if key.startswith("close"):
-                pipe.set(mark, f"{STALE}:", ex=SENT_TTL)    # the route moved past it: its events matter no more
-                continue
-            if not key.startswith("task"):
-                pipe.set(mark, "1", ex=SENT_TTL)
-                continue
-            task_id = _created_id(results[key])
-            pipe.set(mark, str(task_id), ex=SENT_TTL)
-            pipe.set(task_item_key(member_id, task_id), f"{loaded.workflow.code}:{loaded.snap.item_id}", ex=SENT_TTL)
-    pipe.execute()
+    results, errors = _run(deps, member_id, commands, halt=True)
+    failed = next(iter(errors), None)
+    if failed is not None and failed.startswith(("notify", "timeline")):
+        rest = {k: c for k, c in commands.items() if k not in results and k not in errors}
+        if rest:
+            if renew is not None:
+                renew()
+            more, more_errors = _run(deps, member_id, rest, halt=False)
+            results.update(more)
+            errors.update(more_errors)
+    _remember(deps, member_id, loaded, marks, results, errors)
     sent = [a for k, a in _notes(actions).items() if k in results and k not in errors]
     _telegram(deps, member_id, loaded, actions, sent, written="item" in results and "item" not in errors)
     for key, error in errors.items():
@@ -97,6 +104,33 @@ def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], t
         if not key.startswith(("notify", "timeline")):
             raise RestError(method, 400, code, text)
         log.warning("%s for item %s failed: %s %s", method, loaded.snap.item_id, code, text)
+
+
+def _run(deps: Deps, member_id: str, commands: Mapping[str, Command],
+         halt: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    from handlers.itemstate import run_batch
+
+    results, errors, _ = run_batch(deps.bitrix(member_id), commands, halt=halt)
+    return results, {k: (v if isinstance(v, dict) else {"error": v}) for k, v in errors.items()}
+
+
+def _remember(deps: Deps, member_id: str, loaded: Loaded, marks: Mapping[str, str], results: Mapping[str, Any],
+              errors: Mapping[str, Any]) -> None:
+    etid, item_id = loaded.names.entity_type_id, loaded.snap.item_id
+    pipe = deps.redis.pipeline()
+    for key, mark in marks.items():
+        if key not in results or key in errors:
+            continue
+        if key.startswith("close"):
+            pipe.set(mark, f"{STALE}:", ex=SENT_TTL)    # the route moved past it: its events matter no more
+        elif not key.startswith("task"):
+            pipe.set(mark, "1", ex=SENT_TTL)
+        else:
+            task_id = _created_id(results[key])
+            pipe.set(mark, str(task_id), ex=SENT_TTL)
+            pipe.set(task_item_key(member_id, task_id), f"{loaded.workflow.code}:{item_id}", ex=SENT_TTL)
+            trust.remember_created(pipe, member_id, etid, item_id, task_id)
+    pipe.execute()
 
 
 def _notes(actions: list[Action]) -> dict[str, Notify | Refuse]:
@@ -113,6 +147,9 @@ def _telegram(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],
         return
     try:
         current = entry or (loaded.snap.log[-1] if loaded.snap.log else None)
+        if current is not None:          # buttons sent from now on belong to this round
+            CallbackStore(deps.redis).set_round(member_id, loaded.names.entity_type_id, loaded.snap.item_id,
+                                                current.round)
         view = ItemView(loaded.workflow, loaded.snap, loaded.names.entity_type_id, current, loaded.now,
                         _item_url(deps, member_id, loaded.names.entity_type_id, loaded.snap.item_id),
                         loaded.ctx.names)
@@ -161,12 +198,20 @@ def _commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],
             item_fields["stageId"] = names.stage_ids.get(action.stage, action.stage)
         elif isinstance(action, SetFields):
             item_fields.update({names.field(code): _value(v) for code, v in action.fields.items()})
+    if "DECISIONS" in item_fields_codes(actions):
+        scope = Scope(member_id, names.entity_type_id, snap.item_id)
+        name = names.field("DECISIONS")
+        item_fields[name] = [sign(deps.app_secret, scope, str(text)) for text in item_fields[name]]
     if item_fields:
         commands["item"] = ("crm.item.update", {"entityTypeId": names.entity_type_id, "id": snap.item_id,
                                                 "fields": item_fields, "useOriginalUfNames": "Y"})
     _task_commands(deps, member_id, loaded, actions, commands, marks)
     _message_commands(deps, member_id, loaded, actions, trigger, commands, marks)
     return commands, marks
+
+
+def item_fields_codes(actions: list[Action]) -> set[str]:
+    return {code for a in actions if isinstance(a, SetFields) for code in a.fields}
 
 
 def _task_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],

@@ -1,6 +1,8 @@
 """The escalation sweep: read every open request, decide which reminders and alerts are due, send each once.
 
-``run_sweep(deps, member_id, now=None)`` reads (``handlers.sweep_read``: a few ``batch`` requests), decides
+``run_sweep(deps, member_id, now=None)`` first catches up on events that were lost (``handlers.offline``:
+the offline event queue, one request when it is empty; each item found is refreshed once), then reads
+(``handlers.sweep_read``: a few ``batch`` requests), decides
 with :func:`b24app.escalation.due_notices` (pure), and delivers. Once only, per notice and recipient:
 
 * a marker ``b24app:esc:{member}:{notice key}:u{user}`` is claimed with ``SET NX`` ("pending", 10 minutes)
@@ -30,6 +32,7 @@ from b24app.notify.base import Message
 from b24app.telegram.texts import RequestCard
 from b24app.workflow.actors import user_names
 from b24app.workflow.snapshot import money
+from handlers.offline import catch_up
 from handlers.sweep_read import Batcher, Collected, Found, collect, marker
 
 if TYPE_CHECKING:
@@ -62,6 +65,8 @@ class SweepReport:
     telegram: int = 0                  # of ``sent``, also queued to Telegram
     telegram_enabled: bool = False
     reads: int = 0                     # REST requests reading the open requests (``batch``es)
+    offline_requests: int = 0          # REST requests reading/clearing the offline event queue
+    offline_items: int = 0             # items refreshed because of an offline event (their own requests apart)
     http_requests: int = 0             # REST requests of this sweep (reads + sends)
     cpu_seconds: float = 0.0
     notices: list[str] = field(default_factory=list)   # "key -> user" of what was sent
@@ -78,9 +83,12 @@ class SweepReport:
 def run_sweep(deps: Deps, member_id: str, now: datetime | None = None, digest: bool = False) -> SweepReport:
     """One sweep of one portal; with ``digest``, also the daily digest when it is due (``handlers.digest``)."""
     started = time.thread_time()
+    caught = catch_up(deps, member_id)
     collected = collect(deps, member_id, now, skip_sent_tasks=True)
     report = SweepReport(member_id, collected.now, open_requests=len(collected.found))
     report.reads = report.http_requests = collected.http_requests
+    report.offline_requests, report.offline_items = caught.requests, len(caught.targets)
+    report.http_requests += caught.requests
     deliveries = plan(deps, member_id, collected)
     report.due = len(deliveries)
     send(deps, member_id, deliveries, report)

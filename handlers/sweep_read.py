@@ -22,6 +22,7 @@ from b24app.escalation_state import open_request
 from b24app.workflow.models import Step, Workflow
 from b24app.workflow.snapshot import ItemNames, Snapshot, TaskInfo, parse_item, parse_task
 from handlers.itemstate import TASK_SELECT, Definitions, definitions, item_names
+from handlers.trust import verified_item
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -122,7 +123,8 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     bare: list[Found] = []
     for code, raw in rows:
         workflow, item_names_ = defs.workflows[code], names[code]
-        snap = parse_item(raw, item_names_)
+        verified, _ = verified_item(deps, member_id, item_names_, raw)    # only the app's signed log counts
+        snap = parse_item(verified, item_names_)
         request = open_request(workflow, item_names_.entity_type_id, snap)
         if request is not None and request.step is not None:
             bare.append(Found(workflow, item_names_, snap, request))

@@ -3,7 +3,8 @@
 Registered at import and again by :func:`register_actions` (``B24APP_TELEGRAM_ACTION_MODULES`` names this
 module; the web process, the workers and the poller import it). A press is decided like a click in the
 approval tab (``via="telegram"``): entitlement is the engine's (approver, substitute, operations manager
-on the approver's behalf); a press on a step the route has left is stale and answers who decided and when.
+on the approver's behalf); a press on a step the route has left — or a button of an earlier round of the
+same step (a resubmitted request) — is stale and answers who decided and when.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def handler_for(decision: str) -> Callable[[Press], Outcome]:
         if code is None:
             return Outcome.refused("Заявка не найдена.")
         sheet = approval_sheet(deps, press.member_id, code, record.item_id, press.user_id)
-        if sheet.step != record.step:
+        if sheet.step != record.step or (record.round is not None and record.round != sheet.round):
             return Outcome.stale(stale_text(sheet.entries, record.step))
         result = decide(deps, press.member_id, code, record.item_id, press.user_id, decision, press.reason,
                         via="telegram")

@@ -44,6 +44,9 @@ class DesiredField:
     sort: int
     settings: Mapping[str, str] = field(default_factory=dict)
     enum: tuple[tuple[str, str, int], ...] = ()  # (xmlId, value, sort)
+    #: "N" for the fields the app fills (the approval log, the current approver...): not editable in the
+    #: list view. Cosmetic only — the card and the REST API still write them; the app verifies what it reads.
+    edit_in_list: str = "Y"
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ def _field(spec: Field, index: int) -> DesiredField:
     # "required" is enforced by the app before the first step (the item must be savable as a draft),
     # so the portal field itself is never mandatory.
     return DesiredField(spec.code, user_type, _yn(spec.multiple), "N", spec.label.ru, spec.label.en,
-                        index * 100, settings, enum)
+                        index * 100, settings, enum, edit_in_list=_yn(not spec.app_filled))
 
 
 def _yn(flag: bool) -> str:

@@ -8,7 +8,9 @@
 4. is sent through the SDK (``b24app.rest.sdk``), one attempt at a time.
 
 An ``expired_token`` answer triggers one refresh under the Redis lock (``b24app.auth.refresh``) and a
-replay; 503 answers are retried with exponential backoff; errors become :mod:`b24app.errors` types
+replay; 502/503/504 answers are retried with exponential backoff — for a writing request (or a
+``batch`` holding one) only 503 ``QUERY_LIMIT_EXCEEDED``, which the portal gives before running anything
+(a gateway error may come after the commands ran, so repeating could write twice); errors become :mod:`b24app.errors` types
 carrying method, HTTP status, Bitrix24 code and description — never a token or webhook code.
 """
 
@@ -144,7 +146,8 @@ class RestClient:
     def envelope(self, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The whole answer (``result``, ``total``, ``next``, ``time``) of one method call."""
         payload = dict(params or {})
-        return self._send(method, lambda token: sdk.send(token, method, payload, self._timeout))
+        return self._send(method, lambda token: sdk.send(token, method, payload, self._timeout),
+                          writing=wire.writes(method, payload))
 
     def batch(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], halt: bool = False) -> BatchResult:
         """Commands in order, 50 per ``batch`` request; ``$result[key]`` references work within a chunk only.
@@ -156,7 +159,8 @@ class RestClient:
         items = [(str(k), (m, wire.batch_params(p))) for k, (m, p) in commands.items()]
         for start in range(0, len(items), BATCH_SIZE):
             chunk = dict(items[start : start + BATCH_SIZE])
-            answer = self._send("batch", self._batch_sender(chunk, halt))
+            writing = any(not wire.is_read(m) for m, _ in chunk.values())
+            answer = self._send("batch", self._batch_sender(chunk, halt), writing=writing)
             part = wire.parse_batch(answer.get("result") or {})
             merged.results.update(part.results)
             merged.errors.update(part.errors)
@@ -212,7 +216,8 @@ class RestClient:
                 return
 
     # -- one request, with pacing, counting, refresh and retries -------------------------------
-    def _send(self, method: str, do: Callable[[AbstractBitrixToken], dict[str, Any]]) -> dict[str, Any]:
+    def _send(self, method: str, do: Callable[[AbstractBitrixToken], dict[str, Any]],
+              writing: bool = False) -> dict[str, Any]:
         refreshed = False
         attempt = 0
         while True:
@@ -233,7 +238,8 @@ class RestClient:
             if error.code.upper() == "EXPIRED_TOKEN" and not refreshed and self._auth.renew(access):
                 refreshed = True
                 continue
-            if error.status in _RETRY_STATUSES and attempt < self._retry.retries:
+            if error.status in _RETRY_STATUSES and attempt < self._retry.retries \
+                    and wire.safe_to_repeat(error, writing):
                 self._sleep(self._retry.delay(attempt))
                 attempt += 1
                 continue

@@ -41,6 +41,38 @@ def cause(exc: BitrixRequestError) -> str:
     return type(original).__name__
 
 
+#: Last name parts of methods that only read (anything else is taken as a write).
+READ_VERBS = frozenset({"get", "list", "fields", "current", "search", "getfields", "gettypes", "getlist", "info",
+                        "types", "access"})
+READ_METHODS = frozenset({"events", "scope", "methods", "server.time", "profile", "method.get"})
+#: 503 answers the portal gives before running anything: safe to repeat even for writes.
+REFUSED_BEFORE_RUNNING = frozenset({"QUERY_LIMIT_EXCEEDED", "OVERLOAD_LIMIT"})
+
+
+def is_read(method: str) -> bool:
+    name = method.strip().lower()
+    if name.startswith("event.offline."):
+        return False                       # ``event.offline.get`` may clear the queue
+    return name in READ_METHODS or name.rsplit(".", 1)[-1] in READ_VERBS
+
+
+def writes(method: str, params: Mapping[str, Any] | None = None) -> bool:
+    """Whether a request may change the portal: a writing method, or a ``batch`` holding one."""
+    if method.strip().lower() != "batch":
+        return not is_read(method)
+    cmd = (params or {}).get("cmd")
+    values = cmd.values() if isinstance(cmd, Mapping) else cmd if isinstance(cmd, list | tuple) else []
+    return any(not is_read(str(v).split("?", 1)[0]) for v in values)
+
+
+def safe_to_repeat(error: RestError, writing: bool) -> bool:
+    """A 502/503/504 is repeated for reads; for writes only when the portal refused before running
+    (503 ``QUERY_LIMIT_EXCEEDED``): a gateway error may come after the commands ran."""
+    if not writing:
+        return True
+    return error.status == 503 and error.code.upper() in REFUSED_BEFORE_RUNNING
+
+
 def batch_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Batch commands travel as PHP query strings: make booleans/None what PHP would expect."""
     return {k: _php_value(v) for k, v in params.items()}

@@ -8,6 +8,10 @@ Redis keys (prefix ``b24app:tg:``):
   cb:{ref}                                   JSON CallbackRecord (TTL ``RECORD_TTL``)
   decided:{member_id}:{etid}:{item_id}:{step} JSON Decision
   reason:{chat_id}                           JSON PendingReason (a reject waiting for its reason)
+  round:{member_id}:{etid}:{item_id}         the item's current approval round (written by the engine)
+
+A record carries the round its button was sent in; a press from another round is stale (the engine's
+action handlers refuse it), so an old «Согласовать» cannot decide the same step of a later round.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -51,6 +55,9 @@ class CallbackRecord:
     item_id: int
     step: str
     action: str
+    #: The approval round the button was sent in (a resubmission starts a new one); None when unknown.
+    #: :meth:`CallbackStore.create` fills it from the item's current round (:meth:`CallbackStore.set_round`).
+    round: int | None = None
 
     @property
     def step_ref(self) -> StepRef:
@@ -166,7 +173,20 @@ class CallbackStore:
         self._r = redis
         self._clock = clock
 
+    def set_round(self, member_id: str, entity_type_id: int, item_id: int, round_: int) -> None:
+        """The item's current approval round: buttons created from now on belong to it."""
+        self._r.set(f"{PREFIX}round:{member_id}:{entity_type_id}:{item_id}", str(round_),
+                    ex=int(RECORD_TTL.total_seconds()))
+
+    def current_round(self, member_id: str, entity_type_id: int, item_id: int) -> int | None:
+        raw = self._r.get(f"{PREFIX}round:{member_id}:{entity_type_id}:{item_id}")
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        return int(text) if text and str(text).isdigit() else None
+
     def create(self, record: CallbackRecord) -> str:
+        if record.round is None:
+            found = self.current_round(record.member_id, record.entity_type_id, record.item_id)
+            record = replace(record, round=found)
         ref = secrets.token_urlsafe(12)  # 16 chars, well under the 64-byte callback_data limit
         ttl = int(RECORD_TTL.total_seconds())
         self._r.set(f"{PREFIX}cb:{ref}", json.dumps(asdict(record)), ex=ttl)

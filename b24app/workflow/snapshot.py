@@ -130,6 +130,7 @@ class TaskInfo:
     files: tuple[int, ...] = ()
     deadline: str | None = None
     closed_date: str | None = None
+    created_by: int | None = None     # who created it (the handlers trust only the app's own tasks)
 
     @property
     def done(self) -> bool:
@@ -198,6 +199,7 @@ def parse_task(raw: Mapping[str, Any]) -> TaskInfo:
         files=tuple(int(f) for f in files) if isinstance(files, list) else (),
         deadline=_opt_str(raw.get("deadline")),
         closed_date=_opt_str(raw.get("closedDate")),
+        created_by=_opt_int(raw.get("createdBy")),
     )
 
 

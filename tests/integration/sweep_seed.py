@@ -14,6 +14,7 @@ from typing import Any
 from b24app.sandbox import SandboxPortal
 from b24app.sandbox.registry import invoke
 from b24app.workflow.snapshot import Entry, ItemNames, Marker
+from handlers.logsign import Scope, sign
 
 HEAD, INITIATOR = 3, 4
 
@@ -30,8 +31,9 @@ def no_events(sandbox: SandboxPortal) -> Iterator[None]:
 
 
 def seed_requests(sandbox: SandboxPortal, names: ItemNames, count: int, started: datetime,
-                  head: int = HEAD, initiator: int = INITIATOR) -> list[int]:
-    """``count`` requests waiting for ``head`` at head approval since ``started``; returns their ids."""
+                  head: int = HEAD, initiator: int = INITIATOR, secret: bytes = b"", member_id: str = "") -> list[int]:
+    """``count`` requests waiting for ``head`` at head approval since ``started``; returns their ids.
+    The log entry is signed as the app signs it (``secret``: the app's ``deps.app_secret``)."""
     ids: list[int] = []
     state = sandbox.state
     with no_events(sandbox):
@@ -45,10 +47,15 @@ def seed_requests(sandbox: SandboxPortal, names: ItemNames, count: int, started:
             item = invoke(state, "crm.item.add", {"entityTypeId": names.entity_type_id, "fields": fields,
                                                   "useOriginalUfNames": "Y"}, initiator)["item"]
             item_id = int(item["id"])
+            scope = Scope(member_id, names.entity_type_id, item_id)
+
+            def signed(text: str, scope: Scope = scope) -> str:
+                return sign(secret, scope, text)
+
             entry = Entry(seq=1, round=1, decision="start", by=initiator, at=started.isoformat(timespec="seconds"),
                           stage="HEAD_APPROVAL", next_step="head_approval", approver=head, via="auto")
             invoke(state, "crm.item.update", {"entityTypeId": names.entity_type_id, "id": item_id,
-                                              "fields": {names.field("DECISIONS"): [entry.to_text()]},
+                                              "fields": {names.field("DECISIONS"): [signed(entry.to_text())]},
                                               "useOriginalUfNames": "Y"}, initiator)
             marker = Marker(names.workflow, item_id, 1, "head_approval")
             invoke(state, "tasks.task.add", {"fields": {

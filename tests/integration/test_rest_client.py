@@ -206,6 +206,27 @@ def test_a_503_burst_is_absorbed(sandbox: SandboxPortal, redis_url: str) -> None
     assert client.requests_by_method == {"user.current": 5}
 
 
+def test_a_gateway_error_on_a_write_is_not_repeated_but_a_limit_refusal_is(
+    sandbox: SandboxPortal, redis_url: str
+) -> None:
+    client = webhook_deps(sandbox, redis_url).bitrix()
+    etid = new_type(client)
+    add = {"add": ("crm.item.add", {"entityTypeId": etid, "fields": {"title": "Once"}})}
+    sandbox.faults.fail_next(1, status=502)               # the commands may have run behind the gateway
+    with pytest.raises(RestError) as caught:
+        client.batch(add)
+    assert caught.value.status == 502 and client.requests_by_method["batch"] == 1
+    sandbox.faults.fail_next(1, status=504)
+    with pytest.raises(RestError):
+        client.call("crm.item.add", {"entityTypeId": etid, "fields": {"title": "Once"}})
+    assert client.requests_by_method["crm.item.add"] == 1
+    sandbox.faults.fail_next(2, status=503)               # QUERY_LIMIT_EXCEEDED: refused before running
+    assert client.batch(add).ok("add") and client.requests_by_method["batch"] == 4
+    sandbox.faults.fail_next(1, status=502)               # a read is repeated
+    read = {"get": ("crm.item.list", {"entityTypeId": etid})}
+    assert client.batch(read).ok("get") and client.requests_by_method["batch"] == 6
+
+
 def test_503_beyond_the_retries_is_a_typed_error(sandbox: SandboxPortal, redis_url: str) -> None:
     client = webhook_deps(sandbox, redis_url).bitrix()
     sandbox.faults.fail_next(10, status=503)

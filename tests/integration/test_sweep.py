@@ -94,6 +94,43 @@ def test_reminder_then_reminder_then_alert_with_a_way_to_approve(env: Env) -> No
     assert outcome.ok and outcome.stage == "FINANCE_REVIEW"    # the alert's "decide on their behalf"
 
 
+def test_a_lost_event_is_caught_up_by_the_next_sweep_from_the_offline_queue(env: Env) -> None:
+    [item] = create(env)
+    env.sandbox.faults.events(drop=1.0)                         # every online event is lost from now on
+    env.as_user("m.orlova").complete_task(int(env.tasks(item)[0]["id"]))
+    env.settle()
+    assert env.stage(item) == "HEAD_APPROVAL"
+    first = run_sweep(env.deps, env.member_id)
+    assert env.stage(item) == "FINANCE_REVIEW" and first.offline_items == 1
+    assert sorted(int(t["responsibleId"]) for t in env.tasks(item)) == [HEAD, FINANCE]
+    reports = [run_sweep(env.deps, env.member_id) for _ in range(2)]   # the echo of the app's own write, then
+    idle = reports[-1]                                                  # nothing: one event.offline.get
+    assert (idle.offline_items, idle.offline_requests) == (0, 1)
+    assert len(env.tasks(item)) == 2 and env.stage(item) == "FINANCE_REVIEW"
+
+
+def test_offline_rows_of_an_item_that_failed_wait_for_the_next_sweep(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers import itemstate
+    from handlers.offline import pending_key
+
+    [item] = create(env)
+    env.sandbox.faults.events(drop=1.0)
+    env.as_user("m.orlova").complete_task(int(env.tasks(item)[0]["id"]))
+    monkeypatch.setattr(itemstate, "LOCK_WAIT", 0.2)
+    lock = env.deps.redis.lock(f"b24app:lock:item:{env.member_id}:{ETID}:{item}", timeout=30)
+    assert lock.acquire()                                       # another worker holds the item
+    try:
+        busy = run_sweep(env.deps, env.member_id)
+    finally:
+        lock.release()
+    assert busy.offline_items == 0 and env.stage(item) == "HEAD_APPROVAL"
+    assert env.deps.redis.get(pending_key(env.member_id))      # its rows stay reserved for the next sweep
+    run_sweep(env.deps, env.member_id)
+    assert env.stage(item) == "FINANCE_REVIEW" and not env.deps.redis.get(pending_key(env.member_id))
+
+
 def test_started_task_stops_reminders_and_finance_review_alerts(env: Env) -> None:
     started, approved = create(env, 2)
     [task] = [t for t in env.tasks(started) if int(t["responsibleId"]) == HEAD]
@@ -203,7 +240,8 @@ def test_two_sweeps_at_the_same_moment_send_nothing_twice(env: Env) -> None:
 
 
 def test_reads_are_batched(env: Env) -> None:
-    seed_requests(env.sandbox, env.names(), 120, datetime(2026, 3, 2, 10, tzinfo=TZ))   # three pages of items
+    seed_requests(env.sandbox, env.names(), 120, datetime(2026, 3, 2, 10, tzinfo=TZ),   # three pages of items
+                  secret=env.deps.app_secret, member_id=env.member_id)
     at(env, 2, 14, 5)
     client = env.deps.bitrix(env.member_id)
     before, calls_before, refreshed = client.request_count, len(env.sandbox.calls), env.sandbox.refresh_count
@@ -214,9 +252,11 @@ def test_reads_are_batched(env: Env) -> None:
     assert methods.count("crm.item.list") == 4 and methods.count("tasks.task.list") == 8   # 2 + 3 pages; 120/16
     assert report.reads == 3                     # page 0 of both workflows; the other pages; the tasks
     # + the names of the people told (one user.get) + 120 notifications, 50 to a batch
-    assert client.request_count - before - retried == report.reads + 1 + 3, client.requests_by_method
+    # (+ the offline event queue, empty: one event.offline.get)
+    assert report.offline_requests == 1
+    assert client.request_count - before - retried == report.reads + 1 + 3 + 1, client.requests_by_method
     again = run_sweep(env.deps, env.member_id)                  # the same moment: nothing new to send
-    assert (again.sent, again.skipped, again.reads, again.http_requests) == (0, 0, 2, 2)   # no task reads
+    assert (again.sent, again.skipped, again.reads, again.http_requests) == (0, 0, 2, 3)   # no task reads
 
 
 def test_sweep_command_prints_a_summary(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:

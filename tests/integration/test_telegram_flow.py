@@ -235,3 +235,22 @@ def test_a_card_put_back_tells_the_mover_in_telegram_too(tg: TgEnv) -> None:
     [put_back] = [m for m in tg.bot.messages(HEAD_CHAT) if m.text.startswith("Карточка возвращена")]
     assert "пропускает" in put_back.text and "Этап: Согласование руководителем" in put_back.text
     assert url_of(tg, item_id) in put_back.text and [b["text"] for b in put_back.buttons()] == ["Открыть в Битрикс24"]
+
+
+def test_a_button_of_an_earlier_round_is_stale_after_a_resubmission(tg: TgEnv) -> None:
+    tg.link(HEAD, HEAD_CHAT)
+    item_id = create(tg)
+    message = approval_message(tg, HEAD_CHAT)
+    old_approve = data_of(message, "Согласовать")                # kept: as if removing the buttons had failed
+    assert decisions.decide(tg.env.deps, tg.env.member_id, PR, item_id, HEAD, "reject", "Нет бюджета").ok
+    assert decisions.decide(tg.env.deps, tg.env.member_id, PR, item_id, INITIATOR, "resubmit").ok
+    tg.settle()
+    assert tg.env.stage(item_id) == "HEAD_APPROVAL"
+    tg.bot.press(HEAD_CHAT, message.message_id, data=old_approve)
+    tg.settle()
+    assert tg.bot.answers[-1]["text"].startswith("Решение по этому этапу уже принято")
+    assert tg.env.stage(item_id) == "HEAD_APPROVAL" and log_of(tg.env, item_id)[-1][0] == "resubmit"
+    second = tg.with_buttons(HEAD_CHAT)[-1]                      # the round-2 button decides
+    tg.bot.press(HEAD_CHAT, second.message_id, "Согласовать")
+    tg.settle()
+    assert tg.env.stage(item_id) == "FINANCE_REVIEW"
