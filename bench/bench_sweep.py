@@ -76,7 +76,8 @@ def main(sizes: list[int]) -> None:
                     seeded = 0
                     for size in sorted(sizes):
                         clock.set(START)
-                        seed_requests(portal, env.names(), size - seeded, START)
+                        seed_requests(portal, env.names(), size - seeded, START,
+                                      secret=env.deps.app_secret, member_id=env.member_id)
                         seeded = size
                         env.deps.redis.delete(*env.deps.redis.keys("b24app:esc:*") or ["-"])
                         clock.set(DUE)

@@ -258,6 +258,7 @@ def _field_create(desired: DesiredField) -> dict[str, Any]:
     field_data: dict[str, Any] = {
         "userTypeId": desired.user_type_id, "xmlId": desired.code, "sort": desired.sort,
         "multiple": desired.multiple, "mandatory": desired.mandatory, "showFilter": "Y", "isSearchable": "N",
+        "editInList": desired.edit_in_list,  # fixed at creation: userfieldconfig.update cannot change it (§6.4)
         "editFormLabel": {"ru": desired.label_ru, "en": desired.label_en},
     }
     if desired.settings:

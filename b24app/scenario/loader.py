@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from b24app.scenario import model as m
+from b24app.scenario.overrides import parse_config
 from b24app.scenario.values import Known, Values, parse_moment
 from b24app.workflow.schema import DURATION_HINT, Reader, parse_duration
 from b24app.yamlio import ConfigError, LocatedDict, load
@@ -50,10 +51,11 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
         reader.add(None, "a scenario file must be a mapping with 'name' and 'steps'")
         raise ConfigError(reader.problems)
     parser = _Parser(reader, known)
-    reader.keys(data, "the scenario", ("name", "steps"), ("description", "workflow", "start", "org"))
+    reader.keys(data, "the scenario", ("name", "steps"), ("description", "workflow", "start", "org", "config"))
     org = _org(reader, data, file)
     name = reader.string(data, "name", "the scenario") or ""
     start = parser.moment(data, "start", "the scenario") if "start" in data else None
+    absences = parse_config(parser, data)
     steps = [parser.step(item, data, i) for i, item in enumerate(reader.items(data, "steps", "the scenario"), 1)]
     if "steps" in data and not steps and isinstance(data["steps"], list):
         reader.add(data, "the scenario has no steps", "steps")
@@ -67,6 +69,7 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
         start=start,
         description=str(data.get("description") or ""),
         org=org,
+        absences=absences,
     )
 
 

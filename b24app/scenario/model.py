@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from b24app.workflow.models import Duration
@@ -164,6 +164,17 @@ Step = Action | Advance | Faults | Expect
 
 
 @dataclass(frozen=True)
+class AbsenceSpec:
+    """``config: {absences: [...]}``: ``login`` is away ``start``..``end`` (inclusive), ``substitute`` stands in."""
+
+    where: Where
+    login: str
+    start: date
+    end: date
+    substitute: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     file: str
@@ -172,6 +183,7 @@ class Scenario:
     start: datetime | None = None
     description: str = ""
     org: str | None = None              # a sandbox organisation file (default: the sandbox's own)
+    absences: tuple[AbsenceSpec, ...] = ()  # written into a temporary copy of config/ for the run
 
     @property
     def uses_telegram(self) -> bool:

@@ -20,6 +20,7 @@ from b24app.scenario import model as m
 from b24app.scenario.actions import Done, Performer, ScenarioError
 from b24app.scenario.expect import check
 from b24app.scenario.loader import Known
+from b24app.scenario.overrides import config_copy
 from b24app.scenario.stack import Stack, StackError, definition_dir
 from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
@@ -75,9 +76,13 @@ def run_scenario(scenario: m.Scenario, redis_url: str, echo: Echo, ca: SandboxCA
     clock = SandboxClock(scenario.start or DEFAULT_START)
     clock.freeze()
     echo(f"▶ {scenario.name} ({scenario.file})")
+    org = Path(scenario.org) if scenario.org else None
+    for absence in scenario.absences:
+        echo(f"  config: {absence.login} is away {absence.start}..{absence.end}, {absence.substitute} stands in")
     try:
-        with Stack(redis_url, clock, org=Path(scenario.org) if scenario.org else None, ca=ca,
-                   telegram=scenario.uses_telegram) as stack:
+        with config_copy(definition_dir("config"), scenario.absences, _user_ids(org)) as config_dir, \
+                Stack(redis_url, clock, org=org, ca=ca, telegram=scenario.uses_telegram,
+                      config_dir=config_dir) as stack:
             _Play(stack, scenario, result, echo).run()
     except (StackError, ScenarioError, OSError) as exc:
         result.ok = False
@@ -205,6 +210,12 @@ def _label(step: m.Step) -> str:
         via = f" via {step.via}" if step.via else ""
         return f"{step.kind} — {step.login}{via}"
     return type(step).__name__.lower()
+
+
+def _user_ids(org: Path | None) -> Callable[[str], int]:
+    """login -> user id in the scenario's organisation (for the ``config:`` block)."""
+    state = PortalState.from_org_file(org)
+    return lambda login: state.user_by_login(login).id
 
 
 def _calendar(config_dir: Path) -> WorkCalendar:

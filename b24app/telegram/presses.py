@@ -1,4 +1,9 @@
-"""Deciding a press in a worker: re-check, lock the step, call the engine's action handler, show the outcome."""
+"""Deciding a press in a worker: re-check, lock the step, call the engine's action handler, show the outcome.
+
+Once the decision is made, showing it is best effort: a press that names a message the presser's chat
+does not have (a crafted or stale callback) makes Telegram answer ``BadRequest: message to edit not
+found``; that is logged and ignored — failing the job would retry a press that was already decided.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from telegram.error import BadRequest
 
 from b24app.notify.telegram import answer_callback, edit_outcome, remove_buttons
 from b24app.telegram.callbacks import Press, Status, StepRef
@@ -67,7 +74,7 @@ def process_press(rt: TelegramRuntime, job: PressJob) -> None:
         return _tell(rt, job, outcome.text, alert=True)
     if job.message_id:
         kept = job.message_text[: max(MAX_TEXT - len(outcome.text) - 2, 0)]
-        edit_outcome(rt.config, job.chat_id, job.message_id, f"{kept}\n\n{outcome.text}" if kept else outcome.text)
+        _show_outcome(rt, job, f"{kept}\n\n{outcome.text}" if kept else outcome.text)
     _tell(rt, job, outcome.text, alert=False)
     others = [m for m in rt.callbacks.step_messages(record) if m != (job.chat_id, job.message_id)]
     remove_buttons(rt.config, others)
@@ -88,6 +95,14 @@ def close_step_job(member_id: str, entity_type_id: int, item_id: int, step: str,
     moment = datetime.fromisoformat(at) if at else None
     return close_step(job_runtime(), StepRef(member_id, entity_type_id, item_id, step), by_user_id, by_name,
                       moment, action)
+
+
+def _show_outcome(rt: TelegramRuntime, job: PressJob, text: str) -> None:
+    """Edit the pressed message to show the outcome; a message Telegram cannot edit is skipped."""
+    try:
+        edit_outcome(rt.config, job.chat_id, job.message_id, text)
+    except BadRequest as exc:
+        log.info("telegram: outcome not shown in message %s of chat %s: %s", job.message_id, job.chat_id, exc)
 
 
 def _tell(rt: TelegramRuntime, job: PressJob, text: str, alert: bool) -> None:

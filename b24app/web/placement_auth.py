@@ -4,6 +4,11 @@
   ``DOMAIN`` must name a stored, active installation, and the posted ``AUTH_ID`` must be accepted by
   *that* portal — ``user.current`` is called on the installation's own REST endpoint with the posted
   token (never with the app's stored token), so a token of another portal, or a forged one, fails.
+* :func:`check_item_visible` / :func:`visible_task` ask the same portal, with the same posted token,
+  whether *the person* may see the item (``crm.item.get``) or the task (``tasks.task.get``) the tab
+  names — the item id comes from the client-posted ``PLACEMENT_OPTIONS``, and the approval sheet is
+  read with the app's token, so without this check anyone could read any request's sheet. The
+  portal's own permission model decides; a refusal is :class:`NotVisible` (the tab answers 404).
 * :class:`Tickets` issues the token a decision form carries: ``nonce.expires.signature``, an HMAC over
   member_id, user id, workflow, item id, nonce and expiry. The nonce's record lives in Redis until the
   token expires; :meth:`Tickets.consume` deletes it atomically, so a token works once. ``AUTH_ID``
@@ -34,8 +39,18 @@ TICKET_TTL = 30 * 60
 _KEY = "b24app:widget:ticket:{}"
 
 
+#: ``crm.item.get`` error codes that mean "this person cannot see that item" (REFERENCE §6: 400
+#: NOT_FOUND for a missing item or smart process, 400 ACCESS_DENIED, 403 allowed_only_intranet_user).
+NOT_VISIBLE_CODES = frozenset({"NOT_FOUND", "ACCESS_DENIED", "ALLOWED_ONLY_INTRANET_USER",
+                               "ENTITY_TYPE_NOT_SUPPORTED"})
+
+
 class WidgetAuthError(Exception):
     """The widget POST cannot be trusted; ``message`` is safe to show (no token in it)."""
+
+
+class NotVisible(LookupError):
+    """The person may not see the item or task the tab names (or it does not exist)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,29 @@ def identify(form: Mapping[str, str], query: Mapping[str, str], store: Installat
         raise WidgetAuthError("user.current returned no user")
     name = " ".join(str(row.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
     return Person(member_id, int(row["ID"]), name), installation, as_user
+
+
+def check_item_visible(as_user: RestClient, entity_type_id: int, item_id: int) -> None:
+    """Raise :class:`NotVisible` unless the person behind ``as_user`` may read the item (one request)."""
+    try:
+        answer = as_user.call("crm.item.get", {"entityTypeId": entity_type_id, "id": item_id})
+    except RestError as exc:
+        if exc.code.upper() in NOT_VISIBLE_CODES:
+            raise NotVisible(f"item {entity_type_id}/{item_id}: {exc.code}") from None
+        raise
+    item = answer.get("item") if isinstance(answer, Mapping) else None
+    if not isinstance(item, Mapping) or str(item.get("id")) != str(item_id):
+        raise NotVisible(f"item {entity_type_id}/{item_id}: no item in the answer")
+
+
+def visible_task(as_user: RestClient, task_id: int) -> Mapping[str, Any]:
+    """The task (ID and UF_CRM_TASK) as the person sees it; :class:`NotVisible` when the portal answers
+    ``[]`` (a missing task, or one the person is not a member of)."""
+    answer = as_user.call("tasks.task.get", {"taskId": task_id, "select": ["ID", "UF_CRM_TASK"]})
+    task = answer.get("task") if isinstance(answer, Mapping) else None
+    if not isinstance(task, Mapping):
+        raise NotVisible(f"task {task_id}")
+    return task
 
 
 @dataclass(frozen=True)

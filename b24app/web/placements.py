@@ -2,8 +2,11 @@
 
 Bitrix24 opens the tab (``CRM_DYNAMIC_{ETID}_DETAIL_TAB`` in an item card, ``TASK_VIEW_TAB`` in a task
 card) by POSTing the frame-open form with the person's ``AUTH_ID``. The view identifies the person
-with that token (:mod:`b24app.web.placement_auth`), finds the item and its workflow, and renders the
-approval sheet with a button per decision the person may make now (``Sheet.allowed``). Each decision
+with that token (:mod:`b24app.web.placement_auth`), finds the item and its workflow, checks with the
+same token that the person may see it (``crm.item.get`` for the item tab; the task tab's
+``tasks.task.get`` — a ``[]`` answer means not visible), and only then renders the approval sheet
+(read with the app's token) with a button per decision the person may make now (``Sheet.allowed``);
+an item or task the person cannot see is a 404 with nothing of the request shown. Each decision
 form carries a single-use signed ticket instead of any token; the decision itself is
 ``handlers.decisions.decide``. Russian by default, English with ``LANG=en``.
 
@@ -31,7 +34,16 @@ from b24app.errors import B24AppError
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import TOKEN_TTL, LinkStore
 from b24app.web.app import get_deps
-from b24app.web.placement_auth import Person, Ticket, Tickets, WidgetAuthError, identify
+from b24app.web.placement_auth import (
+    NotVisible,
+    Person,
+    Ticket,
+    Tickets,
+    WidgetAuthError,
+    check_item_visible,
+    identify,
+    visible_task,
+)
 from b24app.web.placement_texts import REASON_REQUIRED, texts
 
 log = logging.getLogger(__name__)
@@ -70,6 +82,9 @@ def widget() -> ResponseReturnValue:
     except WidgetAuthError as exc:
         log.info("widget refused: %s", exc)
         return _message(lang, "not_authenticated", 403)
+    except NotVisible as exc:
+        log.info("widget refused: the person may not see %s", exc)
+        return _message(lang, "not_visible", 404)
     except LookupError:
         return _message(lang, "not_an_approval", 404)
     except B24AppError as exc:
@@ -152,15 +167,16 @@ def _options() -> dict[str, Any]:
 
 
 def _target(placement: str, options: Mapping[str, Any], as_user: Any) -> tuple[int, int]:
-    """(entity type id, item id) the tab is about; LookupError when it is about nothing we know."""
+    """(entity type id, item id) the tab is about, checked with the person's own token (one request):
+    NotVisible when the person may not see the item or task, LookupError when it is about nothing we know."""
     match = _CRM_TAB.match(placement.upper())
     if match:
-        return int(match.group(1)), _int(options.get("ID") or options.get("ENTITY_ID"))
+        etid, item_id = int(match.group(1)), _int(options.get("ID") or options.get("ENTITY_ID"))
+        check_item_visible(as_user, etid, item_id)
+        return etid, item_id
     if placement.upper() == "TASK_VIEW_TAB":
-        task_id = _int(options.get("taskId"))
-        answer = as_user.call("tasks.task.get", {"taskId": task_id, "select": ["ID", "UF_CRM_TASK"]})
-        task = answer.get("task") if isinstance(answer, Mapping) else None
-        for binding in (task or {}).get("ufCrmTask") or []:
+        task = visible_task(as_user, _int(options.get("taskId")))
+        for binding in task.get("ufCrmTask") or []:
             found = _TASK_BINDING.match(str(binding))
             if found:
                 return int(found.group(1), 16), int(found.group(2))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ import requests
 from b24app.sandbox import registry
 from b24app.sandbox.actions import widget_form
 from b24app.sandbox.clock import SandboxClock
+from b24app.sandbox.registry import Call, RestError
 from b24app.sandbox.tls import SandboxCA
 from b24app.scenario import widget
 from b24app.scenario.stack import Stack
@@ -104,24 +105,31 @@ def engine(stack: Stack) -> StubEngine:
     return stub
 
 
-def frame(stack: Stack, user_id: int, code: str = TAB, options: dict[str, Any] | None = None,
+@pytest.fixture
+def item(stack: Stack) -> int:
+    """An item of the smart process, created by a.ivanova (the tab is checked against the portal)."""
+    added = registry.invoke(stack.portal.state, "crm.item.add", {"entityTypeId": ETID, "fields": {"title": "x"}}, 4)
+    return int(added["item"]["id"])
+
+
+def frame(stack: Stack, user_id: int, options: dict[str, Any], code: str = TAB,
           lang: str = "ru") -> tuple[str, dict[str, str]]:
     with stack.portal.state.lock:
-        url, pairs = widget_form(stack.portal.state, code, user_id, options or {"ID": "7"})
+        url, pairs = widget_form(stack.portal.state, code, user_id, options)
     return url.replace("LANG=ru", f"LANG={lang}"), dict(pairs)
 
 
-def open_tab(stack: Stack, changes: dict[str, str]) -> requests.Response:
-    url, form = frame(stack, HEAD)
+def open_tab(stack: Stack, item: int, changes: dict[str, str]) -> requests.Response:
+    url, form = frame(stack, HEAD, {"ID": str(item)})
     form.update(changes)
     return requests.post(url, data=form, timeout=30)
 
 
-def test_the_tab_identifies_the_person_by_the_posted_token(stack: Stack, engine: StubEngine) -> None:
-    url, form = frame(stack, HEAD)
+def test_the_tab_identifies_the_person_by_the_posted_token(stack: Stack, engine: StubEngine, item: int) -> None:
+    url, form = frame(stack, HEAD, {"ID": str(item)})
     response = requests.post(url, data=form, timeout=30)
     assert response.status_code == 200
-    assert engine.sheets == [(stack.member_id, "payment_requests", 7, HEAD)]
+    assert engine.sheets == [(stack.member_id, "payment_requests", item, HEAD)]
     page = widget.parse(response.status_code, url, response.text)
     assert set(page.buttons) == {"approve", "reject", "request_documents", "freeze"}
     assert "Реклама &lt;b&gt;VK&lt;/b&gt;" in response.text  # escaped
@@ -129,10 +137,12 @@ def test_the_tab_identifies_the_person_by_the_posted_token(stack: Stack, engine:
     assert form["AUTH_ID"] not in response.text and form["REFRESH_ID"] not in response.text
     user_current = [c for c in stack.portal.calls if c.method == "user.current"]
     assert [c.user_id for c in user_current] == [HEAD]
+    item_reads = [c for c in stack.portal.calls if c.method == "crm.item.get" and c.user_id == HEAD]
+    assert [(c.auth_kind, c.params.get("id")) for c in item_reads] == [("oauth", item)]  # the person's token
 
 
-def test_someone_else_sees_no_buttons(stack: Stack, engine: StubEngine) -> None:
-    url, form = frame(stack, 12)
+def test_someone_else_sees_no_buttons(stack: Stack, engine: StubEngine, item: int) -> None:
+    url, form = frame(stack, 12, {"ID": str(item)})
     page = widget.parse(200, url, requests.post(url, data=form, timeout=30).text)
     assert page.buttons == {} and "Сейчас решение за другим сотрудником" in page.text
 
@@ -143,33 +153,33 @@ def test_someone_else_sees_no_buttons(stack: Stack, engine: StubEngine) -> None:
     {"APPLICATION_TOKEN": "not-the-app-token"},
     {"AUTH_ID": ""},
 ])
-def test_untrusted_posts_are_refused(stack: Stack, engine: StubEngine, change: dict[str, str]) -> None:
-    response = open_tab(stack, change)
+def test_untrusted_posts_are_refused(stack: Stack, engine: StubEngine, item: int, change: dict[str, str]) -> None:
+    response = open_tab(stack, item, change)
     assert response.status_code == 403
     assert "Не удалось подтвердить пользователя" in response.text
     assert engine.sheets == []
 
 
-def test_a_domain_other_than_the_installations_is_refused(stack: Stack, engine: StubEngine) -> None:
-    url, form = frame(stack, HEAD)
+def test_a_domain_other_than_the_installations_is_refused(stack: Stack, engine: StubEngine, item: int) -> None:
+    url, form = frame(stack, HEAD, {"ID": str(item)})
     evil = re.sub(r"DOMAIN=[^&]+", "DOMAIN=evil.bitrix24.ru", url)
     assert evil != url
     response = requests.post(evil, data=form, timeout=30)
     assert response.status_code == 403 and engine.sheets == []
 
 
-def test_a_decision_is_made_once_per_ticket(stack: Stack, engine: StubEngine) -> None:
-    page = widget.open_tab(stack.portal, HEAD, TAB, {"ID": "7"})
+def test_a_decision_is_made_once_per_ticket(stack: Stack, engine: StubEngine, item: int) -> None:
+    page = widget.open_tab(stack.portal, HEAD, TAB, {"ID": str(item)})
     result = widget.press(page, "approve", None)
     assert (result.status, result.outcome, result.message) == (200, "ok", "Заявка согласована.")
-    assert engine.decisions == [(stack.member_id, "payment_requests", 7, HEAD, "approve", None, "card")]
+    assert engine.decisions == [(stack.member_id, "payment_requests", item, HEAD, "approve", None, "card")]
     replay = widget.press(page, "approve", None)
     assert replay.status == 403 and "Форма устарела" in replay.message
     assert len(engine.decisions) == 1
 
 
-def test_reject_needs_a_reason_on_the_server_too(stack: Stack, engine: StubEngine) -> None:
-    page = widget.open_tab(stack.portal, HEAD, TAB, {"ID": "7"})
+def test_reject_needs_a_reason_on_the_server_too(stack: Stack, engine: StubEngine, item: int) -> None:
+    page = widget.open_tab(stack.portal, HEAD, TAB, {"ID": str(item)})
     refused = widget.press(page, "reject", "   ")
     assert refused.status == 400 and refused.message == "Укажите причину отклонения."
     assert engine.decisions == []
@@ -178,8 +188,8 @@ def test_reject_needs_a_reason_on_the_server_too(stack: Stack, engine: StubEngin
     assert engine.decisions[0][4:6] == ("reject", "Счёт выставлен на другое юрлицо")
 
 
-def test_tampered_or_expired_tickets_are_refused(stack: Stack, engine: StubEngine) -> None:
-    page = widget.open_tab(stack.portal, HEAD, TAB, {"ID": "7"})
+def test_tampered_or_expired_tickets_are_refused(stack: Stack, engine: StubEngine, item: int) -> None:
+    page = widget.open_tab(stack.portal, HEAD, TAB, {"ID": str(item)})
     nonce, expires, signature = page.ticket.split(".")
     forged = widget.press(_with_ticket(page, f"{nonce}.{expires}.{'0' * len(signature)}"), "approve", None)
     assert forged.status == 403
@@ -204,8 +214,56 @@ def test_the_task_tab_finds_the_item_through_the_task_binding(stack: Stack, engi
     assert engine.sheets == [(stack.member_id, "payment_requests", int(item["id"]), HEAD)]
 
 
-def test_english_on_request(stack: Stack, engine: StubEngine) -> None:
-    url, form = frame(stack, HEAD, lang="en")
+NOT_VISIBLE = "Заявка или задача не найдена, либо у вас нет к ней доступа в Битрикс24."
+
+
+def assert_not_shown(response: requests.Response, engine: StubEngine) -> None:
+    assert response.status_code == 404
+    assert NOT_VISIBLE in response.text
+    assert engine.sheets == []                       # the sheet was never read with the app's token
+    assert "Реклама" not in response.text and 'name="ticket"' not in response.text
+
+
+def test_an_item_that_does_not_exist_is_a_404(stack: Stack, engine: StubEngine, item: int) -> None:
+    url, form = frame(stack, HEAD, {"ID": str(item + 1000)})
+    assert_not_shown(requests.post(url, data=form, timeout=30), engine)
+
+
+def test_a_smart_process_the_person_cannot_see_is_a_404(stack: Stack, engine: StubEngine, item: int) -> None:
+    url, form = frame(stack, HEAD, {"ID": str(item)})
+    form["PLACEMENT"] = "CRM_DYNAMIC_1234_DETAIL_TAB"          # a crafted post: another (unknown) type
+    assert_not_shown(requests.post(url, data=form, timeout=30), engine)
+
+
+def test_the_portals_access_denied_is_a_404(stack: Stack, engine: StubEngine, item: int,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal's own permission model decides: here its CRM refuses p.fedorov (12) the item."""
+    spec = registry.find("crm.item.get")
+    assert spec is not None
+
+    def permissions(call: Call) -> Any:
+        if call.user_id == 12:
+            raise RestError("ACCESS_DENIED", "Access denied", 400)
+        return spec.func(call)
+
+    monkeypatch.setitem(registry.METHODS, "crm.item.get", replace(spec, func=permissions))
+    url, form = frame(stack, 12, {"ID": str(item)})
+    assert_not_shown(requests.post(url, data=form, timeout=30), engine)
+    url, form = frame(stack, HEAD, {"ID": str(item)})
+    assert requests.post(url, data=form, timeout=30).status_code == 200   # the head may see it
+
+
+def test_a_task_the_person_cannot_see_is_a_404(stack: Stack, engine: StubEngine, item: int) -> None:
+    task = registry.invoke(stack.portal.state, "tasks.task.add", {"fields": {
+        "TITLE": "Согласовать", "RESPONSIBLE_ID": HEAD, "UF_CRM_TASK": [f"T{ETID:x}_{item}"]}}, 1)["task"]
+    url, form = frame(stack, 12, {"taskId": task["id"]}, code="TASK_VIEW_TAB")   # p.fedorov: not a member
+    assert_not_shown(requests.post(url, data=form, timeout=30), engine)
+    url, form = frame(stack, HEAD, {"taskId": str(int(task["id"]) + 1000)}, code="TASK_VIEW_TAB")
+    assert_not_shown(requests.post(url, data=form, timeout=30), engine)
+
+
+def test_english_on_request(stack: Stack, engine: StubEngine, item: int) -> None:
+    url, form = frame(stack, HEAD, {"ID": str(item)}, lang="en")
     page = widget.parse(200, url, requests.post(url, data=form, timeout=30).text)
     assert "Approval sheet" in page.text and "Approve" in page.text and "Head approval" in page.text
 

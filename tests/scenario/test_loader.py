@@ -158,7 +158,7 @@ def test_unknown_keys_refs_and_values_are_named(tmp_path: Path) -> None:
     ))
     assert found == [
         "2: unknown key 'stps' in the scenario (did you mean 'steps'?); allowed keys: name, steps, description, "
-        "workflow, start, org",
+        "workflow, start, org, config",
         "4: step 1 (reject): no earlier 'create' has ref 'r9'",
         "4: unknown key 'resaon' in step 1 (reject) (did you mean 'reason'?); allowed keys: as, via, request, "
         "refused, note, reason",

@@ -1,5 +1,6 @@
 """Every scenario file of this folder, played end to end: a real sandbox portal over HTTPS, the real
-Flask app on loopback, real RQ jobs on the private redis-server of the test session."""
+Flask app on loopback, real RQ jobs on the private redis-server of the test session. ``advance`` runs
+the escalation sweep (``b24app.escalation_jobs.sweep_job``) as the 5-minute cron would."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from b24app.sandbox.tls import SandboxCA
+from b24app.scenario import model as m
 from b24app.scenario.loader import load_scenario
 from b24app.scenario.runner import known_names, run_scenario
 
@@ -24,6 +26,8 @@ def test_scenario(path: Path, redis_url: str, sandbox_ca: SandboxCA) -> None:
     assert result.ok, "\n" + "\n".join(lines)
     assert len(result.steps) == len(scenario.steps)
     assert result.requests > 0
+    if any(isinstance(step, m.Advance) for step in scenario.steps):
+        assert any("sweep ran" in line for line in lines), "advance did not run the escalation sweep"
 
 
 def test_an_unmet_expectation_stops_the_scenario_with_a_diff(tmp_path: Path, redis_url: str,
