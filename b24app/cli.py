@@ -1,7 +1,8 @@
-"""The ``b24app`` console command (a Flask ``FlaskGroup``).
+"""The ``b24app`` console command (a plain click group: no command needs Flask's app context).
 
-Subcommands: ``check-config``, ``serve``, ``worker``, ``doctor`` (here), ``sandbox`` and ``provision``
-(from their packages). ``python -m b24app.cli`` works too.
+Subcommands: ``check-config``, ``serve``, ``worker``, ``doctor`` (here), and ``sandbox``, ``provision``,
+``telegram``, ``scenario``, ``demo``, ``sweep``, ``digest`` from their packages. ``python -m b24app.cli``
+works too.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup, NoAppException
 
 from b24app import __version__
 from b24app import queue as queues
@@ -33,23 +32,10 @@ log = logging.getLogger(__name__)
 REQUIRED_SCOPES = ("crm", "task", "user", "department", "im", "placement", "disk", "userfieldconfig")
 
 
-def _create_app() -> Flask:
-    from b24app.web import create_app
-
-    try:
-        return create_app()
-    except SettingsError as exc:
-        raise NoAppException(str(exc)) from None
-
-
-cli = FlaskGroup(
-    name="b24app",
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    help="Bitrix24 payment-request and contract approval app.",
-)
-click.version_option(__version__, prog_name="b24app")(cli)
+@click.group(name="b24app", help="Bitrix24 payment-request and contract approval app.")
+@click.version_option(__version__, prog_name="b24app")
+def cli() -> None:
+    pass
 
 
 def _settings_or_exit() -> Settings:
@@ -61,7 +47,7 @@ def _settings_or_exit() -> Settings:
         sys.exit(2)
 
 
-@cli.command("check-config", with_appcontext=False)
+@cli.command("check-config")
 def check_config() -> None:
     """Check settings, config/ and workflows/; print every problem as file:line: message."""
     env_problems: list[str] = []
@@ -89,7 +75,7 @@ def _file_problems(config_dir: Path, workflows_dir: Path) -> list[Problem]:
     return check_files(config_dir, workflows_dir)
 
 
-@cli.command("serve", with_appcontext=False)
+@cli.command("serve")
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8000, show_default=True, envvar="PORT", type=int)
@@ -113,7 +99,7 @@ def serve(dev: bool, host: str, port: int, workers: int) -> None:
     run_gunicorn(app, bind=f"{host}:{port}", workers=workers)
 
 
-@cli.command("worker", with_appcontext=False)
+@cli.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker on the app's queues, with the scheduler for delayed jobs and retries."""
@@ -131,7 +117,7 @@ def worker(burst: bool) -> None:
     worker_.work(burst=burst, with_scheduler=True)
 
 
-@cli.command("doctor", with_appcontext=False)
+@cli.command("doctor")
 def doctor() -> None:
     """Connect to the configured portal and report identity, scopes, Redis and the REST budget."""
     settings = _settings_or_exit()
