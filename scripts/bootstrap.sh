@@ -19,8 +19,23 @@ bootstrap_system() {
 }
 
 bootstrap_python() {
+  # Installs into the interpreter that runs us; where the system forbids that (PEP 668, e.g. Debian's
+  # own python3), into a virtualenv at .venv instead. Sets PYTHON to the interpreter to use.
   local python
   python=$(command -v python3 || command -v python)
+  if "$python" -c 'import os, sys, sysconfig; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
+    "$python" -m venv --help >/dev/null 2>&1 || bootstrap_system_pkg python3-venv
+    [ -x .venv/bin/python ] || "$python" -m venv .venv
+    python=.venv/bin/python
+    export PATH="$PWD/.venv/bin:$PATH"
+  fi
   "$python" -m pip install -q -e ".${1:-}"
   PYTHON="$python"
+}
+
+bootstrap_system_pkg() {
+  local sudo=""
+  [ "$(id -u)" = "0" ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
 }
