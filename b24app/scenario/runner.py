@@ -115,10 +115,15 @@ class _Play:
     def run(self) -> None:
         for step in self.scenario.steps:
             before = self.stack.portal.request_count
+            seen = len(self.stack.portal.violations)
             try:
                 ok, text, problems = self.step(step)
             except (ScenarioError, StackError) as exc:
                 ok, text, problems = False, str(exc), []
+            violations = self.stack.portal.violations[seen:]
+            if violations:   # the app sent something the official schemas refuse: never a pass
+                ok = False
+                problems = [*problems, *(f"strict-mode schema violation: {v}" for v in violations)]
             if self.telegram is not None:
                 self.telegram.remember()
             spent = self.stack.portal.request_count - before

@@ -5,6 +5,7 @@ the escalation sweep (``b24app.escalation_jobs.sweep_job``) as the 5-minute cron
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +55,30 @@ def test_an_unmet_expectation_stops_the_scenario_with_a_diff(tmp_path: Path, red
         "current approver: expected director, got m.orlova",
     ]
     assert any("✗" in line and "wrong.yaml:4" in line for line in lines)
+
+
+def test_a_strict_mode_violation_by_the_app_fails_the_step(tmp_path: Path, redis_url: str, sandbox_ca: SandboxCA,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's calls must satisfy the official schemas: a misspelled parameter in what the app sends
+    fails the scenario at the step that caused it, even where a real portal would silently ignore it."""
+    from b24app import phpform
+
+    original = phpform.encode
+
+    def with_typo(value: Any) -> str:   # batch commands travel as query strings built by phpform.encode
+        return original({**value, "MESAGE": "typo"} if "MESSAGE" in value else value)
+
+    monkeypatch.setattr(phpform, "encode", with_typo)
+    path = tmp_path / "typo.yaml"
+    path.write_text(
+        "name: a typo in what the app sends\n"
+        "steps:\n"
+        "  - create: {as: a.ivanova, title: Листовки, fields: {AMOUNT: 1000, EXPENSE_ITEM: MARKETING, "
+        "INVOICE: i.pdf}}\n",
+        encoding="utf-8",
+    )
+    lines: list[str] = []
+    result = run_scenario(load_scenario(path, known_names()["payment_requests"]), redis_url, lines.append,
+                          ca=sandbox_ca)
+    assert not result.ok
+    assert any("strict-mode schema violation" in p and "MESAGE" in p for p in result.steps[0].problems)
