@@ -79,7 +79,8 @@ class Deps:
         return Pacer(self.redis, host, drain=drain, burst=burst)
 
     def bitrix(self, member_id: str | None = None) -> RestClient:
-        """The client for a portal: by ``member_id`` (OAuth), else the webhook, else the only installation."""
+        """The client for a portal: by ``member_id`` (OAuth); with no member id (None or "") the webhook's
+        portal when ``B24APP_WEBHOOK_URL`` is set, else the only installation."""
         key = member_id or "-"
         with self._lock:
             if key not in self._clients:
@@ -88,13 +89,22 @@ class Deps:
 
     def _build_client(self, member_id: str | None) -> RestClient:
         retry = RetryPolicy(base_delay=self.settings.retry_base_delay)
-        if member_id is None and self.settings.webhook_url is not None:
+        if not member_id and self.settings.webhook_url is not None:
             host, user_id, code = webhook_parts(self.settings.webhook_url.get_secret_value())
             return RestClient(WebhookAuth(host, user_id, code), self.pacer(host), retry=retry)
         member_id = member_id or self._only_installation()
         client_id, secret = self._oauth_pair()
+        self._prove_held_install(member_id)
         auth = OAuthAuth(self.installations, self.refresher, member_id, client_id, secret)
         return RestClient(auth, self.pacer(auth.host), retry=retry)
+
+    def _prove_held_install(self, member_id: str) -> None:
+        """An install that arrived before the client credentials were set is proved now (``auth.accept``)."""
+        existing = self.installations.find(member_id)
+        if existing is None or existing.removed:
+            from b24app.auth.accept import promote_pending
+
+            promote_pending(self, member_id)
 
     def _only_installation(self) -> str:
         active = self.installations.active()

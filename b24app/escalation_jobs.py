@@ -7,13 +7,18 @@ see ``handlers.digest``), so it needs no host-time-zone cron line.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from b24app import deps as deps_module
 from b24app import queue as queues
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SWEEP_INTERVAL = 300
 SWEEP_TIMEOUT = 600
@@ -31,7 +36,8 @@ def sweep_job(member_id: str | None = None, digest: bool = True) -> list[str]:
 
     deps = deps_module.current()
     targets = [member_id] if member_id is not None else member_ids(deps)
-    return [run_sweep(deps, m, digest=digest).summary() for m in targets]
+    done = each_portal(targets, lambda m: run_sweep(deps, m, digest=digest).summary(), "escalation sweep")
+    return list(done.values())
 
 
 def digest_job(member_id: str | None = None, force: bool = False) -> list[str]:
@@ -39,7 +45,32 @@ def digest_job(member_id: str | None = None, force: bool = False) -> list[str]:
 
     deps = deps_module.current()
     targets = [member_id] if member_id is not None else member_ids(deps)
-    return [run_digest(deps, m, force=force).summary() for m in targets]
+    done = each_portal(targets, lambda m: run_digest(deps, m, force=force).summary(), "daily digest")
+    return list(done.values())
+
+
+class PortalJobFailed(RuntimeError):
+    """A per-portal job failed on some portals (after every other portal was done); names them."""
+
+
+def each_portal(targets: Iterable[str], run: Callable[[str], T], what: str) -> dict[str, T]:
+    """``run(member_id)`` for every portal, each isolated: one broken portal (revoked tokens, a portal
+    that is gone) is logged and the others still run; then PortalJobFailed names the failed ones so the
+    RQ job shows as failed."""
+    done: dict[str, T] = {}
+    failed: list[str] = []
+    first: Exception | None = None
+    for member_id in targets:
+        try:
+            done[member_id] = run(member_id)
+        except Exception as exc:  # isolate portals; re-raised below as PortalJobFailed
+            log.exception("%s failed for portal %r", what, member_id)
+            failed.append(member_id)
+            first = first or exc
+    if failed:
+        raise PortalJobFailed(f"{what} failed for {len(failed)} portal(s): {', '.join(map(repr, failed))} "
+                              f"({type(first).__name__}); the others ran") from first
+    return done
 
 
 def register_cron(register: Any = None) -> None:

@@ -66,6 +66,16 @@ class TokenRefresher:
         """How many times tokens of this portal were refreshed (across processes)."""
         return int(self._redis.get(_COUNTER.format(member_id)) or 0)
 
+    def exchange(self, refresh_token: str) -> dict[str, Any]:
+        """Spend ``refresh_token`` once at the OAuth server; its answer (REFERENCE §2.2) or OAuthError.
+
+        Only a genuine refresh token issued to *this* app (our client id and secret) succeeds, which is
+        how an install POST is proved (``b24app.auth.accept``). The caller must store the new pair.
+        """
+        answer = self._request(refresh_token)
+        register_secret(str(answer["access_token"]), str(answer["refresh_token"]))
+        return answer
+
     def _refresh(self, current: Installation) -> Installation:
         answer = self._request(current.refresh_token)
         access, refresh = str(answer["access_token"]), str(answer["refresh_token"])

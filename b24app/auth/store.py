@@ -126,7 +126,9 @@ class InstallationStore:
         return [i for i in found if i is not None and not i.removed]
 
     def update_tokens(self, member_id: str, access_token: str, refresh_token: str, expires_at: float) -> None:
-        """Store a rotated token pair (called under the refresh lock)."""
+        """Store a rotated token pair (called under the refresh lock); no-op for an unknown portal."""
+        if not self._redis.exists(_KEY.format(member_id)):
+            return
         self._redis.hset(
             _KEY.format(member_id),
             mapping={"access_token": access_token, "refresh_token": refresh_token, "expires_at": repr(expires_at)},
@@ -134,7 +136,8 @@ class InstallationStore:
         register_secret(access_token, refresh_token)
 
     def mark_removed(self, member_id: str) -> bool:
-        """Flag the installation removed; False when the member id is unknown."""
+        """Flag the installation removed (its tokens are kept: a proved re-install replaces them);
+        False when the member id is unknown."""
         key = _KEY.format(member_id)
         if not self._redis.exists(key):
             return False

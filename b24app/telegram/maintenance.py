@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from b24app.deps import current
+from b24app.escalation_jobs import each_portal
 from b24app.telegram.links import LinkStore, unlink_inactive
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ def unlink_inactive_job(member_id: str) -> list[int]:
 
 
 def unlink_inactive_everywhere_job() -> dict[str, list[int]]:
-    """The daily cron job: :func:`unlink_inactive_job` for every active installation."""
+    """The daily cron job: :func:`unlink_inactive_job` for every active installation, each isolated
+    (a broken portal is logged, the others still run; then the job fails naming it)."""
     deps = current()
-    return {i.member_id: unlink_inactive_job(i.member_id) for i in deps.installations.active()}
+    targets = [i.member_id for i in deps.installations.active()]
+    return each_portal(targets, unlink_inactive_job, "telegram unlink of deactivated people")

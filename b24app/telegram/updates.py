@@ -23,6 +23,9 @@ from b24app.telegram.texts import bot_text, decided_text
 
 log = logging.getLogger(__name__)
 ApiCall = dict[str, Any]
+#: How long a delivered update id is remembered (duplicates dropped), and how long one may be handled.
+SEEN_TTL = 86400
+CLAIM_TTL = 60
 
 
 class UpdateHandler:
@@ -30,17 +33,26 @@ class UpdateHandler:
         self._rt = rt
 
     def handle(self, update: Update) -> ApiCall | None:
-        if not self._first_delivery(update.update_id):
+        """Handle an update once. It is claimed while handled and marked seen only once handled (its
+        job enqueued); if handling fails the claim is dropped, so Telegram's redelivery is handled."""
+        key = f"{PREFIX}update:{update.update_id}"
+        if not self._rt.redis.set(key, "handling", nx=True, ex=CLAIM_TTL):
             return None
+        try:
+            reply = self._dispatch(update)
+        except BaseException:
+            self._rt.redis.delete(key)
+            raise
+        self._rt.redis.set(key, "seen", ex=SEEN_TTL)
+        return reply
+
+    def _dispatch(self, update: Update) -> ApiCall | None:
         if update.callback_query is not None:
             return self._on_press(update.callback_query)
         message = update.message
         if message is not None and message.chat.type == "private":
             return self._on_message(message)
         return None
-
-    def _first_delivery(self, update_id: int) -> bool:
-        return bool(self._rt.redis.set(f"{PREFIX}update:{update_id}", "1", nx=True, ex=86400))
 
     # -- messages ---------------------------------------------------------------------------------
     def _on_message(self, message: TgMessage) -> ApiCall | None:

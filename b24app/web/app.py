@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import logging
 
+import redis
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
@@ -37,8 +38,9 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     if deps is None:
         deps = Deps(settings or load_settings())
     app = Flask("b24app")
-    app.config["SECRET_KEY"] = deps.app_secret
     app.extensions[_DEPS_KEY] = deps
+    _load_secret_key(app)
+    app.before_request(lambda: _load_secret_key(app))
     set_current(deps)
     register_blueprints(app, deps)
     app.register_error_handler(Exception, _unexpected)
@@ -61,12 +63,21 @@ def register_blueprints(app: Flask, deps: Deps) -> None:
             log.debug("%s defines neither init_app(app, deps) nor bp; not registered", module_name)
 
 
+def _load_secret_key(app: Flask) -> None:
+    """``SECRET_KEY`` from the app secret (kept in Redis); while Redis is down the app still starts
+    (``/healthz`` answers 503) and the key is loaded by the first request after Redis is back."""
+    if app.config.get("SECRET_KEY"):
+        return
+    try:
+        app.config["SECRET_KEY"] = app.extensions[_DEPS_KEY].app_secret
+    except redis.RedisError as exc:
+        log.warning("app secret key not loaded yet: Redis unavailable (%s)", type(exc).__name__)
+
+
 def get_deps() -> Deps:
     """The Deps of the running app (inside a request or app context)."""
     deps: Deps = current_app.extensions[_DEPS_KEY]
     return deps
-
-
 
 
 def _unexpected(error: Exception) -> ResponseReturnValue:

@@ -7,7 +7,9 @@ name and data is queued and not yet started, a repeat (a duplicate delivery, or 
 same object) is dropped, because that job reads the object's current state when it starts. Once it has
 started, the next such event gets a job of its own, so a change made right after the app's own write
 (even within the same second of ``ts``) is never lost.
-``ONAPPUNINSTALL`` marks the installation removed; ``ONAPPINSTALL`` stores it.
+``ONAPPUNINSTALL`` marks the installation removed (tokens kept); ``ONAPPINSTALL`` is accepted only once
+the OAuth server proves its tokens (:mod:`b24app.auth.accept`). ``event``, ``auth[member_id]`` and
+``auth[application_token]`` must be plain strings (400 otherwise).
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ from flask.typing import ResponseReturnValue
 
 from b24app import jobs, phpform
 from b24app import queue as queues
-from b24app.auth.install import InstallPayloadError, from_install_event
 from b24app.deps import Deps
 from b24app.web.app import get_deps
-from b24app.web.install import store_installation
+from b24app.web.install import install_event
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +42,34 @@ PENDING_TTL = 3600
 @bp.post("/b24/events")
 def receive() -> ResponseReturnValue:
     payload = phpform.decode(request.form.items(multi=True))
-    name = str(payload.get("event", "")).upper()
     auth = _block(payload, "auth")
-    member_id = str(auth.get("member_id") or "")
+    name = _text(payload.get("event"))
+    member_id, token = _text(auth.get("member_id")), _text(auth.get("application_token"))
+    if name is None or member_id is None or token is None:
+        return jsonify(error="bad_request", description="event, auth[member_id] and auth[application_token] "
+                                                        "must be plain strings"), 400
+    name = name.upper()
     deps = get_deps()
     if name == "ONAPPINSTALL":
-        return _install(deps, payload)
-    if not name or not _verified(deps, member_id, str(auth.get("application_token") or "")):
+        return install_event(deps, payload)
+    if not name or not _verified(deps, member_id, token):
         return jsonify(error="unauthorized"), 401
     if name == "ONAPPUNINSTALL":
+        # The application_token is the only check possible here (REFERENCE §2.5, §3.3); the stored
+        # tokens are kept, so a genuine re-install (proved by the OAuth server) restores the portal.
         deps.installations.mark_removed(member_id)
         log.info("uninstalled from %s", member_id)
         return jsonify(result="uninstalled")
     data = _block(payload, "data")
-    ts = str(payload.get("ts") or "")
+    ts = _text(payload.get("ts")) or ""
     return _accept(deps, member_id, name, data, ts)
+
+
+def _text(value: Any) -> str | None:
+    """A scalar form value as text ("" when absent); None for a nested block (``auth[member_id][a]=x``)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else None
 
 
 def _block(payload: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -101,13 +115,3 @@ def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str
 def pending_key(digest: str) -> str:
     """Set while a job for this event is queued; the job deletes it as it starts."""
     return f"b24app:event-pending:{digest}"
-
-
-def _install(deps: Deps, payload: Mapping[str, Any]) -> ResponseReturnValue:
-    try:
-        installation = from_install_event(payload, time.time())
-    except InstallPayloadError as exc:
-        return jsonify(error="bad_install_request", description=str(exc)), 400
-    if not store_installation(deps, installation):
-        return jsonify(error="unauthorized"), 401
-    return jsonify(result="installed")

@@ -1,22 +1,24 @@
 """``POST /b24/install``: the local app's install callback.
 
 Accepts the install page's frame-open POST (answers the page that calls ``BX24.installFinish()``) and
-the ``ONAPPINSTALL`` event form (answers JSON). Stores the installation, then enqueues the
-``after_install`` job that re-binds events and widgets.
+the ``ONAPPINSTALL`` event form (answers JSON). The posted tokens are proved with the OAuth server
+before anything is stored (:mod:`b24app.auth.accept`); then the ``after_install`` job that re-binds
+events and widgets is enqueued. A refused install answers 401 (400 in webhook mode) and stores nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from b24app import jobs, phpform
-from b24app import queue as queues
-from b24app.auth.install import InstallPayloadError, from_frame_post, from_install_event, may_replace
-from b24app.auth.store import Installation
+from b24app import phpform
+from b24app.auth.accept import accept_install
+from b24app.auth.install import InstallPayloadError, InstallRefused, from_frame_post, from_install_event
 from b24app.deps import Deps
 from b24app.web.app import get_deps
 
@@ -28,35 +30,27 @@ bp = Blueprint("install", __name__, template_folder="templates")
 @bp.post("/b24/install")
 def install() -> ResponseReturnValue:
     payload = phpform.decode(request.form.items(multi=True))
-    is_event = str(payload.get("event", "")).upper() == "ONAPPINSTALL"
+    event = payload.get("event")
+    if isinstance(event, str) and event.upper() == "ONAPPINSTALL":
+        return install_event(get_deps(), payload)
     try:
-        if is_event:
-            installation = from_install_event(payload, time.time())
-        else:
-            installation = from_frame_post(payload, request.args, time.time())
+        claim = from_frame_post(payload, request.args, time.time())
+        accept_install(get_deps(), claim)
     except InstallPayloadError as exc:
         return jsonify(error="bad_install_request", description=str(exc)), 400
-    if not store_installation(get_deps(), installation):
-        return jsonify(error="forbidden", description="application_token does not match this portal"), 401
-    if is_event:
-        return jsonify(result="installed")
+    except InstallRefused as exc:
+        return jsonify(error=exc.error, description=exc.reason), exc.status
     return render_template("install_finish.html")
 
 
-def store_installation(deps: Deps, installation: Installation) -> bool:
-    """Store (unless it would hijack an active installation) and enqueue the install hooks."""
-    store = deps.installations
-    if not may_replace(store.find(installation.member_id), installation):
-        log.warning("refused install for %s: application_token mismatch", installation.member_id)
-        return False
-    store.save(installation)
-    job = queues.job_id("install", installation.member_id, installation.application_token)
-    queues.enqueue_once(
-        deps.queue(queues.DEFAULT),
-        jobs.after_install,
-        installation.member_id,
-        id=job,
-        retry=queues.remote_retry(),
-    )
-    log.info("installed on %s (%s)", installation.domain, installation.member_id)
-    return True
+def install_event(deps: Deps, payload: Mapping[str, Any]) -> ResponseReturnValue:
+    """An ``ONAPPINSTALL`` form (posted here or to ``/b24/events``): prove, store, answer JSON."""
+    try:
+        stored = accept_install(deps, from_install_event(payload, time.time()))
+    except InstallPayloadError as exc:
+        return jsonify(error="bad_install_request", description=str(exc)), 400
+    except InstallRefused as exc:
+        return jsonify(error=exc.error, description=exc.reason), exc.status
+    if stored is None:
+        return jsonify(result="pending", description="held until B24APP_CLIENT_ID/B24APP_CLIENT_SECRET are set"), 202
+    return jsonify(result="installed")

@@ -62,11 +62,37 @@ def webhook() -> ResponseReturnValue:
     if not hmac.compare_digest(given.encode(), runtime.config.webhook_secret.encode()):
         log.warning("telegram webhook call with a missing or wrong secret header from %s", request.remote_addr)
         abort(403)
-    payload: Any = request.get_json(silent=True)
-    if not isinstance(payload, dict) or "update_id" not in payload:
-        abort(400)
-    reply = UpdateHandler(runtime).handle(Update.de_json(payload, bot=None))
+    update = _parse_update(request.get_json(silent=True))
+    if update is None:
+        return jsonify(error="bad_request", description="not a Telegram update"), 400
+    reply = UpdateHandler(runtime).handle(update)
     return jsonify(reply or {})
+
+
+def _parse_update(payload: Any) -> Update | None:
+    """The update, or None when the body is not one (no integer update_id, a malformed part)."""
+    if not isinstance(payload, dict):
+        return None
+    update_id = payload.get("update_id")
+    if isinstance(update_id, bool) or not isinstance(update_id, int):
+        return None
+    try:
+        update = Update.de_json(payload, bot=None)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+        return None
+    if update is None or not _well_formed(update):
+        return None
+    return update
+
+
+def _well_formed(update: Update) -> bool:
+    """What the handler relies on: a press has a sender and an id, a message a chat with an integer id."""
+    query = update.callback_query
+    if query is not None and (query.from_user is None or not isinstance(query.from_user.id, int)
+                              or not isinstance(query.id, str) or not query.id):
+        return False
+    message = update.message
+    return message is None or (message.chat is not None and isinstance(message.chat.id, int))
 
 
 @telegram_bp.post("/telegram/link")

@@ -115,3 +115,21 @@ def test_refused_refresh_is_a_typed_error_without_secrets(redis_conn: redis.Redi
     assert (caught.value.status, caught.value.code) == (401, "invalid_client")
     assert "wrong-secret-1" not in str(caught.value) and "refresh-one" not in str(caught.value)
     assert store.get("one").refresh_token == "refresh-one"
+
+
+def test_rotated_tokens_for_an_unknown_portal_create_nothing(redis_conn: redis.Redis) -> None:
+    """A refresh finishing after the installation vanished must not leave a half hash that breaks reads."""
+    store = InstallationStore(redis_conn)
+    store.update_tokens("ghost", "access-g", "refresh-g", 5.0)
+    assert store.find("ghost") is None
+    assert store.member_ids() == []
+
+
+def test_removal_keeps_the_tokens(redis_conn: redis.Redis) -> None:
+    store = InstallationStore(redis_conn)
+    store.save(installation("one"))
+    assert store.mark_removed("one")
+    removed = store.find("one")
+    assert removed is not None and removed.removed
+    assert (removed.access_token, removed.refresh_token) == ("access-one", "refresh-one")
+    assert store.active() == []

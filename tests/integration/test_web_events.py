@@ -115,14 +115,19 @@ def test_uninstall_marks_removed_and_later_events_are_refused(
 def test_sandbox_install_then_a_real_event_becomes_one_job(
     deps: Deps, base_url: str, redis_conn: redis.Redis, sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The portal posts the install page before the administrator could give the app its client id and
+    secret: the install is held, then proved with the OAuth server once they are set."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_bundle)
+    redis_url = deps.settings.redis_url or ""
+    deps.settings = make_settings(redis_url, client_id=None, client_secret=None, oauth_server=sandbox.base_url)
     creds = sandbox.install_app(handler_url=f"{base_url}/b24/events", install_url=f"{base_url}/b24/install")
+    assert deps.installations.find(creds.member_id) is None  # not proved yet: not stored
+    deps.settings = make_settings(redis_url, client_id=creds.client_id, client_secret=creds.client_secret,
+                                  oauth_server=sandbox.base_url)
+    client = deps.bitrix(creds.member_id)
     stored = deps.installations.get(creds.member_id)
     assert stored.client_endpoint == creds.client_endpoint
     assert stored.application_token == creds.application_token
-    app_deps = Deps(make_settings(deps.settings.redis_url or "", client_id=creds.client_id,
-                                  client_secret=creds.client_secret, oauth_server=sandbox.base_url))
-    client = app_deps.bitrix(creds.member_id)
     assert client.call("event.bind", {"event": "ONCRMDYNAMICITEMADD", "handler": f"{base_url}/b24/events"}) is True
     etid = client.call("crm.type.add", {"fields": {"title": "Events"}})["type"]["entityTypeId"]
     item = client.call("crm.item.add", {"entityTypeId": etid, "fields": {"title": "Заявка"}})["item"]
