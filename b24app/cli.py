@@ -16,6 +16,7 @@ import click
 
 from b24app import __version__
 from b24app import queue as queues
+from b24app.cliutil import settings_or_exit
 from b24app.demo import demo_command
 from b24app.errors import B24AppError, SettingsError
 from b24app.log import setup_logging
@@ -37,14 +38,6 @@ REQUIRED_SCOPES = ("crm", "task", "user", "department", "im", "placement", "disk
 def cli() -> None:
     pass
 
-
-def _settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        for problem in exc.problems:
-            click.echo(f"environment: {problem}", err=True)
-        sys.exit(2)
 
 
 @cli.command("check-config")
@@ -82,7 +75,7 @@ def _file_problems(config_dir: Path, workflows_dir: Path) -> list[Problem]:
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
 def serve(dev: bool, host: str, port: int, workers: int) -> None:
     """Run the web app (gunicorn; the Flask server with --dev)."""
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     _require_redis(settings)
     _definitions_or_exit(settings)
     setup_logging(settings.log_level)
@@ -103,7 +96,7 @@ def serve(dev: bool, host: str, port: int, workers: int) -> None:
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker on the app's queues, with the scheduler for delayed jobs and retries."""
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     _require_redis(settings)
     _definitions_or_exit(settings)
     setup_logging(settings.log_level)
@@ -120,7 +113,7 @@ def worker(burst: bool) -> None:
 @cli.command("doctor")
 def doctor() -> None:
     """Connect to the configured portal and report identity, scopes, Redis and the REST budget."""
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     from b24app.doctor import run_doctor
 
     ok = run_doctor(settings, REQUIRED_SCOPES, click.echo)

@@ -12,17 +12,11 @@ if TYPE_CHECKING:
 
 
 def _targets(member_id: str | None) -> tuple[Deps, list[str]]:
+    from b24app.cliutil import settings_or_exit
     from b24app.deps import Deps, set_current
-    from b24app.errors import SettingsError
     from b24app.escalation_jobs import member_ids
-    from b24app.settings import load_settings
 
-    try:
-        deps = Deps(load_settings())
-    except SettingsError as exc:
-        for problem in exc.problems:
-            click.echo(f"environment: {problem}", err=True)
-        sys.exit(2)
+    deps = Deps(settings_or_exit())
     set_current(deps)
     targets = [member_id] if member_id is not None else member_ids(deps)
     if not targets:

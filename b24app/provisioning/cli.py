@@ -12,11 +12,10 @@ import sys
 import click
 
 from b24app.checks import load_definitions
+from b24app.cliutil import settings_or_exit
 from b24app.deps import Deps
-from b24app.errors import SettingsError
 from b24app.provisioning.apply import Report, provision
 from b24app.provisioning.mapping import MappingCache
-from b24app.settings import Settings, load_settings
 from b24app.yamlio import ConfigError
 
 __all__ = ["Report", "provision", "provision_command"]
@@ -29,7 +28,7 @@ __all__ = ["Report", "provision", "provision_command"]
               "installation).")
 def provision_command(apply_: bool, allow_delete: bool, member_id: str | None) -> None:
     """Compare the portal with workflows/ and print the plan; --apply carries it out."""
-    settings = _settings()
+    settings = settings_or_exit()
     if not settings.public_url:
         click.echo("environment: set B24APP_PUBLIC_URL to the app's public https URL (events and widgets "
                    "point at it)", err=True)
@@ -48,14 +47,6 @@ def provision_command(apply_: bool, allow_delete: bool, member_id: str | None) -
         _forget_mapping(deps, member_id)
     sys.exit(0 if report.ok else 1)
 
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        for problem in exc.problems:
-            click.echo(f"environment: {problem}", err=True)
-        sys.exit(2)
 
 
 def _forget_mapping(deps: Deps, member_id: str | None) -> None:
