@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from b24app import deadlines, worktime
+from b24app import deadlines, worktime_config
 from b24app.workflow.config import load_org_config
 from b24app.workflow.loader import check_workflows
 from b24app.workflow.models import OrgConfig, Workflow
@@ -30,7 +30,7 @@ def check_time_config(config_dir: Path) -> list[Problem]:
     if (config_dir / "deadlines.yaml").exists():
         return deadlines.check(config_dir)  # checks calendar.yaml too: the rules are read on that calendar
     calendar = config_dir / "calendar.yaml"
-    return worktime.check_calendar(calendar) if calendar.exists() else []
+    return worktime_config.check_calendar(calendar) if calendar.exists() else []
 
 
 def load_definitions(config_dir: Path, workflows_dir: Path) -> tuple[OrgConfig, list[Workflow]]:

@@ -20,7 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from b24app.worktime import WorkCalendar, check_calendar, read_config
+from b24app.worktime import WorkCalendar
+from b24app.worktime_config import check_calendar, read_config
 from b24app.yamlio import ConfigError, LocatedDict, Problem
 
 

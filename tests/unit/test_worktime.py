@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from b24app.worktime import WorkCalendar, check_calendar
+from b24app.worktime import WorkCalendar
+from b24app.worktime_config import check_calendar
 from b24app.yamlio import ConfigError
 
 MSK = ZoneInfo("Europe/Moscow")
