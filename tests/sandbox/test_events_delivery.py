@@ -246,3 +246,24 @@ def test_deliveries_wait_the_queue_delay(sandbox_factory: Callable[..., SandboxP
 
     assert not portal.drain_events(timeout=0.2)  # still queued: due an hour from now
     assert event_receiver.at("/ev") == [] and portal.deliveries == []
+
+
+def test_offline_error_marks_rows_which_are_then_left_out_unless_asked_for(sandbox: SandboxPortal,
+                                                                         event_receiver: Receiver) -> None:
+    app = sandbox.install_app(handler_url=event_receiver.url + "/app")
+    token = app.tokens["access_token"]
+    call(sandbox, "event.bind", token, event="ONCRMDYNAMICITEMUPDATE", event_type="offline")
+    for item_id in (7, 8):
+        emit(sandbox, "ONCRMDYNAMICITEMUPDATE", item_added(item_id))
+    reserved = call(sandbox, "event.offline.get", token, clear=0).json()["result"]
+    failed = next(e["MESSAGE_ID"] for e in reserved["events"] if e["EVENT_DATA"]["FIELDS"]["ID"] == "7")
+
+    answer = call(sandbox, "event.offline.error", token, process_id=reserved["process_id"], message_id=[failed])
+    call(sandbox, "event.offline.clear", token, process_id=reserved["process_id"])
+    plain = call(sandbox, "event.offline.get", token, clear=0).json()["result"]
+    with_errors = call(sandbox, "event.offline.get", token, clear=0, error=1).json()["result"]
+
+    assert answer.status_code == 200 and answer.json()["result"] is True
+    assert set(answer.json()) >= set(load_example("event.offline.error")["response"]["bodies"][0])
+    assert plain["events"] == []                   # the errored row is kept but not handed out again ...
+    assert [e["EVENT_DATA"]["FIELDS"]["ID"] for e in with_errors["events"]] == ["7"]   # ... unless asked for
