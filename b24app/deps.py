@@ -7,6 +7,7 @@ tests and ``create_app`` install their own with :func:`set_current`.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 from functools import cached_property
@@ -43,10 +44,18 @@ class Deps:
 
     @cached_property
     def app_secret(self) -> bytes:
-        """The app's own signing key (widget tickets, the signed approval log, Flask sessions):
-        ``B24APP_SECRET_KEY``, else one generated on first use and kept in Redis, shared by every process."""
-        if self.settings.secret_key is not None and self.settings.secret_key.get_secret_value():
-            return self.settings.secret_key.get_secret_value().encode()
+        """The app's own signing key (widget tickets, the signed approval log, Flask sessions).
+
+        ``B24APP_SECRET_KEY`` when set; else derived from the local app's client secret, so it survives a
+        loss of Redis (rotating the client secret then invalidates the signatures: set the key to keep
+        them); else — no credentials at all, e.g. a webhook-only setup — generated once and kept in Redis.
+        """
+        configured = self.settings.secret_key
+        if configured is not None and configured.get_secret_value():
+            return configured.get_secret_value().encode()
+        client_secret = self.settings.client_secret
+        if client_secret is not None and client_secret.get_secret_value():
+            return hmac.new(client_secret.get_secret_value().encode(), b"b24app app secret", "sha256").hexdigest().encode()
         self.redis.set(APP_SECRET_KEY, secrets.token_hex(32), nx=True)
         stored = self.redis.get(APP_SECRET_KEY)
         if not stored:
