@@ -24,12 +24,12 @@ from b24app.deadlines import DeadlineRules
 from b24app.errors import B24AppError, RestError
 from b24app.provisioning.mapping import MappingCache
 from b24app.workflow import actors
-from b24app.workflow.actions import Action, Trigger
+from b24app.workflow.actions import Action, SetFields, Trigger
 from b24app.workflow.engine import Context, decide
 from b24app.workflow.models import OrgConfig, Workflow
 from b24app.workflow.snapshot import ItemNames, Snapshot, parse_item
 from b24app.worktime import WorkCalendar
-from handlers import trust
+from handlers import logsign, trust
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -102,6 +102,8 @@ class Loaded:
     now: datetime
     #: ``DECISIONS`` values that failed the signature check (ignored; reported once in the timeline).
     rejected: tuple[str, ...] = ()
+    #: The verified log found on the portal when it was rolled back (the snapshot holds the app's copy).
+    rolled_back: tuple[str, ...] | None = None
 
 
 def run_batch(client: Any, commands: Mapping[str, tuple[str, Mapping[str, Any]]],
@@ -156,6 +158,11 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
     rows = trust.trusted_rows(rows if isinstance(rows, list) else [],
                               trust.created_ids(deps, member_id, names.entity_type_id, item_id), app_user, item_id)
     item, checked = trust.verified_item(deps, member_id, names, item)
+    found = checked.entries
+    [record] = logsign.records(deps.redis, [logsign.Scope(member_id, names.entity_type_id, item_id)])
+    kept = logsign.rolled_back(found, record)
+    if kept is not None:
+        item[names.field("DECISIONS")] = list(kept)          # the app's copy of the log it wrote last
     snap = parse_item(item, names, rows)
     head = _head(client, actors.departments_from(results.get("departments")),
                  actors.user_departments(results.get("initiator")))
@@ -164,7 +171,7 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
                   absences=defs.org.absences, head=head, names=people)
     now = datetime.fromisoformat(stamp) if stamp else datetime.now(defs.calendar.tz)
     return Loaded(defs.workflows[workflow_code], names, snap, ctx, now.astimezone(defs.calendar.tz),
-                  checked.rejected)
+                  checked.rejected, found if kept is not None else None)
 
 
 def _not_found(error: Any) -> bool:
@@ -241,6 +248,14 @@ def renew(lock: Lock, item_id: int) -> None:
         raise ItemBusy(f"the lock of item {item_id} expired during a slow read; retry later") from None
 
 
+def _restore(loaded: Loaded, actions: list[Action]) -> list[Action]:
+    """A rolled-back log is written back, unless the engine writes the log (from the restored one) anyway."""
+    writes_log = any(isinstance(a, SetFields) and "DECISIONS" in a.fields for a in actions)
+    if loaded.rolled_back is None or writes_log:
+        return []
+    return [SetFields({"DECISIONS": [e.to_text() for e in loaded.snap.log]})]
+
+
 def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             trigger: Trigger) -> tuple[Loaded | None, list[Action]]:
     """Lock, read, decide, perform. Returns what was read and the actions taken."""
@@ -252,9 +267,12 @@ def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         if loaded is None:
             return None, []
         actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx)
+        actions += _restore(loaded, actions)
         report = trust.forged_report(workflow_code, item_id, trust.Verified((), loaded.rejected))
         if report is not None:
             actions.append(report)
+        if loaded.rolled_back is not None:
+            actions.append(logsign.rollback_report(workflow_code, item_id, loaded.rolled_back))
         renew(lock, item_id)
         perform(deps, member_id, loaded, actions, trigger, renew=lambda: renew(lock, item_id))
         return loaded, actions

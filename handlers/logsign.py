@@ -1,11 +1,20 @@
-"""The approval log's signatures: only entries the app wrote count.
+"""The approval log's signatures: only entries the app wrote count, and only the log it wrote last.
 
 The log lives in the item's ``DECISIONS`` field, which anyone who may edit the item can write. Every
 entry the app writes carries ``"sig"``: an HMAC-SHA256 (keyed by ``deps.app_secret``) over the portal's
-``member_id``, the item's entity type and id, and the entry's canonical JSON without ``sig``. Entries are
-verified here, at the boundary, before the pure engine sees them; the rest are ignored (and reported
-once in the item's timeline by :mod:`handlers.itemstate`). An entry copied to another item or portal
-fails, as does any edited byte of its content.
+``member_id``, the item's entity type and id, the previous entry's signature (a hash chain; ``""`` for
+the first entry) and the entry's canonical JSON without ``sig`` (which holds its ``seq``). Entries are
+verified here, at the boundary, before the pure engine sees them: the chain is followed from its start;
+what is not on it is ignored (and reported once in the item's timeline by :mod:`handlers.itemstate`).
+An entry copied to another item or portal fails, as does any edited byte, a removed or reordered entry
+in the middle (the entries after it leave the chain).
+
+Signatures alone cannot tell the newest entries deleted, or an older signed log put back. So after each
+write of the log the app keeps a copy of it (the entries without signatures) in Redis per item
+(:func:`remember`); a log read from the portal that is not that copy or its continuation is a rollback
+(:func:`rolled_back`): the engine works from the copy, the next item write puts it back on the portal
+and the timeline says so once (:func:`rollback_report`). Without a copy (Redis lost it, or the item was
+last written before copies were kept) the verified chain is used as found.
 """
 
 from __future__ import annotations
@@ -13,12 +22,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from b24app.workflow.actions import LogTimeline
+from b24app.workflow.models import Label
+
 SIG = "sig"
-CONTEXT = b"b24app-decisions-v1"
+CONTEXT = b"b24app-decisions-v2"
+#: How long the copy of an item's last written log is kept (renewed by every write).
+RECORD_TTL = 730 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -32,8 +46,9 @@ class Scope:
 
 @dataclass(frozen=True)
 class Verified:
-    entries: tuple[str, ...]     # the verified entries (canonical JSON without ``sig``)
-    rejected: tuple[str, ...]    # values that failed verification, as found
+    entries: tuple[str, ...]     # the verified chain, in order (canonical JSON without ``sig``)
+    rejected: tuple[str, ...]    # values that are not on the chain, as found
+    head: str = ""               # the signature of the chain's last entry
 
 
 def canonical(data: Mapping[str, Any]) -> str:
@@ -41,22 +56,38 @@ def canonical(data: Mapping[str, Any]) -> str:
     return json.dumps(dict(data), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def mac(secret: bytes, scope: Scope, text: str) -> str:
+def body(text: str) -> str:
+    """An entry's canonical text without ``sig``."""
+    data = json.loads(text)
+    data.pop(SIG, None)
+    return canonical(data)
+
+
+def mac(secret: bytes, scope: Scope, text: str, prev: str = "") -> str:
     message = b"\n".join([CONTEXT, scope.member_id.encode(), str(scope.entity_type_id).encode(),
-                          str(scope.item_id).encode(), text.encode()])
+                          str(scope.item_id).encode(), prev.encode(), text.encode()])
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-def sign(secret: bytes, scope: Scope, text: str) -> str:
-    """An entry's text (``Entry.to_text``) with its signature added."""
+def sign(secret: bytes, scope: Scope, text: str, prev: str = "") -> str:
+    """An entry's text (``Entry.to_text``) with its signature (chained to ``prev``) added."""
     data = json.loads(text)
     data.pop(SIG, None)
-    body = canonical(data)
-    return canonical({**data, SIG: mac(secret, scope, body)})
+    return canonical({**data, SIG: mac(secret, scope, canonical(data), prev)})
 
 
-def verify_one(secret: bytes, scope: Scope, value: Any) -> str | None:
-    """The entry's canonical text without ``sig`` when its signature holds, else None."""
+def sign_chain(secret: bytes, scope: Scope, texts: Iterable[str]) -> list[str]:
+    """The whole log signed as a chain, in the order given (the engine writes it in ``seq`` order)."""
+    signed: list[str] = []
+    prev = ""
+    for text in texts:
+        signed.append(sign(secret, scope, text, prev))
+        prev = str(json.loads(signed[-1])[SIG])
+    return signed
+
+
+def _split(value: Any) -> tuple[str, str] | None:
+    """(canonical text without ``sig``, ``sig``) of a value that looks like a signed entry."""
     try:
         data = json.loads(str(value))
     except ValueError:
@@ -64,28 +95,79 @@ def verify_one(secret: bytes, scope: Scope, value: Any) -> str | None:
     if not isinstance(data, dict):
         return None
     sig = data.pop(SIG, None)
-    if not isinstance(sig, str):
-        return None
-    body = canonical(data)
-    return body if hmac.compare_digest(sig, mac(secret, scope, body)) else None
+    return (canonical(data), sig) if isinstance(sig, str) else None
 
 
 def verify(secret: bytes, scope: Scope, value: Any) -> Verified:
-    """Split the ``DECISIONS`` field's values into verified entries and rejected values."""
+    """Split the ``DECISIONS`` field's values into the verified chain and the rest (rejected values).
+
+    The chain is followed from its first entry whatever the values' order; an entry whose signature
+    does not hold after the chain so far (edited, copied, its predecessor removed) is rejected."""
     values = value if isinstance(value, list | tuple) else ([value] if value else [])
+    pending = [(str(raw), _split(raw)) for raw in values if raw not in (None, "")]
     good: list[str] = []
-    bad: list[str] = []
-    for raw in values:
-        if raw in (None, ""):
-            continue
-        body = verify_one(secret, scope, raw)
-        if body is None:
-            bad.append(str(raw))
-        else:
-            good.append(body)
-    return Verified(tuple(good), tuple(bad))
+    prev = ""
+    while True:
+        index = next((i for i, (_, parts) in enumerate(pending) if parts is not None
+                      and hmac.compare_digest(parts[1], mac(secret, scope, parts[0], prev))), None)
+        if index is None:
+            break
+        _, parts = pending.pop(index)
+        assert parts is not None
+        good.append(parts[0])
+        prev = parts[1]
+    return Verified(tuple(good), tuple(raw for raw, _ in pending), prev)
 
 
-def digest(values: tuple[str, ...]) -> str:
-    """A short stable name for a set of rejected values (the timeline reports each set once)."""
+def digest(values: Sequence[str]) -> str:
+    """A short stable name for a set of values (the timeline reports each set once)."""
     return hashlib.sha256("\n".join(sorted(values)).encode()).hexdigest()[:16]
+
+
+# -- the copy of the last written log (rollback detection) -------------------------------------------
+
+def record_key(scope: Scope) -> str:
+    return f"b24app:decisions:{scope.member_id}:{scope.entity_type_id}:{scope.item_id}"
+
+
+def remember(pipe: Any, scope: Scope, texts: Iterable[str]) -> None:
+    """Keep (in a Redis pipeline) the log just written to the item, without signatures."""
+    pipe.set(record_key(scope), json.dumps([body(t) for t in texts], ensure_ascii=False), ex=RECORD_TTL)
+
+
+def _parse_record(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    try:
+        data = json.loads(value.decode() if isinstance(value, bytes) else str(value))
+    except ValueError:
+        return None
+    return tuple(str(v) for v in data) if isinstance(data, list) else None
+
+
+def records(redis: Any, scopes: Sequence[Scope]) -> list[tuple[str, ...] | None]:
+    """The kept copies of these items' logs (None where there is none), in one Redis round trip."""
+    if not scopes:
+        return []
+    return [_parse_record(v) for v in redis.mget([record_key(s) for s in scopes])]
+
+
+def rolled_back(found: Sequence[str], record: Sequence[str] | None) -> tuple[str, ...] | None:
+    """The kept log when the portal's verified chain is not it or its continuation, else None.
+
+    A longer chain that starts with the copy is newer than it (the copy was not updated after a write,
+    e.g. Redis failed then): only the app signs, so it is accepted."""
+    if record is None or tuple(found[:len(record)]) == tuple(record):
+        return None
+    return tuple(record)
+
+
+def rollback_report(workflow: str, item_id: int, found: Sequence[str]) -> LogTimeline:
+    """One timeline entry per rolled-back log found (its key makes it once only)."""
+    text = Label(
+        "Записи приложения в поле «Лист согласования» были удалены или заменены более старыми. "
+        "Приложение восстановило лист согласования по своей последней записи и продолжает по нему.",
+        "The app's entries in the approval log were deleted or replaced by older ones. The app restored "
+        "the log from its last write and follows it.")
+    title = Label("Лист согласования был изменён вручную и восстановлен", "Approval log edited by hand and restored")
+    return LogTimeline(f"b24app:{workflow}:{item_id}:rollback:{digest([str(len(found)), *found])}", title, text)

@@ -1,13 +1,14 @@
 """Carrying out the engine's actions: one ``batch`` request, in a safe order, each once.
 
-Order inside the batch: the item (stage and log written together in one ``crm.item.update``; every
-log entry signed, :mod:`handlers.logsign`), then tasks (a subtask references its parent created in the
-same batch with ``$result[...]``), then notifications and the timeline. The batch runs with ``halt=1``:
-a failed item update stops everything after it, so no task or notification of a step the item never
-reached is created; a failed item or task command raises, so the queue retries the job, which reads the
-current state again and converges (what succeeded is found done). A failed notification or timeline
-entry is logged and the rest of them sent in a second batch; it is not retried by itself: it is issued
-again by the next event of the item, under the same key. The REST client never repeats a writing batch
+Order inside the batch: the item (stage and log written together in one ``crm.item.update``; the log
+signed as a hash chain and, once written, copied to Redis to tell a rollback, :mod:`handlers.logsign`),
+then tasks (a subtask references its parent created in the same batch with ``$result[...]``), then
+notifications and the timeline. The batch runs with ``halt=1``: a failed item update stops everything
+after it, so no task or notification of a step the item never reached is created; a failed item or
+task command raises, so the queue retries the job, which reads the current state again and converges
+(what succeeded is found done). A failed notification or timeline entry is logged and the rest of them
+sent in a second batch; it is not retried by itself: it is issued again by the next event of the item,
+under the same key. The REST client never repeats a writing batch
 on an ambiguous 502/504 (``b24app.rest.wire.writes``).
 
 Once only: a task's marker is searched among the item's tasks before the engine asks for it, and is
@@ -48,7 +49,7 @@ from b24app.workflow.actions import (
     Trigger,
 )
 from handlers import trust
-from handlers.logsign import Scope, sign
+from handlers.logsign import Scope, remember, sign_chain
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -95,7 +96,7 @@ def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], t
             more, more_errors = _run(deps, member_id, rest, halt=False)
             results.update(more)
             errors.update(more_errors)
-    _remember(deps, member_id, loaded, marks, results, errors)
+    _remember(deps, member_id, loaded, commands, marks, results, errors)
     sent = [a for k, a in _notes(actions).items() if k in results and k not in errors]
     _telegram(deps, member_id, loaded, actions, sent, written="item" in results and "item" not in errors)
     for key, error in errors.items():
@@ -114,10 +115,13 @@ def _run(deps: Deps, member_id: str, commands: Mapping[str, Command],
     return results, {k: (v if isinstance(v, dict) else {"error": v}) for k, v in errors.items()}
 
 
-def _remember(deps: Deps, member_id: str, loaded: Loaded, marks: Mapping[str, str], results: Mapping[str, Any],
-              errors: Mapping[str, Any]) -> None:
+def _remember(deps: Deps, member_id: str, loaded: Loaded, commands: Mapping[str, Command],
+              marks: Mapping[str, str], results: Mapping[str, Any], errors: Mapping[str, Any]) -> None:
     etid, item_id = loaded.names.entity_type_id, loaded.snap.item_id
     pipe = deps.redis.pipeline()
+    written = _written_log(loaded, commands)
+    if written is not None and "item" in results and "item" not in errors:
+        remember(pipe, Scope(member_id, etid, item_id), written)     # the copy that tells a rollback
     for key, mark in marks.items():
         if key not in results or key in errors:
             continue
@@ -131,6 +135,11 @@ def _remember(deps: Deps, member_id: str, loaded: Loaded, marks: Mapping[str, st
             pipe.set(task_item_key(member_id, task_id), f"{loaded.workflow.code}:{item_id}", ex=SENT_TTL)
             trust.remember_created(pipe, member_id, etid, item_id, task_id)
     pipe.execute()
+
+
+def _written_log(loaded: Loaded, commands: Mapping[str, Command]) -> list[str] | None:
+    """The signed log the item command writes (``_commands`` builds it), if it writes one."""
+    return commands["item"][1]["fields"].get(loaded.names.field("DECISIONS")) if "item" in commands else None
 
 
 def _notes(actions: list[Action]) -> dict[str, Notify | Refuse]:
@@ -201,7 +210,7 @@ def _commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],
     if "DECISIONS" in item_fields_codes(actions):
         scope = Scope(member_id, names.entity_type_id, snap.item_id)
         name = names.field("DECISIONS")
-        item_fields[name] = [sign(deps.app_secret, scope, str(text)) for text in item_fields[name]]
+        item_fields[name] = sign_chain(deps.app_secret, scope, [str(text) for text in item_fields[name]])
     if item_fields:
         commands["item"] = ("crm.item.update", {"entityTypeId": names.entity_type_id, "id": snap.item_id,
                                                 "fields": item_fields, "useOriginalUfNames": "Y"})

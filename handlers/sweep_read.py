@@ -22,6 +22,7 @@ from b24app.escalation_state import open_request
 from b24app.workflow.models import Step, Workflow
 from b24app.workflow.snapshot import ItemNames, Snapshot, TaskInfo, parse_item, parse_task
 from handlers.itemstate import TASK_SELECT, Definitions, definitions, item_names
+from handlers.logsign import Scope, records, rolled_back
 from handlers.trust import verified_item
 
 if TYPE_CHECKING:
@@ -121,9 +122,8 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
     collected = Collected(moment, defs, items=len(rows))
     bare: list[Found] = []
-    for code, raw in rows:
+    for (code, _), verified in zip(rows, _verified_items(deps, member_id, names, rows), strict=True):
         workflow, item_names_ = defs.workflows[code], names[code]
-        verified, _ = verified_item(deps, member_id, item_names_, raw)    # only the app's signed log counts
         snap = parse_item(verified, item_names_)
         request = open_request(workflow, item_names_.entity_type_id, snap)
         if request is not None and request.step is not None:
@@ -138,6 +138,21 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         collected.found.append(Found(found.workflow, found.names, found.snap, request))
     collected.http_requests = batcher.requests
     return collected
+
+
+def _verified_items(deps: Deps, member_id: str, names: Mapping[str, ItemNames],
+                    rows: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """The items with only the app's signed log; a rolled-back log replaced by the app's copy of it (the
+    item's own processing writes it back and reports it; the sweep only reads)."""
+    checked = [verified_item(deps, member_id, names[code], raw) for code, raw in rows]
+    scopes = [Scope(member_id, names[code].entity_type_id, int(raw["id"])) for code, raw in rows]
+    items: list[dict[str, Any]] = []
+    for (code, _), (item, verified), record in zip(rows, checked, records(deps.redis, scopes), strict=True):
+        kept = rolled_back(verified.entries, record)
+        if kept is not None:
+            item[names[code].field("DECISIONS")] = list(kept)
+        items.append(item)
+    return items
 
 
 def _wanting_tasks(deps: Deps, member_id: str, collected: Collected, bare: list[Found],

@@ -1,7 +1,9 @@
 """What the engine may believe of what it reads: the signed approval log and the tasks the app created.
 
-* The item's ``DECISIONS`` values are verified (:mod:`handlers.logsign`); only verified entries reach
-  the snapshot, the others are reported (log + one timeline entry per set of rejected values).
+* The item's ``DECISIONS`` values are verified (:mod:`handlers.logsign`: a signed hash chain); only
+  verified entries reach the snapshot, the others are reported (log + one timeline entry per set of
+  rejected values). A log shorter than or different from the app's last write (its copy in Redis) is a
+  rollback: the copy is used, written back and reported once.
 * A task's marker in its description is plain text anyone can type. A task counts as the app's only if
   its id was recorded when the app created it (Redis set per item, :func:`remember_created`) or it was
   created by the app's acting user (``createdBy`` = the installation's user, ``user.current`` read once

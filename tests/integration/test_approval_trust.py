@@ -1,6 +1,7 @@
-"""What people can write must not move a request: a forged approval log, a forged task with the app's
-marker; and a write that fails half-way, or a lock that expires during a slow read, must not leave a
-step half-made. The whole stack against the sandbox (HTTPS, strict mode) with a real Redis."""
+"""What people can write must not move a request: a forged approval log, signed entries deleted from it
+or an older signed log put back, a forged task with the app's marker; and a write that fails half-way,
+or a lock that expires during a slow read, must not leave a step half-made. The whole stack against the
+sandbox (HTTPS, strict mode) with a real Redis."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from b24app.errors import RestError
 from b24app.sandbox import SandboxPortal
 from b24app.sandbox.registry import invoke
 from b24app.workflow.actions import Refresh
-from handlers import decisions, itemstate
+from handlers import decisions, itemstate, sweep_read
 from handlers.itemstate import ItemBusy, process
+from handlers.logsign import Scope, record_key
 from tests.integration.approval_env import PR, Env, approval_env
 
 ETID = 1100
@@ -59,6 +61,44 @@ def test_a_forged_approval_log_is_ignored_and_reported_once(env: Env) -> None:
     # a signed entry copied into the log of another request does not count there either
     other = create(env, DECISIONS=[*stored, forged])
     assert entries(env, other) == ["start"] and env.stage(other) == "HEAD_APPROVAL"
+
+
+def log_values(env: Env, item_id: int) -> list[str]:
+    return list(env.item(item_id)[env.names().field("DECISIONS")])
+
+
+def test_deleting_the_rejection_from_the_log_is_undone_and_reported_once(env: Env) -> None:
+    item_id = create(env)
+    assert decisions.decide(env.deps, env.member_id, PR, item_id, HEAD, "approve").ok
+    assert decisions.decide(env.deps, env.member_id, PR, item_id, FINANCE, "reject", "Нет бюджета").ok
+    env.settle()
+    written = log_values(env, item_id)
+    assert env.stage(item_id) == "REJECTED" and len(written) == 3
+    for _ in range(2):                          # the initiator deletes the rejection (signed entries kept)
+        env.as_user("a.ivanova").update_item(ETID, item_id, env.ui_fields({"DECISIONS": written[:2]}))
+        env.settle()
+        assert env.stage(item_id) == "REJECTED"
+        assert entries(env, item_id) == ["start", "approve", "reject"]
+        assert log_values(env, item_id) == written                  # put back on the portal
+    assert [int(t["status"]) for t in env.tasks(item_id) if int(t["responsibleId"]) == FINANCE] == [5]
+    assert timeline_titles(env, item_id).count("Лист согласования был изменён вручную и восстановлен") == 1
+
+
+def test_an_older_signed_log_put_back_is_detected_and_without_the_copy_taken_as_found(env: Env) -> None:
+    item_id = create(env)
+    older = log_values(env, item_id)
+    assert decisions.decide(env.deps, env.member_id, PR, item_id, HEAD, "approve").ok
+    env.settle()
+    env.as_user("a.ivanova").update_item(ETID, item_id, env.ui_fields({"DECISIONS": older}))
+    env.settle()
+    assert env.stage(item_id) == "FINANCE_REVIEW" and entries(env, item_id) == ["start", "approve"]
+    assert len(log_values(env, item_id)) == 2
+    assert timeline_titles(env, item_id).count("Лист согласования был изменён вручную и восстановлен") == 1
+    # Redis lost the copy: the signed chain found on the portal is all there is (today's fallback)
+    env.deps.redis.delete(record_key(Scope(env.member_id, ETID, item_id)))
+    env.sandbox.faults.events(drop=1.0)
+    env.as_user("a.ivanova").update_item(ETID, item_id, env.ui_fields({"DECISIONS": older}))
+    assert entries(env, item_id) == ["start"]
 
 
 def test_a_task_forged_with_the_app_marker_neither_replaces_the_real_task_nor_approves(env: Env) -> None:
@@ -139,3 +179,15 @@ def test_a_failed_item_read_raises_instead_of_looking_like_a_deleted_item(env: E
     env.sandbox.faults.clear()
     loaded, _ = process(env.deps, env.member_id, PR, item_id, Refresh("item"))
     assert loaded is not None and loaded.snap.stage == "HEAD_APPROVAL"
+
+
+def test_the_sweep_reads_a_rolled_back_log_as_the_app_wrote_it(env: Env) -> None:
+    item_id = create(env)
+    older = log_values(env, item_id)
+    assert decisions.decide(env.deps, env.member_id, PR, item_id, HEAD, "approve").ok
+    env.settle()
+    env.sandbox.faults.events(drop=1.0)                  # no event: only the sweep reads the item
+    env.as_user("a.ivanova").update_item(ETID, item_id, env.ui_fields({"DECISIONS": older}))
+    [found] = [f for f in sweep_read.collect(env.deps, env.member_id).found if f.snap.item_id == item_id]
+    assert [e.decision for e in found.snap.log] == ["start", "approve"]
+    assert found.request.step == "finance_review"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from b24app.errors import RestError
 from b24app.rest import wire
 from b24app.workflow.snapshot import Entry, parse_log
-from handlers.logsign import Scope, sign, verify
+from handlers.logsign import Scope, rollback_report, rolled_back, sign, sign_chain, verify
 from handlers.trust import forged_report, trusted_rows
 
 SECRET = b"k" * 32
@@ -31,6 +32,33 @@ def test_unsigned_edited_copied_or_foreign_key_entries_are_rejected() -> None:
     assert verify(SECRET, Scope("member1", 1100, 22), [signed]).entries == ()     # copied to another item
     assert verify(SECRET, Scope("member2", 1100, 21), [signed]).entries == ()     # another portal
     assert verify(b"x" * 32, SCOPE, [signed]).entries == ()                       # not our key
+
+
+def test_the_log_is_a_chain_a_removed_or_moved_entry_breaks_what_follows_it() -> None:
+    texts = [replace(ENTRY, seq=n, decision=d).to_text() for n, d in ((1, "start"), (2, "approve"), (3, "reject"))]
+    signed = sign_chain(SECRET, SCOPE, texts)
+    checked = verify(SECRET, SCOPE, list(reversed(signed)))            # the field's order does not matter
+    assert checked.entries == tuple(texts) and checked.rejected == ()
+    assert checked.head == json.loads(signed[-1])["sig"]
+    gap = verify(SECRET, SCOPE, [signed[0], signed[2]])                # the middle entry removed
+    assert gap.entries == (texts[0],) and gap.rejected == (signed[2],)
+    twice = verify(SECRET, SCOPE, [signed[0], signed[1], signed[1], signed[2]])
+    assert twice.entries == tuple(texts) and twice.rejected == (signed[1],)
+    unchained = [sign(SECRET, SCOPE, t) for t in texts]               # each signed on its own, no chain
+    assert verify(SECRET, SCOPE, unchained).entries == (texts[0],)
+
+
+def test_a_log_shorter_than_or_diverging_from_the_kept_copy_is_a_rollback() -> None:
+    a, b, c, d = ("a", "b", "c", "d")
+    assert rolled_back((a, b, c), (a, b, c)) is None
+    assert rolled_back((a, b, c, d), (a, b, c)) is None               # newer than the copy: only the app signs
+    assert rolled_back((a, b), (a, b, c)) == (a, b, c)                # the newest entry deleted
+    assert rolled_back((), (a,)) == (a,)
+    assert rolled_back((a, b, d), (a, b, c)) == (a, b, c)             # an older signed set put back
+    assert rolled_back((a,), None) is None                            # no copy (Redis lost it): as found
+    report = rollback_report("pr", 21, (a, b))
+    assert report.title.ru == "Лист согласования был изменён вручную и восстановлен"
+    assert report.key == rollback_report("pr", 21, (a, b)).key != rollback_report("pr", 21, (a,)).key
 
 
 def test_rejected_values_are_reported_once_per_set() -> None:
