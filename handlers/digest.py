@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 
 from b24app.escalation import OpenTask, overdue_tasks, past_allowance, used_time
 from b24app.escalation_texts import bitrix_text, digest_message
-from b24app.notify.base import Message
+from b24app.notify.base import Message, bounded_tag
+from b24app.notify.itemnotes import item_url
 from b24app.telegram.texts import RequestCard
 from b24app.workflow.actors import OPERATIONS_MANAGER, effective
 from b24app.workflow.snapshot import money
-from handlers.sweep import _tag, _telegram, item_url, portal_domain
+from handlers.sweep import _telegram, portal_domain
 from handlers.sweep_read import Collected, Found, collect
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def deliver_digest(deps: Deps, member_id: str, collected: Collected, force: bool
 
 def _send(deps: Deps, member_id: str, user: int, message: Message) -> None:
     deps.bitrix(member_id).call("im.notify.system.add", {
-        "USER_ID": user, "MESSAGE": bitrix_text(message), "TAG": _tag(f"{message.tag}:u{user}")})
+        "USER_ID": user, "MESSAGE": bitrix_text(message), "TAG": bounded_tag(f"{message.tag}:u{user}")})
     telegram = _telegram(deps, member_id)
     if telegram is not None:
         telegram.notify(user, message)

@@ -24,13 +24,13 @@ only — a Telegram failure is logged and never fails the job.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app.errors import RestError
+from b24app.notify.base import bounded_tag
 from b24app.notify.itemnotes import ItemView, TelegramSync, item_url, written_entry
 from b24app.telegram.callbacks import CallbackStore
 from b24app.telegram.config import TelegramConfig
@@ -279,7 +279,7 @@ def _message_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[
                 continue
             key = f"notify{index}"
             commands[key] = ("im.notify.system.add", {"USER_ID": action.user, "MESSAGE": action.message.ru,
-                                                      "TAG": _tag(tag)})
+                                                      "TAG": bounded_tag(tag)})
             marks[key] = mark
         elif isinstance(action, LogTimeline):
             mark = sent_key(member_id, action.key)
@@ -290,13 +290,6 @@ def _message_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[
                 "entityTypeId": names.entity_type_id, "entityId": snap.item_id, "title": action.title.ru,
                 "text": action.text.ru, "iconCode": "info"}})
             marks[key] = mark
-
-
-def _tag(tag: str) -> str:
-    """im.notify TAGs are short identifiers; keep them readable but bounded."""
-    if len(tag) <= 120:
-        return tag
-    return tag[:80] + ":" + hashlib.sha256(tag.encode()).hexdigest()[:32]
 
 
 def _value(value: Any) -> Any:

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from b24app.errors import B24AppError
 from b24app.escalation import Notice, due_notices
 from b24app.escalation_texts import bitrix_text, notice_message
-from b24app.notify.base import Message
+from b24app.notify.base import Message, bounded_tag
+from b24app.notify.itemnotes import item_url
 from b24app.telegram.texts import RequestCard
 from b24app.workflow.actors import user_names
 from b24app.workflow.snapshot import money
@@ -147,10 +148,6 @@ def card_for(found: Found, notice: Notice, domain: str) -> RequestCard:
     )
 
 
-def item_url(domain: str, entity_type_id: int, item_id: int) -> str:
-    return f"https://{domain}/crm/type/{entity_type_id}/details/{item_id}/"
-
-
 def portal_domain(deps: Deps, member_id: str) -> str:
     if member_id:
         return deps.installations.get(member_id).domain
@@ -218,7 +215,7 @@ def _to_bitrix(batcher: Batcher, deliveries: list[Delivery]) -> list[Delivery]:
     for index, delivery in enumerate(deliveries):
         commands[f"n{index}"] = ("im.notify.system.add", {
             "USER_ID": delivery.user, "MESSAGE": bitrix_text(delivery.message),
-            "TAG": _tag(f"{delivery.message.tag}:u{delivery.user}")})
+            "TAG": bounded_tag(f"{delivery.message.tag}:u{delivery.user}")})
     if not commands:
         return []
     try:
@@ -227,12 +224,6 @@ def _to_bitrix(batcher: Batcher, deliveries: list[Delivery]) -> list[Delivery]:
         log.exception("sweep: sending notifications failed; they are retried by the next sweep")
         return []
     return [d for i, d in enumerate(deliveries) if f"n{i}" in results and f"n{i}" not in errors]
-
-
-def _tag(tag: str) -> str:
-    from handlers.perform import _tag as bounded
-
-    return bounded(tag)
 
 
 def _telegram(deps: Deps, member_id: str) -> Any:

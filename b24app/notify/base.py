@@ -7,6 +7,7 @@ a chat (``b24app.notify.telegram.TelegramNotifier``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -93,3 +94,10 @@ class AllNotifiers:
     def notify(self, user_id: int, message: Message) -> bool:
         results = [n.notify(user_id, message) for n in self._notifiers]
         return any(results)
+
+
+def bounded_tag(tag: str) -> str:
+    """An im.notify ``TAG``: readable, but bounded (a long tag keeps its start and a hash of the whole)."""
+    if len(tag) <= 120:
+        return tag
+    return tag[:80] + ":" + hashlib.sha256(tag.encode()).hexdigest()[:32]
