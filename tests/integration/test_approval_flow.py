@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,15 +22,6 @@ from tests.integration.approval_env import PR, ROOT, Env, approval_env
 
 ETID = 1100
 HEAD, FINANCE, CHIEF, JUNIOR, INITIATOR = 3, 8, 10, 11, 4
-
-
-@pytest.fixture
-def env(sandbox: SandboxPortal, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    assert sandbox.ca_bundle
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_bundle)
-    with approval_env(sandbox, redis_url) as built:
-        yield built
-        assert not built.failed_jobs()
 
 
 def create(env: Env, login: str = "a.ivanova", **fields: Any) -> int:

@@ -6,31 +6,20 @@ sandbox (HTTPS, strict mode) with a real Redis."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from b24app.errors import RestError
-from b24app.sandbox import SandboxPortal
 from b24app.sandbox.registry import invoke
 from b24app.workflow.actions import Refresh
 from handlers import decisions, itemstate, sweep_read
 from handlers.itemstate import ItemBusy, process
 from handlers.logsign import Scope, record_key
-from tests.integration.approval_env import PR, Env, approval_env
+from tests.integration.approval_env import PR, Env
 
 ETID = 1100
 HEAD, FINANCE, INITIATOR = 3, 8, 4
-
-
-@pytest.fixture
-def env(sandbox: SandboxPortal, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    assert sandbox.ca_bundle
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_bundle)
-    with approval_env(sandbox, redis_url) as built:
-        yield built
-        assert not built.failed_jobs()
 
 
 def create(env: Env, **fields: Any) -> int:

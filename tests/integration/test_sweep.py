@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,27 +18,15 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from b24app import queue as queues
-from b24app.deps import set_current
 from b24app.escalation_jobs import sweep_job
-from b24app.sandbox import SandboxPortal
 from handlers import decisions
 from handlers.sweep import run_sweep
-from tests.integration.approval_env import PR, ROOT, Env, approval_env
+from tests.integration.approval_env import PR, ROOT, Env
 from tests.integration.sweep_seed import seed_requests
 
 ETID = 1100
 TZ = ZoneInfo("Europe/Moscow")
 HEAD, FINANCE, OPS = 3, 8, 9
-
-
-@pytest.fixture
-def env(sandbox: SandboxPortal, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    assert sandbox.ca_bundle
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_bundle)
-    with approval_env(sandbox, redis_url) as built:
-        set_current(built.deps)
-        yield built
-        assert not built.failed_jobs()
 
 
 def create(env: Env, count: int = 1) -> list[int]:

@@ -17,32 +17,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from b24app.deps import APP_SECRET_KEY, Deps, set_current
-from b24app.sandbox import SandboxPortal
 from b24app.sandbox import oauth as sandbox_oauth
 from b24app.sandbox.install import frame_pairs
 from handlers.sweep import CLAIM_TTL, run_sweep
-from tests.integration.approval_env import ROOT, Env, approval_env
+from tests.integration.approval_env import ROOT, Env
 
 ETID = 1100
 TZ = ZoneInfo("Europe/Moscow")
 HEAD = 3
-
-
-@pytest.fixture
-def env(sandbox: SandboxPortal, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    assert sandbox.ca_bundle
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_bundle)
-    with approval_env(sandbox, redis_url) as built:
-        set_current(built.deps)
-        yield built
-        assert not built.failed_jobs()
 
 
 def create(env: Env, count: int) -> list[int]:

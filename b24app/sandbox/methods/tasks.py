@@ -220,39 +220,17 @@ def _status_action(call: Call, action: str) -> dict[str, Any]:
     return _answer(call, task)
 
 
-@method("tasks.task.start", scope="task")
-def task_start(call: Call) -> dict[str, Any]:
-    return _status_action(call, "start")
+def _register_status_action(action: str) -> None:
+    def handler(call: Call) -> dict[str, Any]:
+        return _status_action(call, action)
+
+    handler.__name__ = f"task_{action}"
+    method(f"tasks.task.{action}", scope="task")(handler)
 
 
-@method("tasks.task.pause", scope="task")
-def task_pause(call: Call) -> dict[str, Any]:
-    return _status_action(call, "pause")
-
-
-@method("tasks.task.complete", scope="task")
-def task_complete(call: Call) -> dict[str, Any]:
-    return _status_action(call, "complete")
-
-
-@method("tasks.task.defer", scope="task")
-def task_defer(call: Call) -> dict[str, Any]:
-    return _status_action(call, "defer")
-
-
-@method("tasks.task.renew", scope="task")
-def task_renew(call: Call) -> dict[str, Any]:
-    return _status_action(call, "renew")
-
-
-@method("tasks.task.approve", scope="task")
-def task_approve(call: Call) -> dict[str, Any]:
-    return _status_action(call, "approve")
-
-
-@method("tasks.task.disapprove", scope="task")
-def task_disapprove(call: Call) -> dict[str, Any]:
-    return _status_action(call, "disapprove")
+#: ``tasks.task.{action} {taskId}`` → ``{"task": {...}}``; the legal transitions live in ``taskstore``.
+for _action in ("start", "pause", "complete", "defer", "renew", "approve", "disapprove"):
+    _register_status_action(_action)
 
 
 @method("tasks.task.delegate", scope="task")

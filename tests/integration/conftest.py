@@ -1,0 +1,23 @@
+"""Fixtures shared by the integration tests of the whole approval stack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from b24app.deps import set_current
+from b24app.sandbox import SandboxPortal
+from tests.integration.approval_env import Env, approval_env
+
+
+@pytest.fixture
+def env(sandbox: SandboxPortal, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    """The app installed and provisioned on the sandbox, its web edge on loopback, jobs on the private Redis;
+    the test fails if any job ended in the failed registry."""
+    assert sandbox.ca_bundle
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_bundle)
+    with approval_env(sandbox, redis_url) as built:
+        set_current(built.deps)
+        yield built
+        assert not built.failed_jobs()
