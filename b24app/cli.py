@@ -1,12 +1,13 @@
 """The ``b24app`` console command (a plain click group: no command needs Flask's app context).
 
 Subcommands: ``check-config``, ``serve``, ``worker``, ``doctor`` (here), and ``sandbox``, ``provision``,
-``telegram``, ``scenario``, ``demo``, ``sweep``, ``digest`` from their packages. ``python -m b24app.cli``
-works too.
+``telegram``, ``scenario``, ``demo``, ``sweep``, ``digest`` from their packages, each imported only when
+it runs (``LAZY_COMMANDS``). ``python -m b24app.cli`` works too.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -17,15 +18,9 @@ import click
 from b24app import __version__
 from b24app import queue as queues
 from b24app.cliutil import settings_or_exit
-from b24app.demo import demo_command
 from b24app.errors import B24AppError, SettingsError
 from b24app.log import setup_logging
-from b24app.provisioning.cli import provision_command
-from b24app.sandbox.cli import sandbox_command
-from b24app.scenario.cli import scenario_group
 from b24app.settings import Settings, load_settings
-from b24app.sweep_cli import digest_command, sweep_command
-from b24app.telegram.cli import telegram_group
 from b24app.yamlio import Problem
 
 log = logging.getLogger(__name__)
@@ -33,7 +28,51 @@ log = logging.getLogger(__name__)
 REQUIRED_SCOPES = ("crm", "task", "user", "department", "im", "placement", "disk", "userfieldconfig")
 
 
-@click.group(name="b24app", help="Bitrix24 payment-request and contract approval app.")
+# Subcommands that live in their own packages, imported only when that subcommand runs (or its help is
+# shown): a production process never loads the sandbox, the scenario runner or the Telegram bot library
+# for a command it does not run.
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "sandbox": ("b24sandbox.cli", "sandbox_command", "Run the sandbox portal standalone (the sandbox extra)."),
+    "provision": ("b24app.provisioning.cli", "provision_command", "Compare the portal with workflows/."),
+    "telegram": ("b24app.telegram.cli", "telegram_group", "The Telegram bot: webhook or polling."),
+    "scenario": ("b24app.scenario.cli", "scenario_group", "Scenario files on a fresh sandbox portal."),
+    "demo": ("b24app.demo", "demo_command", "The demo on the embedded sandbox portal."),
+    "sweep": ("b24app.sweep_cli", "sweep_command", "Run the escalation sweep once."),
+    "digest": ("b24app.sweep_cli", "digest_command", "Send the daily digest once."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose listed subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module_name, attr, _ = LAZY_COMMANDS[cmd_name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.split(".")[0] in ("b24sandbox", "trustme"):
+                raise click.ClickException(
+                    f"`b24app {cmd_name}` needs the sandbox: pip install -e \".[sandbox]\"") from exc
+            raise
+        command = getattr(module, attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, LAZY_COMMANDS[name][2] if name in LAZY_COMMANDS
+                 else self.commands[name].get_short_help_str(limit=limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(name="b24app", cls=LazyGroup, help="Bitrix24 payment-request and contract approval app.")
 @click.version_option(__version__, prog_name="b24app")
 def cli() -> None:
     pass
@@ -136,15 +175,6 @@ def _require_redis(settings: Settings) -> None:
     except SettingsError as exc:
         click.echo(f"environment: {exc.problems[0]}", err=True)
         sys.exit(2)
-
-
-cli.add_command(sandbox_command, "sandbox")
-cli.add_command(provision_command, "provision")
-cli.add_command(telegram_group, "telegram")
-cli.add_command(scenario_group, "scenario")
-cli.add_command(demo_command, "demo")
-cli.add_command(sweep_command, "sweep")
-cli.add_command(digest_command, "digest")
 
 
 def main() -> None:

@@ -23,13 +23,13 @@ import click
 from rq import SimpleWorker
 
 from b24app import queue as queues
-from b24app.sandbox.clock import SandboxClock
 from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
 from b24app.scenario.services import RedisUnavailable, redis_for_tools
 from b24app.scenario.stack import Stack, StackError
 from b24app.scenario.view import PortalView
 from b24app.worktime import WorkCalendar
+from b24sandbox.clock import SandboxClock
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 START = datetime(2026, 3, 2, 9, 30, tzinfo=MOSCOW)

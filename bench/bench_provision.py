@@ -24,8 +24,8 @@ from b24app.checks import load_definitions
 from b24app.deps import Deps
 from b24app.provisioning.apply import provision
 from b24app.rest.client import RestClient
-from b24app.sandbox import SandboxPortal
 from b24app.settings import load_settings
+from b24sandbox import SandboxPortal
 from tests.fixtures.redis import start_redis_server
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,9 +32,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.tls import SandboxCA
+from b24sandbox import SandboxPortal
+from b24sandbox.clock import SandboxClock
+from b24sandbox.tls import SandboxCA
 from handlers.sweep import SweepReport, run_sweep
 from tests.fixtures.redis import start_redis_server
 from tests.integration.approval_env import Env, approval_env

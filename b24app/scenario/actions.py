@@ -1,7 +1,7 @@
 """Perform a scenario's :class:`Action` as the person named in ``as:``.
 
 ``via: card`` opens the approval tab over HTTP and presses its button (:mod:`b24app.scenario.widget`);
-``via: task`` and ``via: kanban`` do what the Bitrix24 UI does (``b24app.sandbox.actions.UserActions``:
+``via: task`` and ``via: kanban`` do what the Bitrix24 UI does (``b24sandbox.actions.UserActions``:
 the same REST method functions, so the portal fires the same events); ``via: telegram`` and
 ``link_telegram`` go through the fake Bot API and the app's webhook (:mod:`b24app.scenario.telegram`).
 Each returns :class:`Done`: whether the action was refused, and what the person was shown.
@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from b24app.sandbox import registry
-from b24app.sandbox.actions import UserActions
-from b24app.sandbox.ufnames import to_camel
 from b24app.scenario import model as m
 from b24app.scenario import widget
 from b24app.scenario.view import PortalView, TaskRow
 from b24app.workflow.models import FieldType
+from b24sandbox import registry
+from b24sandbox.actions import UserActions
+from b24sandbox.ufnames import to_camel
 
 if TYPE_CHECKING:
     from b24app.scenario.telegram import TelegramPeople

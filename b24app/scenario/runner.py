@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.state import PortalState
-from b24app.sandbox.tls import SandboxCA
 from b24app.scenario import model as m
 from b24app.scenario.actions import Done, Performer, ScenarioError
 from b24app.scenario.expect import check
@@ -26,6 +23,9 @@ from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
 from b24app.telegram.links import LinkStore
 from b24app.worktime import WorkCalendar
+from b24sandbox.clock import SandboxClock
+from b24sandbox.state import PortalState
+from b24sandbox.tls import SandboxCA
 
 #: A Monday morning in Moscow, when a scenario does not say ``start:``.
 DEFAULT_START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))

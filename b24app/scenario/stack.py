@@ -9,7 +9,7 @@
 4. provisions the workflows (smart processes, stages, fields, event and widget bindings);
 5. runs the queued jobs (the install job re-binds events and widgets, as after an app update).
 
-With ``telegram=True`` the fake Bot API (:class:`b24app.sandbox.telegram_api.FakeBotApi`) runs on
+With ``telegram=True`` the fake Bot API (:class:`b24sandbox.telegram_api.FakeBotApi`) runs on
 loopback too: the app gets its token, secret and bot username, sends through it, and the fake's
 webhook is the app's own ``/telegram/webhook`` (with the secret header), so people can link their
 chats and press buttons (``stack.bot``). Telegram jobs run on the same worker in :meth:`settle`.
@@ -38,15 +38,15 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from b24app import queue as queues
 from b24app.deps import Deps, set_current
 from b24app.log import register_secret
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.telegram_api import FakeBotApi
-from b24app.sandbox.tls import SandboxCA
 from b24app.settings import Settings, load_settings
 from b24app.workflow.config import load_org_config
 from b24app.workflow.loader import load_workflows
 from b24app.workflow.models import Workflow
 from b24app.yamlio import ConfigError
+from b24sandbox import SandboxPortal
+from b24sandbox.clock import SandboxClock
+from b24sandbox.telegram_api import FakeBotApi
+from b24sandbox.tls import SandboxCA
 
 log = logging.getLogger(__name__)
 

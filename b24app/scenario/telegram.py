@@ -22,13 +22,13 @@ from typing import Any
 
 import requests
 
-from b24app.sandbox.actions import widget_form
-from b24app.sandbox.telegram_api import FakeBotApi, SentMessage
 from b24app.scenario import model as m
 from b24app.scenario import widget
 from b24app.scenario.actions import Done, ScenarioError
 from b24app.scenario.view import PortalView
 from b24app.telegram.links import LinkStore
+from b24sandbox.actions import widget_form
+from b24sandbox.telegram_api import FakeBotApi, SentMessage
 
 CHAT_BASE = 700_000_000
 BUTTONS = {"approve": "Согласовать", "reject": "Отклонить"}

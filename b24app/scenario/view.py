@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from b24app.provisioning.desired import field_name, stage_suffixes
-from b24app.sandbox import crmstore as cs
-from b24app.sandbox import taskstore as ts
-from b24app.sandbox.methods import im
-from b24app.sandbox.portal import SandboxPortal
 from b24app.workflow.models import Workflow
+from b24sandbox import crmstore as cs
+from b24sandbox import taskstore as ts
+from b24sandbox.methods import im
+from b24sandbox.portal import SandboxPortal
 
 STATUS_NAMES = {2: "pending", 3: "in_progress", 4: "awaiting_control", 5: "completed", 6: "deferred", 1: "new"}
 

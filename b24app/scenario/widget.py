@@ -1,7 +1,7 @@
 """The approval tab driven over HTTP the way a browser does: open it, read it, press a button.
 
 The tab is opened with the frame-open POST the portal sends when a person opens it
-(``b24app.sandbox.actions.widget_form``, with that person's fresh ``AUTH_ID``). A decision is the
+(``b24sandbox.actions.widget_form``, with that person's fresh ``AUTH_ID``). A decision is the
 tab's own form posted back — the single-use ticket, the decision and the typed reason.
 """
 
@@ -14,8 +14,8 @@ from urllib.parse import urljoin
 
 import requests
 
-from b24app.sandbox.actions import widget_form
-from b24app.sandbox.portal import SandboxPortal
+from b24sandbox.actions import widget_form
+from b24sandbox.portal import SandboxPortal
 
 TIMEOUT = 60
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from b24app.deps import set_current
-from b24app.sandbox import SandboxPortal
+from b24sandbox import SandboxPortal
 from tests.integration.approval_env import Env, approval_env
 
 

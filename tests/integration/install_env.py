@@ -14,10 +14,10 @@ from rq import Queue
 
 from b24app import queue as queues
 from b24app.deps import Deps
-from b24app.sandbox import SandboxPortal, oauth
-from b24app.sandbox.install import frame_pairs
-from b24app.sandbox.portal import AppCredentials
 from b24app.web import create_app
+from b24sandbox import SandboxPortal, oauth
+from b24sandbox.install import frame_pairs
+from b24sandbox.portal import AppCredentials
 from tests.integration.helpers import make_settings
 from tests.integration.webserver import serve
 

@@ -1,5 +1,5 @@
 """Many open requests in the sandbox, fast: items and their approval tasks written in-process through
-``b24app.sandbox.registry.invoke`` (no HTTP, no events), in the state the engine leaves a request in after
+``b24sandbox.registry.invoke`` (no HTTP, no events), in the state the engine leaves a request in after
 it started it: stage HEAD_APPROVAL, the approval log's ``start`` entry, a bound approval task.
 For the sweep's request-count test and ``bench/bench_sweep.py``.
 """
@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.registry import invoke
 from b24app.workflow.snapshot import Entry, ItemNames, Marker
+from b24sandbox import SandboxPortal
+from b24sandbox.registry import invoke
 from handlers.logsign import Scope, sign
 
 HEAD, INITIATOR = 3, 4

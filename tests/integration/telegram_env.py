@@ -19,9 +19,9 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
 from b24app import queue as queues
-from b24app.sandbox import SandboxPortal, oauth
-from b24app.sandbox.telegram_api import FakeBotApi, SentMessage
 from b24app.telegram.links import LinkStore
+from b24sandbox import SandboxPortal, oauth
+from b24sandbox.telegram_api import FakeBotApi, SentMessage
 from tests.integration.approval_env import ROOT, Env, approval_env
 
 SECRET = "flow-webhook-secret_42"

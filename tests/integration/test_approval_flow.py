@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from b24app import queue as queues
-from b24app.sandbox import SandboxPortal
+from b24sandbox import SandboxPortal
 from handlers import decisions
 from tests.integration.approval_env import PR, ROOT, Env, approval_env
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from b24app.errors import RestError
-from b24app.sandbox.registry import invoke
 from b24app.workflow.actions import Refresh
+from b24sandbox.registry import invoke
 from handlers import decisions, itemstate, sweep_read
 from handlers.itemstate import ItemBusy, process
 from handlers.logsign import Scope, record_key

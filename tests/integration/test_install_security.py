@@ -18,10 +18,10 @@ from rq.registry import FailedJobRegistry
 from b24app import queue as queues
 from b24app.deps import Deps
 from b24app.rest.client import RestClient
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.install import frame_pairs, install_event_pairs
-from b24app.sandbox.portal import AppCredentials
 from b24app.web import create_app
+from b24sandbox import SandboxPortal
+from b24sandbox.install import frame_pairs, install_event_pairs
+from b24sandbox.portal import AppCredentials
 from tests.integration.install_env import ATTACKER, World, install_settings, world
 from tests.integration.webserver import serve
 

@@ -13,10 +13,10 @@ from b24app.auth.store import Installation
 from b24app.deps import Deps, set_current
 from b24app.errors import PortalNotConfigured
 from b24app.escalation_jobs import PortalJobFailed, member_ids, sweep_job
-from b24app.sandbox import SandboxPortal
 from b24app.settings import load_settings
 from b24app.telegram.links import LinkStore
 from b24app.telegram.maintenance import unlink_inactive_everywhere_job
+from b24sandbox import SandboxPortal
 from tests.fixtures.redis import free_port
 from tests.integration.approval_env import ROOT, Env, approval_env
 

@@ -15,9 +15,9 @@ from b24app.auth.store import Installation, InstallationStore
 from b24app.deps import Deps
 from b24app.errors import OperationTimeLimit, RateLimited, RestError
 from b24app.log import RedactingFilter, setup_logging
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.clock import SandboxClock
 from b24app.settings import load_settings
+from b24sandbox import SandboxPortal
+from b24sandbox.clock import SandboxClock
 from tests.integration.helpers import make_settings
 
 SPAWN = multiprocessing.get_context("spawn")

@@ -22,8 +22,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from b24app.deps import APP_SECRET_KEY, Deps, set_current
-from b24app.sandbox import oauth as sandbox_oauth
-from b24app.sandbox.install import frame_pairs
+from b24sandbox import oauth as sandbox_oauth
+from b24sandbox.install import frame_pairs
 from handlers.sweep import CLAIM_TTL, run_sweep
 from tests.integration.approval_env import ROOT, Env
 

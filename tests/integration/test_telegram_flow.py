@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from b24app import queue as queues
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.telegram_api import SentMessage
 from b24app.telegram.links import LinkStore
 from b24app.telegram.maintenance import unlink_inactive_job
+from b24sandbox import SandboxPortal
+from b24sandbox.telegram_api import SentMessage
 from handlers import decisions
 from handlers.itemstate import definitions
 from tests.integration.approval_env import PR, Env

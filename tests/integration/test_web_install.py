@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from b24app.sandbox.install import frame_pairs, install_event_pairs
+from b24sandbox.install import frame_pairs, install_event_pairs
 from tests.integration.install_env import World, world
 
 __all__ = ["world"]  # the fixture

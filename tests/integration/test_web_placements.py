@@ -18,16 +18,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from b24app.sandbox import registry
-from b24app.sandbox.actions import widget_form
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.registry import Call, RestError
-from b24app.sandbox.tls import SandboxCA
 from b24app.scenario import widget
 from b24app.scenario.stack import Stack
 from b24app.web.placement_auth import Ticket, Tickets
 from b24app.web.placements import ENGINE_KEY
 from b24app.workflow.models import Label
+from b24sandbox import registry
+from b24sandbox.actions import widget_form
+from b24sandbox.clock import SandboxClock
+from b24sandbox.registry import Call, RestError
+from b24sandbox.tls import SandboxCA
 
 ETID = 1100
 TAB = f"CRM_DYNAMIC_{ETID}_DETAIL_TAB"

@@ -13,9 +13,9 @@ from b24app.auth.store import Installation, InstallationStore
 from b24app.checks import load_definitions
 from b24app.deps import Deps
 from b24app.rest.client import RestClient
-from b24app.sandbox import SandboxPortal
 from b24app.settings import load_settings
 from b24app.workflow.models import Workflow
+from b24sandbox import SandboxPortal
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_URL = "https://app.example.test"

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from b24app.sandbox import SandboxPortal, diskstore
-from b24app.sandbox import taskstore as ts
-from b24app.sandbox.shared import load_example
+from b24sandbox import SandboxPortal, diskstore
+from b24sandbox import taskstore as ts
+from b24sandbox.shared import load_example
 from tests.fixtures.sandbox import Receiver
 
 KUZNETSOV, IVANOVA = 6, 4
@@ -72,7 +72,7 @@ def test_open_widget_posts_the_frame_form_with_a_working_auth_id(sandbox: Sandbo
 
 
 def test_open_widget_without_binding_is_refused(sandbox: SandboxPortal, app: str) -> None:
-    from b24app.sandbox.actions import WidgetNotBound
+    from b24sandbox.actions import WidgetNotBound
 
     with pytest.raises(WidgetNotBound):
         sandbox.as_user("a.ivanova").open_widget("CRM_DYNAMIC_1030_DETAIL_TAB", {"ID": 1})

@@ -9,7 +9,7 @@ from b24pysdk import BitrixAppLocal, BitrixTokenLocal, BitrixWebhook, Client
 from b24pysdk.api.requesters import BitrixOAuthRequester
 from b24pysdk.errors import BitrixAPIError
 
-from b24app.sandbox import SandboxPortal
+from b24sandbox import SandboxPortal
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from b24app.sandbox import crmstore, ids, registry
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.methods import crm_item
-from b24app.sandbox.registry import Page, RestError
-from b24app.sandbox.shared import load_example
-from b24app.sandbox.state import PortalState
+from b24sandbox import crmstore, ids, registry
+from b24sandbox.clock import SandboxClock
+from b24sandbox.methods import crm_item
+from b24sandbox.registry import Page, RestError
+from b24sandbox.shared import load_example
+from b24sandbox.state import PortalState
 
 ADMIN, EMPLOYEE, INACTIVE = 1, 5, 14
 START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from b24app.sandbox import crmstore, registry
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.registry import Page, RestError
-from b24app.sandbox.shared import load_example
-from b24app.sandbox.state import PortalState
+from b24sandbox import crmstore, registry
+from b24sandbox.clock import SandboxClock
+from b24sandbox.registry import Page, RestError
+from b24sandbox.shared import load_example
+from b24sandbox.state import PortalState
 
 ADMIN, EMPLOYEE = 1, 5
 GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")

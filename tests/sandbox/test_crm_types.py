@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from b24app.sandbox import crmstore, ids, registry
-from b24app.sandbox.methods import crm_type
-from b24app.sandbox.registry import Page, RestError
-from b24app.sandbox.shared import load_example
-from b24app.sandbox.state import PortalState
+from b24sandbox import crmstore, ids, registry
+from b24sandbox.methods import crm_type
+from b24sandbox.registry import Page, RestError
+from b24sandbox.shared import load_example
+from b24sandbox.state import PortalState
 
 ADMIN, EMPLOYEE = 1, 5
 
@@ -109,7 +109,7 @@ def test_entity_type_ids_are_even_from_1030_and_explicit_ones_are_validated(stat
         failure = error(state, "crm.type.add", {"fields": {"title": "X", "entityTypeId": bad}})
         assert (failure.error, failure.description) == ("INVALID_ARG_VALUE", "entityTypeId is out of allowed range")
     type_ids = [t["id"] for t in page(state, "crm.type.list", {}).result["types"]]
-    assert type_ids == [ids.CRM_TYPE + n for n in range(5)]  # the id is a separate sequence (b24app.sandbox.ids)
+    assert type_ids == [ids.CRM_TYPE + n for n in range(5)]  # the id is a separate sequence (b24sandbox.ids)
     assert not set(type_ids) & {1030, 1032, 1034}
 
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from b24app.sandbox import registry
-from b24app.sandbox.methods import department
-from b24app.sandbox.registry import RestError
-from b24app.sandbox.shared import load_example
-from b24app.sandbox.state import PortalState
+from b24sandbox import registry
+from b24sandbox.methods import department
+from b24sandbox.registry import RestError
+from b24sandbox.shared import load_example
+from b24sandbox.state import PortalState
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from b24app.sandbox import diskstore, registry
-from b24app.sandbox.registry import Call, RestError
-from b24app.sandbox.shared import load_example
-from b24app.sandbox.state import PortalState
+from b24sandbox import diskstore, registry
+from b24sandbox.registry import Call, RestError
+from b24sandbox.shared import load_example
+from b24sandbox.state import PortalState
 
 PDF = b"%PDF-1.4 payment order"
 

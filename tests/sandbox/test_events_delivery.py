@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl
 
 import requests
 
-from b24app.sandbox import AppCredentials, SandboxPortal
-from b24app.sandbox.shared import load_example
+from b24sandbox import AppCredentials, SandboxPortal
+from b24sandbox.shared import load_example
 from tests.fixtures.sandbox import Receiver
 
 
@@ -236,7 +236,7 @@ def test_unverified_event_switches(sandbox_factory: Callable[..., SandboxPortal]
 
 
 def test_deliveries_wait_the_queue_delay(sandbox_factory: Callable[..., SandboxPortal], event_receiver: Receiver) -> None:
-    from b24app.sandbox.portal import DEFAULT_EVENT_DELAY
+    from b24sandbox.portal import DEFAULT_EVENT_DELAY
 
     assert DEFAULT_EVENT_DELAY > 0  # a real portal delivers through a queue (REFERENCE §3.2)
     portal = sandbox_factory(event_delay=3600.0)

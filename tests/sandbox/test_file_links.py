@@ -6,7 +6,7 @@ import base64
 
 import requests
 
-from b24app.sandbox import SandboxPortal
+from b24sandbox import SandboxPortal
 
 
 def _item_with_file(sandbox: SandboxPortal, hook: str) -> dict:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from b24app.sandbox.filters import compile_filter, compile_order, sort_rows, split_key
-from b24app.sandbox.registry import RestError
+from b24sandbox.filters import compile_filter, compile_order, sort_rows, split_key
+from b24sandbox.registry import RestError
 
 MSK = ZoneInfo("Europe/Moscow")
 ROWS: list[dict[str, Any]] = [

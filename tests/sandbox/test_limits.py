@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.limits import LeakyBucket
+from b24sandbox import SandboxPortal
+from b24sandbox.limits import LeakyBucket
 from tests.fixtures.sandbox import frozen_clock
 
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from b24app.sandbox import SandboxPortal, oauth
-from b24app.sandbox.shared import load_example
+from b24sandbox import SandboxPortal, oauth
+from b24sandbox.shared import load_example
 from tests.fixtures.sandbox import Receiver
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.shared import load_spec
-from b24app.sandbox.strict import CORRECTIONS, HAND_SCHEMAS, STRICT_ERROR, build_schema, check, type_ok
+from b24sandbox import SandboxPortal
+from b24sandbox.shared import load_spec
+from b24sandbox.strict import CORRECTIONS, HAND_SCHEMAS, STRICT_ERROR, build_schema, check, type_ok
 
 
 def post(portal: SandboxPortal, url: str, **kwargs: Any) -> requests.Response:

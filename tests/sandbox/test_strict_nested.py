@@ -1,4 +1,4 @@
-"""Strict mode one level down: keys inside fields/filter/select/order (b24app.sandbox.deepcheck)."""
+"""Strict mode one level down: keys inside fields/filter/select/order (b24sandbox.deepcheck)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from b24app.sandbox import SandboxPortal
-from b24app.sandbox.strict import STRICT_ERROR
+from b24sandbox import SandboxPortal
+from b24sandbox.strict import STRICT_ERROR
 
 
 def rest(portal: SandboxPortal, method: str, body: dict[str, Any], login: str = "admin") -> requests.Response:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from b24app.sandbox import registry
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.state import PortalState
+from b24sandbox import registry
+from b24sandbox.clock import SandboxClock
+from b24sandbox.state import PortalState
 
 IVANOVA, KUZNETSOV = 4, 6
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))

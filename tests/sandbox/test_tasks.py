@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from b24app.sandbox import diskstore, registry, taskstore
-from b24app.sandbox.registry import RestError
-from b24app.sandbox.shared import load_example
-from b24app.sandbox.state import PortalState
+from b24sandbox import diskstore, registry, taskstore
+from b24sandbox.registry import RestError
+from b24sandbox.shared import load_example
+from b24sandbox.state import PortalState
 
 ADMIN, DIRECTOR, ORLOVA, IVANOVA, KUZNETSOV, FEDOROV = 1, 2, 3, 4, 6, 12
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import requests
 
-from b24app.sandbox import SandboxPortal, registry
-from b24app.sandbox.registry import Call, Page, RestError
-from b24app.sandbox.shared import load_example
+from b24sandbox import SandboxPortal, registry
+from b24sandbox.registry import Call, Page, RestError
+from b24sandbox.shared import load_example
 
 ECHO = "sandbox.test.echo"
 FAIL = "sandbox.test.fail"
@@ -301,7 +301,7 @@ def test_sandbox_command_runs_a_portal_in_another_process(tmp_path: Any) -> None
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-c", "from b24app.sandbox.cli import sandbox_command; sandbox_command()",
+    command = [sys.executable, "-c", "from b24sandbox.cli import sandbox_command; sandbox_command()",
                "--port", "0", "--ca-dir", str(tmp_path)]
     process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
     try:

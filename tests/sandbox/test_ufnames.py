@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from b24app.sandbox import ufnames
-from b24app.sandbox.ufnames import rest_names, to_camel
+from b24sandbox import ufnames
+from b24sandbox.ufnames import rest_names, to_camel
 
 
 @pytest.mark.parametrize(

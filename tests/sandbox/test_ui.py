@@ -11,9 +11,9 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from b24app.sandbox import SandboxPortal, oauth, registry
-from b24app.sandbox.methods import im
-from b24app.sandbox.ui import COOKIE, create_ui
+from b24sandbox import SandboxPortal, oauth, registry
+from b24sandbox.methods import im
+from b24sandbox.ui import COOKIE, create_ui
 
 
 def invoke(portal: SandboxPortal, method: str, params: dict[str, Any], user: int = 1) -> Any:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from b24app.sandbox import registry
-from b24app.sandbox.shared import load_example
-from b24app.sandbox.state import DEFAULT_ORG, PortalState
+from b24sandbox import registry
+from b24sandbox.shared import load_example
+from b24sandbox.state import DEFAULT_ORG, PortalState
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 import redis
 
 from b24app.demo import run_demo
-from b24app.sandbox.ids import CRM_ITEM
 from b24app.scenario.services import RedisUnavailable, redis_for_tools
+from b24sandbox.ids import CRM_ITEM
 
 
 @pytest.mark.timeout(300)

@@ -11,10 +11,10 @@ import pytest
 from rq import Retry
 
 from b24app import queue as queues
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.methods import placement
-from b24app.sandbox.tls import SandboxCA
 from b24app.scenario.stack import Stack, StackError
+from b24sandbox.clock import SandboxClock
+from b24sandbox.methods import placement
+from b24sandbox.tls import SandboxCA
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.tls import SandboxCA
 from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
 from b24app.scenario.stack import Stack
 from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
 from b24app.telegram.links import LinkStore
+from b24sandbox.clock import SandboxClock
+from b24sandbox.tls import SandboxCA
 
 WHERE = m.Where("test", 0)
 MISSING_MESSAGE = 987654

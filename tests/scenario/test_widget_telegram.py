@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from b24app.sandbox.actions import widget_form
-from b24app.sandbox.clock import SandboxClock
-from b24app.sandbox.tls import SandboxCA
 from b24app.scenario import model as m
 from b24app.scenario import widget
 from b24app.scenario.actions import Performer
 from b24app.scenario.stack import Stack
 from b24app.scenario.view import PortalView
 from b24app.telegram.links import LinkStore
+from b24sandbox.actions import widget_form
+from b24sandbox.clock import SandboxClock
+from b24sandbox.tls import SandboxCA
 
 ETID = 1100
 TAB = f"CRM_DYNAMIC_{ETID}_DETAIL_TAB"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from b24app.sandbox.tls import SandboxCA
 from b24app.scenario import model as m
 from b24app.scenario.loader import load_scenario
 from b24app.scenario.runner import known_names, run_scenario
+from b24sandbox.tls import SandboxCA
 
 HERE = Path(__file__).resolve().parent
 FILES = sorted(HERE.glob("*.yaml"))

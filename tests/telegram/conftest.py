@@ -19,11 +19,11 @@ from rq.scheduler import RQScheduler
 from werkzeug.serving import make_server
 
 from b24app.deps import set_current
-from b24app.sandbox.telegram_api import FakeBotApi
 from b24app.telegram.callbacks import ActionRegistry, actions
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.runtime import TelegramRuntime
 from b24app.web.telegram import init_telegram
+from b24sandbox.telegram_api import FakeBotApi
 
 SECRET = "test-webhook-secret_0123456789"
 QUEUE = "telegram-test"

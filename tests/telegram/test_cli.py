@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from b24app.sandbox.telegram_api import FakeBotApi
 from b24app.telegram.cli import telegram_group
 from b24app.telegram.links import LinkStore
 from b24app.telegram.runtime import TelegramRuntime
+from b24sandbox.telegram_api import FakeBotApi
 from tests.telegram.conftest import MEMBER, SECRET
 
 

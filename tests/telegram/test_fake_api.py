@@ -11,7 +11,7 @@ import requests
 from telegram import Bot
 from telegram.error import Forbidden, RetryAfter
 
-from b24app.sandbox.telegram_api import FakeBotApi
+from b24sandbox.telegram_api import FakeBotApi
 
 
 def test_json_and_form_bodies_and_errors(fake_api: FakeBotApi) -> None:

@@ -15,9 +15,9 @@ from rq import Queue
 
 from b24app.notify.base import Message
 from b24app.notify.telegram import TelegramNotifier
-from b24app.sandbox.telegram_api import FakeBotApi, SentMessage
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import LinkStore
+from b24sandbox.telegram_api import FakeBotApi, SentMessage
 from tests.telegram.conftest import MEMBER, QUEUE, jobs_path
 
 CHATS = 40

@@ -9,9 +9,9 @@ from flask import Flask
 from pydantic import SecretStr
 from redis import Redis
 
-from b24app.sandbox.telegram_api import FakeBotApi
 from b24app.telegram.config import TelegramConfig
 from b24app.web.telegram import SECRET_HEADER, init_app
+from b24sandbox.telegram_api import FakeBotApi
 
 UPDATE = {"update_id": 77, "message": {"message_id": 1, "date": 0, "text": "hello",
                                        "chat": {"id": 1001, "type": "private"},

@@ -9,11 +9,11 @@ import requests
 from redis import Redis
 
 from b24app.notify.telegram import TelegramNotifier
-from b24app.sandbox.telegram_api import FakeBotApi, SentMessage
 from b24app.telegram.callbacks import ActionRegistry, Outcome, Press, StepRef
 from b24app.telegram.presses import close_step
 from b24app.telegram.runtime import TelegramRuntime
 from b24app.telegram.texts import RequestCard, new_approval
+from b24sandbox.telegram_api import FakeBotApi, SentMessage
 from tests.telegram.conftest import MEMBER, SECRET, TestClock, run_jobs
 
 CARD = RequestCard(entity_type_id=1040, item_id=22, title="Оплата аренды офиса", counterparty="ООО «Ромашка»",

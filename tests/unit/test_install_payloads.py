@@ -6,7 +6,7 @@ import pytest
 
 from b24app import phpform
 from b24app.auth.install import InstallPayloadError, from_frame_post, from_install_event, may_replace
-from b24app.sandbox.shared import load_example
+from b24sandbox.shared import load_example
 
 
 def _example_form(name: str) -> dict:
