@@ -37,8 +37,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "telegram": ("b24app.telegram.cli", "telegram_group", "The Telegram bot: webhook or polling."),
     "scenario": ("b24app.scenario.cli", "scenario_group", "Scenario files on a fresh sandbox portal."),
     "demo": ("b24app.demo", "demo_command", "The demo on the embedded sandbox portal."),
-    "sweep": ("b24app.sweep_cli", "sweep_command", "Run the escalation sweep once."),
-    "digest": ("b24app.sweep_cli", "digest_command", "Send the daily digest once."),
+    "sweep": ("b24app.escalation.cli", "sweep_command", "Run the escalation sweep once."),
+    "digest": ("b24app.escalation.cli", "digest_command", "Send the daily digest once."),
 }
 
 

@@ -53,7 +53,7 @@ def get_queue(conn: redis.Redis, name: str = DEFAULT) -> Queue:
 
 def enqueue_once(
     queue: Queue,
-    func: Callable[..., Any],
+    func: Callable[..., Any] | str,
     *args: Any,
     id: str,
     retry: Retry | None = None,

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from b24app import keys
 from b24app.errors import B24AppError
+from b24app.pipeline.definitions import workflow_code_for
+from b24app.pipeline.process import ItemBusy, process
+from b24app.pipeline.read import Loaded, load
 from b24app.workflow import messages as msg
 from b24app.workflow.actions import PersonDecision
 from b24app.workflow.engine import Outcome, allowed_decisions, outcome, position_of
 from b24app.workflow.models import FieldType, Label, Workflow
 from b24app.workflow.snapshot import ItemNames, has_value, money
-from handlers.itemstate import ItemBusy, Loaded, load, process, workflow_code_for
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -79,7 +82,7 @@ SUMMARY_FIELDS = ("COUNTERPARTY_NAME", "AMOUNT", "EXPENSE_ITEM", "INVOICE_NUMBER
                   "URGENT")
 INITIATOR = Label("Инициатор", "Initiator")
 YES, NO = "Да", "Нет"
-ENUM_TTL = 24 * 3600
+ENUM_TTL = keys.ENUM_TTL
 
 
 def decide(deps: Deps, member_id: str, workflow_code: str, item_id: int, user_id: int, decision: str,
@@ -180,7 +183,7 @@ def _date(value: Any, with_time: bool) -> str:
 
 def _option(deps: Deps, member_id: str, names: ItemNames, code: str, value: Any) -> str:
     """The portal's name of a list value (the item holds the option's id)."""
-    key, slot = f"b24app:enums:{member_id}:{names.entity_type_id}", f"{names.field(code)}:{value}"
+    key, slot = keys.enums(member_id, names.entity_type_id), f"{names.field(code)}:{value}"
     cached = deps.redis.hget(key, slot)
     if cached is None:
         try:

@@ -12,7 +12,8 @@ import redis
 from b24app.auth.store import Installation
 from b24app.deps import Deps, set_current
 from b24app.errors import PortalNotConfigured
-from b24app.escalation_jobs import PortalJobFailed, member_ids, sweep_job
+from b24app.escalation.jobs import sweep_job
+from b24app.portals import PortalJobFailed, member_ids
 from b24app.settings import load_settings
 from b24app.telegram.links import LinkStore
 from b24app.telegram.maintenance import unlink_inactive_everywhere_job

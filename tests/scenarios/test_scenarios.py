@@ -1,6 +1,6 @@
 """Every scenario file of this folder, played end to end: a real sandbox portal over HTTPS, the real
 Flask app on loopback, real RQ jobs on the private redis-server of the test session. ``advance`` runs
-the escalation sweep (``b24app.escalation_jobs.sweep_job``) as the 5-minute cron would."""
+the escalation sweep (``b24app.escalation.jobs.sweep_job``) as the 5-minute cron would."""
 
 from __future__ import annotations
 

@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENTRY_POINTS = (
     "b24app.web", "b24app.jobs", "b24app.cron", "b24app.cli", "b24app.deps", "b24app.doctor",
-    "b24app.provisioning.cli", "b24app.provisioning.apply", "b24app.sweep_cli", "b24app.telegram.cli",
-    "handlers.events", "handlers.sweep", "handlers.digest",
+    "b24app.provisioning.cli", "b24app.provisioning.apply", "b24app.escalation.cli", "b24app.escalation.jobs",
+    "b24app.escalation.sweep", "b24app.escalation.digest", "b24app.pipeline.process", "b24app.portals",
+    "b24app.notify.deliver", "b24app.telegram.cli", "handlers.events", "handlers.sweep", "handlers.items",
+    "handlers.tasks", "handlers.decisions", "handlers.offline",
 )
 
 PROBE = """
