@@ -17,13 +17,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
-from b24app.escalation.rules import TASK_CONDITIONS, OpenRequest, due_notices, task_rules
+from b24app.escalation.rules import OpenRequest, due_notices, task_rules
 from b24app.escalation.state import open_request
 from b24app.pipeline.definitions import Definitions, definitions, item_names
 from b24app.pipeline.logsign import Scope, records, rolled_back
 from b24app.pipeline.read import TASK_SELECT
 from b24app.pipeline.trust import verified_item
 from b24app.rest.protocol import BatchResult, Bitrix24, Command
+from b24app.workflow.conditions import TASK_CONDITIONS
 from b24app.workflow.models import Step, Workflow
 from b24app.workflow.snapshot import ItemNames, Snapshot, TaskInfo, parse_item, parse_task
 

@@ -72,7 +72,7 @@ def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             return None, []
         actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx)
         actions += _restore(loaded, actions)
-        report = trust.forged_report(workflow_code, item_id, trust.Verified((), loaded.rejected))
+        report = trust.forged_report(workflow_code, item_id, logsign.Verified((), loaded.rejected))
         if report is not None:
             actions.append(report)
         if loaded.rolled_back is not None:

@@ -100,7 +100,7 @@ class RetryPolicy:
     max_pause: float = 30.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.max_delay, self.base_delay * (2**attempt))
+        return min(self.max_delay, self.base_delay * 2.0**attempt)
 
 
 class RestClient:

@@ -23,7 +23,7 @@ from b24pysdk.credentials.bitrix_token import AbstractBitrixToken
 SDK_OPTIONS: dict[str, Any] = {"max_retries": 1}
 
 
-class _ManualRefreshToken(BitrixToken):
+class _ManualRefreshToken(BitrixToken):  # type: ignore[misc]  # b24pysdk ships no type information
     """An OAuth token the SDK never refreshes by itself (see the module docstring)."""
 
     _AUTO_REFRESH_EXPIRED_TOKEN = False

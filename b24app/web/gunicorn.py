@@ -8,7 +8,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 
-class _Application(BaseApplication):
+class _Application(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type information
     def __init__(self, app: Flask, options: dict[str, Any]) -> None:
         self._app = app
         self._options = options
