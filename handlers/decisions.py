@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.errors import B24AppError
+from b24app.notify import texts
 from b24app.pipeline.definitions import workflow_code_for
 from b24app.pipeline.process import ItemBusy, process
 from b24app.pipeline.read import Loaded, load
@@ -35,10 +36,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Outcome", "Sheet", "SheetEntry", "approval_sheet", "decide", "workflow_for_entity_type"]
 
-NOT_FOUND = Label("Заявка не найдена.", "The request was not found.")
-BUSY = Label("Заявка сейчас обрабатывается. Повторите через минуту.", "The request is being processed; retry in a minute.")
-UNREACHABLE = Label("Битрикс24 не ответил, решение могло не сохраниться. Обновите вкладку и проверьте лист согласования.",
-                    "Bitrix24 did not answer; the decision may not be saved. Reload the tab and check the approval sheet.")
+NOT_FOUND, BUSY, UNREACHABLE = texts.NOT_FOUND, texts.BUSY, texts.UNREACHABLE
 
 
 @dataclass(frozen=True)
@@ -80,8 +78,8 @@ class Sheet:
 #: Fields shown at the top of the approval tab, in this order, when the workflow has them.
 SUMMARY_FIELDS = ("COUNTERPARTY_NAME", "AMOUNT", "EXPENSE_ITEM", "INVOICE_NUMBER", "INVOICE_DATE", "PAY_BY",
                   "URGENT")
-INITIATOR = Label("Инициатор", "Initiator")
-YES, NO = "Да", "Нет"
+INITIATOR = texts.INITIATOR
+YES, NO = texts.YES.ru, texts.NO.ru
 ENUM_TTL = keys.ENUM_TTL
 
 

@@ -16,3 +16,17 @@ OPEN_REQUEST = Label("Открыть заявку в Битрикс24", "Open th
 DIGEST_WAITING = Label("Ждут дольше срока", "Waiting past their allowance")
 DIGEST_OVERDUE_TASKS = Label("Просрочены задачи бухгалтерии", "Overdue accounting tasks")
 DIGEST_FROZEN = Label("Заморожены", "Frozen")
+
+# -- decisions from the approval tab and the bot -------------------------------------------------------
+NOT_FOUND = Label("Заявка не найдена.", "The request was not found.")
+BUSY = Label("Заявка сейчас обрабатывается. Повторите через минуту.", "The request is being processed; retry in a minute.")
+UNREACHABLE = Label("Битрикс24 не ответил, решение могло не сохраниться. Обновите вкладку и проверьте лист согласования.",
+                    "Bitrix24 did not answer; the decision may not be saved. Reload the tab and check the approval sheet.")
+#: ``{message}``: the engine's answer; ``{by}``: who decided (with :data:`ON_BEHALF_OF`).
+DECIDED_BY = Label("{message} Решение: {by}.", "{message} Decided by {by}.")
+ON_BEHALF_OF = Label(" от имени {name}", " on behalf of {name}")
+
+# -- the approval tab's summary ------------------------------------------------------------------------
+INITIATOR = Label("Инициатор", "Initiator")
+YES = Label("Да", "Yes")
+NO = Label("Нет", "No")
