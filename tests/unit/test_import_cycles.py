@@ -41,12 +41,12 @@ def _imports(name: str, path: Path, known: set[str]) -> dict[str, int]:
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: dict[str, int] = {}
     for node in ast.walk(tree):
-        if id(node) in hidden:
+        if id(node) in hidden or not isinstance(node, ast.Import | ast.ImportFrom):
             continue
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
+        else:
             base = node.module or ""
             if node.level:
                 base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
