@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from b24app.notify import texts
@@ -72,13 +72,17 @@ class Bitrix24Notifier:
     notification with :meth:`notify`, many in ``batch`` requests with :meth:`notify_all`. Every Bitrix24
     notice of the app is built by :func:`bitrix24_command`."""
 
-    def __init__(self, client: Bitrix24, client_id: str | None = None, link_text: str = texts.OPEN_IN_BITRIX24.ru) -> None:
+    def __init__(self, client: Bitrix24, client_id: str | None = None, link_text: str = texts.OPEN_IN_BITRIX24.ru,
+                 per_user_tag: bool = False) -> None:
         self._client = client
         self._client_id = client_id  # required by Bitrix24 with TAG when calling through a webhook
         self._link = link_text
+        self._per_user = per_user_tag  # the app's own notices: TAG ``{tag}:u{user}``, one per recipient
         self.requests = 0            # ``batch`` requests sent by :meth:`notify_all`
 
     def command(self, user_id: int, message: Message) -> Command:
+        if self._per_user and message.tag:
+            message = replace(message, tag=f"{message.tag}:u{user_id}")
         return bitrix24_command(user_id, message, self._link, self._client_id)
 
     def notify(self, user_id: int, message: Message) -> bool:

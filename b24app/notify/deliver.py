@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def bitrix24_notifier(client: Bitrix24) -> Bitrix24Notifier:
     """The notifier of reminders, alerts and the digest (its link opens the request)."""
-    return Bitrix24Notifier(client, link_text=texts.OPEN_REQUEST.ru)
+    return Bitrix24Notifier(client, link_text=texts.OPEN_REQUEST.ru, per_user_tag=True)
 
 
 def telegram_notifier(deps: Deps, member_id: str) -> TelegramNotifier | None:

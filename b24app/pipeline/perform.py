@@ -242,7 +242,7 @@ def _parent(marker: str | None, created: Mapping[str, str], loaded: Loaded) -> i
 def _message_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger,
                       commands: dict[str, Command], marks: dict[str, str]) -> None:
     names, snap = loaded.names, loaded.snap
-    notifier = Bitrix24Notifier(deps.bitrix(member_id))
+    notifier = Bitrix24Notifier(deps.bitrix(member_id), per_user_tag=True)
     for index, action in enumerate(actions):
         if isinstance(action, Notify | Refuse):
             if isinstance(action, Refuse) and isinstance(trigger, PersonDecision):
@@ -252,7 +252,7 @@ def _message_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[
             if deps.redis.exists(mark):
                 continue
             key = f"notify{index}"
-            commands[key] = notifier.command(action.user, Message(action.message.ru, tag=tag))
+            commands[key] = notifier.command(action.user, Message(action.message.ru, tag=action.tag))
             marks[key] = mark
         elif isinstance(action, LogTimeline):
             mark = keys.sent(member_id, action.key)
