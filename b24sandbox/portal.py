@@ -114,6 +114,9 @@ class SandboxPortal:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
+        self._oauth_base = ""
+        #: ``host:port`` addresses the portal moved away from: REST calls there get a 302 (``move_domain``).
+        self.moved_from: set[str] = set()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -131,7 +134,7 @@ class SandboxPortal:
         self._server.handle_error = _quiet_error  # type: ignore[method-assign]
         scheme = "https" if self.tls else "http"
         netloc = f"{self.host}:{self.port}"
-        self.base_url = f"{scheme}://{netloc}"
+        self.base_url = self._oauth_base = f"{scheme}://{netloc}"
         self.state.portal.domain = netloc
         oauth.store(self.state).endpoints = oauth.Endpoints(
             client_endpoint=f"{self.base_url}/rest/",
@@ -182,7 +185,8 @@ class SandboxPortal:
 
     @property
     def oauth_url(self) -> str:
-        return f"{self.base_url}/oauth/token/"
+        """The OAuth server's token URL; it stays where it is when the portal moves (``move_domain``)."""
+        return f"{self._oauth_base}/oauth/token/"
 
     @property
     def ui_url(self) -> str:
@@ -202,6 +206,26 @@ class SandboxPortal:
             user = self.state.user_by_login(login)
             hook = oauth.create_webhook(self.state, user.id, list(scopes) if scopes is not None else None)
         return f"{self.base_url}/rest/{user.id}/{hook.code}/"
+
+    def move_domain(self, host: str = "localhost") -> str:
+        """The portal moves to a new address (REFERENCE §1.1, change-domen.md): from now on REST calls to the
+        old ``host:port`` are answered with a 302 to the same path on ``host:port`` (the server certificate
+        covers ``127.0.0.1``, ``localhost`` and ``::1``), and tokens, refresh answers and events name the new
+        ``client_endpoint`` and ``domain``. The OAuth server (``oauth_url``) does not move. Returns the new
+        base URL. What the old address answers beyond REST is UNVERIFIED (see docs/sandbox.md)."""
+        if self._server is None:
+            raise RuntimeError("start the portal before moving it")
+        scheme = "https" if self.tls else "http"
+        old, new = self.domain, f"{host}:{self.port}"
+        if new == old:
+            return self.base_url
+        with self.state.lock:
+            self.moved_from.add(old)
+            self.moved_from.discard(new)
+            self.base_url = f"{scheme}://{new}"
+            self.state.portal.domain = new
+            oauth.store(self.state).endpoints.client_endpoint = f"{self.base_url}/rest/"
+        return self.base_url
 
     # --- what happened ---------------------------------------------------------------------------
 

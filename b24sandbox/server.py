@@ -68,6 +68,8 @@ class PortalApp:
     def rest(self, request: Request) -> Response:
         portal = self.portal
         portal.recorder.count_request()
+        if request.host in portal.moved_from:
+            return moved(portal.base_url, request)
         match = ROUTE.match(request.path)
         method = match.group("method") if match else request.path.removeprefix("/rest/")
         try:
@@ -164,6 +166,15 @@ class PortalApp:
         with self.portal.state.lock:
             status, body = oauth.refresh_tokens(self.portal.state, params)
         return _json(body, status)
+
+
+def moved(base_url: str, request: Request) -> Response:
+    """The old address of a moved portal: 302 to the same path and query on the new one (an HTML body,
+    as a web server sends; the request is not run)."""
+    query = request.query_string.decode("latin-1")
+    location = f"{base_url}{request.path}{'?' + query if query else ''}"
+    body = f'<html><body>Moved to <a href="{location}">{location}</a></body></html>'
+    return Response(body, status=302, mimetype="text/html", headers={"Location": location})
 
 
 def download(name: str, content: bytes) -> Response:
