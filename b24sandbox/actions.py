@@ -169,3 +169,11 @@ class UserActions:
         return requests.post(url, data=pairs, timeout=float(getattr(self.portal, "delivery_timeout", 10.0)),
                              verify=getattr(self.portal, "ca_bundle", None) or True,
                              headers={"User-Agent": "Bitrix24 (sandbox)"})
+
+
+class AutomationActions(UserActions):
+    """What an automation rule or agent does with a person's rights: its events carry no tokens."""
+
+    def _invoke(self, method: str, params: dict[str, Any]) -> Any:
+        with self.portal.events.automation():
+            return super()._invoke(method, params)

@@ -87,7 +87,7 @@ class SandboxPortal:
         unknown_token_error: str = "NO_AUTH_FOUND",
         accept_access_token_param: bool = False,
         accept_bearer: bool = False,
-        event_refresh_token: bool = True,
+        event_refresh_token: bool = False,
         task_event_handler_id: bool = True,
         delivery_timeout: float = 10.0,
         event_delay: float = DEFAULT_EVENT_DELAY,
@@ -288,6 +288,13 @@ class SandboxPortal:
         from b24sandbox.actions import UserActions
 
         return UserActions(self, self.state.user_by_login(login))
+
+    def as_automation(self, login: str = "admin") -> Any:
+        """An automation rule (robot) or agent acting with ``login``'s rights: the same actions as
+        ``as_user``, but the events they cause carry no tokens (REFERENCE §3.2)."""
+        from b24sandbox.actions import AutomationActions
+
+        return AutomationActions(self, self.state.user_by_login(login))
 
     # --- outgoing HTTP ---------------------------------------------------------------------------
 
