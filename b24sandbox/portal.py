@@ -34,6 +34,7 @@ from b24sandbox.faults import Faults
 from b24sandbox.limits import LeakyBucket, OperatingMeter
 from b24sandbox.state import PortalState
 from b24sandbox.strict import StrictValidator, Violation
+from b24sandbox.switches import Switches, switches
 from b24sandbox.tls import SandboxCA
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,11 @@ class SandboxPortal:
         return self.base_url
 
     # --- what happened ---------------------------------------------------------------------------
+
+    @property
+    def switches(self) -> Switches:
+        """Per-portal switches for behaviour the docs leave open (``b24sandbox.switches``)."""
+        return switches(self.state)
 
     @property
     def calls(self) -> list[CallRecord]:

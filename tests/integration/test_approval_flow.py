@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from b24app import queue as queues
+from b24app.workflow.listoptions import UNKNOWN_OPTION
 from b24sandbox import SandboxPortal
 from handlers import decisions
 from tests.integration.approval_env import PR, ROOT, Env, approval_env
@@ -333,3 +334,17 @@ def test_events_without_tokens_are_handled_with_the_stored_installation(env: Env
     assert added and all("access_token" not in auth for auth in added)
     assert ordinary and all("refresh_token" not in auth for auth in ordinary)
     assert env.failed_jobs() == []
+
+
+@pytest.mark.parametrize(("shape", "shown"), [
+    ("list", "Сырьё и материалы"), ("map", "Сырьё и материалы"), ("enum", "Сырьё и материалы"),
+    ("xml", "Сырьё и материалы"), ("none", UNKNOWN_OPTION),
+])
+def test_the_sheet_names_the_expense_item_whatever_shape_the_portal_lists_options_in(
+    env: Env, shape: str, shown: str
+) -> None:
+    item_id = create(env)
+    env.sandbox.switches.list_items = shape
+    sheet = decisions.approval_sheet(env.deps, env.member_id, PR, item_id, HEAD)
+    expense = next(value for label, value in sheet.summary if label.ru == "Статья расходов")
+    assert expense == shown and str(env.enum_id("EXPENSE_ITEM")) not in expense
