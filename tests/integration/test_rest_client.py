@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from b24app import phpform
 from b24app.auth.store import Installation, InstallationStore
 from b24app.deps import Deps
 from b24app.errors import OperationTimeLimit, RateLimited, RestError, TransportError
@@ -360,3 +361,30 @@ def test_a_webhook_client_of_a_moved_portal_names_the_new_address(sandbox: Sandb
         client.call("user.current")
     assert caught.value.code == "portal_moved" and f"localhost:{sandbox.port}" in str(caught.value)
     assert sandbox.request_count - before == client.request_count == 1
+
+
+def test_an_empty_list_inside_a_batch_clears_a_multiple_field(sandbox: SandboxPortal, redis_url: str) -> None:
+    """A query string has no empty array: both batch paths (the client's and the documented ``cmd``
+    strings from ``b24app.phpform``) send ``""``, the documented way to clear a field."""
+    client = webhook_deps(sandbox, redis_url).bitrix()
+    created = client.call("crm.type.add", {"fields": {"title": "Tags"}})["type"]
+    etid, name = int(created["entityTypeId"]), f"UF_CRM_{created['id']}_TAGS"
+    client.call("userfieldconfig.add", {"moduleId": "crm", "field": {
+        "entityId": f"CRM_{created['id']}", "fieldName": name, "userTypeId": "string", "multiple": "Y"}})
+
+    def add() -> int:
+        item = client.call("crm.item.add", {"entityTypeId": etid, "useOriginalUfNames": "Y",
+                                            "fields": {"title": "t", name: ["a", "b"]}})["item"]
+        return int(item["id"])
+
+    def tags(item_id: int) -> Any:
+        return client.call("crm.item.get", {"entityTypeId": etid, "id": item_id, "useOriginalUfNames": "Y"})["item"][name]
+
+    cleared = {"entityTypeId": etid, "useOriginalUfNames": "Y", "fields": {name: []}}
+    first, second = add(), add()
+    assert tags(first) == ["a", "b"]
+    result = client.batch({"clear": ("crm.item.update", {**cleared, "id": first})})
+    assert result.ok("clear") and tags(first) == []
+    command = f"crm.item.update?{phpform.encode({**cleared, 'id': second})}"
+    assert client.envelope("batch", {"halt": 0, "cmd": {"clear": command}})["result"]["result_error"] == []
+    assert tags(second) == []
