@@ -111,6 +111,7 @@ class SandboxPortal:
         self.events = EventDispatcher(self.state, self.faults, self.post_form, refresh_in_auth=event_refresh_token,
                                       task_handler_id=task_event_handler_id, delay=event_delay)
         self._ca = ca
+        self._own_ca: SandboxCA | None = None
         oauth.store(self.state).profile = profile
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -127,7 +128,8 @@ class SandboxPortal:
         registry.load_all()
         context = None
         if self.tls:
-            self._ca = self._ca or SandboxCA()
+            if self._ca is None:
+                self._ca = self._own_ca = SandboxCA()
             context = self._ca.server_context()
         self._server = make_server(self.host, self.port, self._wsgi(), threaded=True, ssl_context=context,
                                    request_handler=_QuietHandler)
@@ -157,6 +159,9 @@ class SandboxPortal:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._own_ca is not None:
+            self._own_ca.close()  # the CA this portal made for itself: its temporary folder goes too
+            self._ca = self._own_ca = None
 
     def __enter__(self) -> SandboxPortal:
         return self.start()
