@@ -19,6 +19,7 @@ import requests
 
 from b24sandbox import diskstore, registry
 from b24sandbox.methods import im, placement
+from b24sandbox.people import PersonInactive
 from b24sandbox.state import PortalState, User
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class UserActions:
         return self.portal.state
 
     def _invoke(self, method: str, params: dict[str, Any]) -> Any:
+        if not self.user.active:
+            raise PersonInactive(f"{self.user.login} is deactivated and cannot sign in to the portal")
         return registry.invoke(self.state, method, params, self.user.id, "ui")
 
     # --- CRM ----------------------------------------------------------------------------------

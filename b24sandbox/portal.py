@@ -32,6 +32,7 @@ from b24sandbox.dispatch import CallRecord, Recorder
 from b24sandbox.events import EventDispatcher
 from b24sandbox.faults import Faults
 from b24sandbox.limits import LeakyBucket, OperatingMeter
+from b24sandbox.people import People
 from b24sandbox.state import PortalState
 from b24sandbox.strict import StrictValidator, Violation
 from b24sandbox.switches import Switches, switches
@@ -234,6 +235,18 @@ class SandboxPortal:
         return self.base_url
 
     # --- what happened ---------------------------------------------------------------------------
+
+    @property
+    def people(self) -> People:
+        """Dismissals and the absence chart (``b24sandbox.people``)."""
+        return People(self)
+
+    def add_task_field(self, name: str, title: str, type: str = "string", required: bool = False) -> None:
+        """A custom task field; a required one makes ``tasks.task.add`` without it fail (``b24sandbox.taskfields``)."""
+        from b24sandbox import taskfields
+
+        with self.state.lock:
+            taskfields.add_field(self.state, name, title, type, required)
 
     @property
     def switches(self) -> Switches:

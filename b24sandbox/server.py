@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request, Response
 from b24sandbox import oauth, phpquery
 from b24sandbox.dispatch import CallRecord, Outcome, execute, time_block
 from b24sandbox.faults import RawFault
+from b24sandbox.localise import localise
 from b24sandbox.registry import RestError
 
 if TYPE_CHECKING:
@@ -106,12 +107,16 @@ class PortalApp:
             header = request.headers.get("Authorization", "")
             if not token and self.portal.accept_bearer and header.lower().startswith("bearer "):
                 token = header[7:].strip()
-            return oauth.authenticate_token(state, token if isinstance(token, str) else None,
-                                            self.portal.unknown_token_error)
+            who = oauth.authenticate_token(state, token if isinstance(token, str) else None,
+                                           self.portal.unknown_token_error)
+            user = state.users.get(who.user_id)
+            if user is None or not user.active:  # a deactivated person cannot sign in (b24sandbox.people)
+                raise RestError("NO_AUTH_FOUND", "Wrong authorization data", 401)
+            return who
 
     def _refuse(self, method: str, params: dict[str, Any], error: RestError) -> Response:
         self._record(method, params, error.status, error.error)
-        return _json(error.body(), error.status)
+        return _json(localise(self.portal.state, error.body()), error.status)
 
     def _record(self, method: str, params: dict[str, Any], status: int, error: str | int) -> None:
         public = {k: v for k, v in params.items() if k not in ("auth", "access_token")}
