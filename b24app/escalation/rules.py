@@ -52,7 +52,7 @@ class Pause:
 
 @dataclass(frozen=True)
 class OpenRequest:
-    """What the escalation sees of one open request (built by :mod:`b24app.escalation_state`)."""
+    """What the escalation sees of one open request (built by :mod:`b24app.escalation.state`)."""
 
     workflow: str
     entity_type_id: int
