@@ -22,6 +22,7 @@ from b24app import phpform
 from b24app.checks import load_definitions
 from b24app.deadlines import DeadlineRules
 from b24app.errors import B24AppError, RestError
+from b24app.log import log_context
 from b24app.provisioning.mapping import MappingCache
 from b24app.workflow import actors
 from b24app.workflow.actions import Action, SetFields, Trigger
@@ -256,6 +257,7 @@ def _restore(loaded: Loaded, actions: list[Action]) -> list[Action]:
     return [SetFields({"DECISIONS": [e.to_text() for e in loaded.snap.log]})]
 
 
+@log_context(member_id="member_id", workflow="workflow_code", item_id="item_id")
 def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             trigger: Trigger) -> tuple[Loaded | None, list[Action]]:
     """Lock, read, decide, perform. Returns what was read and the actions taken."""
