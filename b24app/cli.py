@@ -117,7 +117,7 @@ def serve(dev: bool, host: str, port: int, workers: int) -> None:
     settings = settings_or_exit()
     _require_redis(settings)
     _definitions_or_exit(settings)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     from b24app.web import create_app
 
     app = create_app(settings)
@@ -138,7 +138,7 @@ def worker(burst: bool) -> None:
     settings = settings_or_exit()
     _require_redis(settings)
     _definitions_or_exit(settings)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     from rq import Worker
 
     from b24app.deps import Deps, set_current

@@ -15,6 +15,7 @@ from redis.lock import Lock
 
 from b24app import keys
 from b24app.errors import B24AppError
+from b24app.log import log_context
 from b24app.pipeline import logsign, perform, read, trust
 from b24app.pipeline.definitions import item_names
 from b24app.workflow.actions import Action, SetFields, Trigger
@@ -62,6 +63,7 @@ def _restore(loaded: read.Loaded, actions: list[Action]) -> list[Action]:
     return [SetFields({"DECISIONS": [e.to_text() for e in loaded.snap.log]})]
 
 
+@log_context(member_id="member_id", workflow="workflow_code", item_id="item_id")
 def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             trigger: Trigger) -> tuple[read.Loaded | None, list[Action]]:
     """Lock, read, decide, perform. Returns what was read and the actions taken."""
