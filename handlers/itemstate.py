@@ -19,6 +19,7 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 from b24app import phpform
+from b24app import queue as queues
 from b24app.checks import load_definitions
 from b24app.deadlines import DeadlineRules
 from b24app.errors import B24AppError, RestError
@@ -232,9 +233,11 @@ def item_lock(deps: Deps, member_id: str, entity_type_id: int, item_id: int) -> 
                            blocking_timeout=LOCK_WAIT)
     if not lock.acquire():
         raise ItemBusy(f"item {entity_type_id}/{item_id} is locked by another worker; retry later")
+    queues.track_lock(deps.redis, lock)  # a killed work-horse's lock is released by the worker (b24app.worker)
     try:
         yield lock
     finally:
+        queues.untrack_lock(deps.redis, lock)
         with suppress(LockError):       # it expired while we worked; someone else may hold it now
             lock.release()
 
