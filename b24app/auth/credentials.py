@@ -70,6 +70,9 @@ class PostedToken:
     def renew(self, stale_access_token: str) -> bool:
         return False
 
+    def moved(self, stale_access_token: str, new_host: str) -> bool:
+        return False  # a posted token makes one request; the app's own calls prove a move
+
 
 def normal_domain(value: str) -> str:
     """``https://Portal.bitrix24.ru/`` -> ``portal.bitrix24.ru`` (host and port, lower case)."""
