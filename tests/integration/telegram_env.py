@@ -78,8 +78,10 @@ class TgEnv:
         sandbox = self.env.sandbox
         with sandbox.state.lock:
             tokens = oauth.issue_user_tokens(sandbox.state, user_id)
+        app = oauth.installed_app(sandbox.state)
         form = {"AUTH_ID": access_token or tokens["access_token"], "AUTH_EXPIRES": "3600",
-                "REFRESH_ID": tokens["refresh_token"], "member_id": self.env.member_id, "status": "L"}
+                "REFRESH_ID": tokens["refresh_token"], "member_id": self.env.member_id, "status": "L",
+                "APPLICATION_TOKEN": app.application_token if app else ""}
         return requests.post(f"{self.env.url}/telegram/link", params={"DOMAIN": sandbox.domain, "LANG": "ru"},
                              data=form, timeout=30)
 
