@@ -149,12 +149,14 @@ def worker(burst: bool) -> None:
 
 
 @cli.command("doctor")
-def doctor() -> None:
-    """Connect to the configured portal and report identity, scopes, Redis and the REST budget."""
+@click.option("--member-id", default=None, help="Only this portal (default: the webhook or every installed portal).")
+def doctor(member_id: str | None) -> None:
+    """Connect to the configured portal and report identity, scopes, Redis, the REST budget and whether
+    the organisation in config/ fits the portal (roles, departments, plan, task fields)."""
     settings = settings_or_exit()
     from b24app.doctor import run_doctor
 
-    ok = run_doctor(settings, REQUIRED_SCOPES, click.echo)
+    ok = run_doctor(settings, REQUIRED_SCOPES, click.echo, member_id)
     sys.exit(0 if ok else 1)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from b24app.deps import Deps
+from b24app.doctor_org import check_organisation
 from b24app.errors import B24AppError
 from b24app.settings import Settings
 
@@ -22,8 +23,9 @@ AOF_FIX = ("fix: redis-cli CONFIG SET appendonly yes && redis-cli CONFIG SET app
            "redis-cli CONFIG REWRITE   (or in redis.conf: appendonly yes / appendfsync everysec; see docs/operations.md)")
 
 
-def run_doctor(settings: Settings, required_scopes: Sequence[str], say: Callable[[str], Any]) -> bool:
-    """Print a report line by line; True when everything needed is in place."""
+def run_doctor(settings: Settings, required_scopes: Sequence[str], say: Callable[[str], Any],
+               member_id: str | None = None) -> bool:
+    """Print a report line by line; True when everything needed is in place (``member_id``: one portal)."""
     deps = Deps(settings)
     ok = _check_redis(deps, say)
     if settings.portal_mode == "none" and not (ok and deps.credentials.domains()):
@@ -110,4 +112,4 @@ def _check_portal(deps: Deps, member_id: str | None, required_scopes: Sequence[s
     if deps.settings.redis_url:
         drain, burst = deps.settings.rate
         say(f"REST budget in use: {client.budget_in_use:.1f} of {burst} (drains {drain:g}/s)")
-    return not missing
+    return check_organisation(deps, member_id, say) and not missing

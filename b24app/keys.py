@@ -32,6 +32,11 @@ def names(member_id: str) -> str:
     return f"b24app:names:{member_id}"
 
 
+def heads(member_id: str) -> str:
+    """Department heads seen on routes: read with the roles in each item's one batch (``im.user.list.get``)."""
+    return f"b24app:heads:{member_id}"
+
+
 def item_lock(member_id: str, entity_type_id: int, item_id: int) -> str:
     return f"b24app:lock:item:{member_id}:{entity_type_id}:{item_id}"
 
@@ -105,3 +110,13 @@ def digest(member_id: str, day: date) -> str:
 
 #: The generated app secret, when ``B24APP_SECRET_KEY`` is not set and there is no client secret.
 APP_SECRET = "b24app:app-secret"
+
+
+def feature(member_id: str, code: str) -> str:
+    """What ``feature.get`` answered for ``code`` on this portal (the plan), cached for a few hours."""
+    return f"b24app:feature:{member_id}:{code}"
+
+
+def reconciled(member_id: str) -> str:
+    """When the sweep last read the items changed since (plans without ``rest_offline_extended``)."""
+    return f"b24app:reconciled:{member_id}"

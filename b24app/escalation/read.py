@@ -198,7 +198,7 @@ def _items(batcher: Reader, workflows: Mapping[str, Workflow],
 # -- tasks --------------------------------------------------------------------------------------------
 
 def _task_command(bindings: Sequence[str], start: int) -> Command:
-    return ("tasks.task.list", {"filter": {"UF_CRM_TASK": list(bindings), "!STATUS": [4, 5]},
+    return ("tasks.task.list", {"filter": {"UF_CRM_TASK": list(bindings), "!REAL_STATUS": [4, 5]},
                                 "select": TASK_SELECT, "order": {"ID": "asc"}, "start": start})
 
 

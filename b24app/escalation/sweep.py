@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from b24app import keys
 from b24app.errors import B24AppError
 from b24app.escalation import digest as daily
+from b24app.escalation.people import dismissed_targets
 from b24app.escalation.read import Collected, Found, collect, marker
 from b24app.escalation.rules import Notice, due_notices
 from b24app.escalation.texts import notice_message, request_card
@@ -70,6 +71,7 @@ class SweepReport:
     cpu_seconds: float = 0.0
     notices: list[str] = field(default_factory=list)   # "key -> user" of what was sent
     digest: str = ""                   # what the daily digest did (with ``digest=True``)
+    dismissed: list[tuple[str, int]] = field(default_factory=list)   # approver deactivated: to re-route
 
     def summary(self) -> str:
         tg = "on" if self.telegram_enabled else "off (Bitrix24 only)"
@@ -90,6 +92,8 @@ def sweep(deps: Deps, member_id: str, now: datetime | None = None, digest: bool 
     report.reads = report.http_requests = collected.http_requests
     report.offline_requests, report.offline_items = offline
     report.http_requests += report.offline_requests
+    report.dismissed, asked = dismissed_targets(deps, member_id, collected)
+    report.http_requests += asked
     deliveries = plan(deps, member_id, collected)
     report.due = len(deliveries)
     send(deps, member_id, deliveries, report)

@@ -47,6 +47,7 @@ from b24app.workflow.actions import (
     MoveStage,
     Notify,
     PersonDecision,
+    Reassign,
     Refuse,
     RenewTask,
     SetFields,
@@ -223,6 +224,9 @@ def _task_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Act
         elif isinstance(action, MoveDeadline):
             commands[f"deadline{index}"] = ("tasks.task.update", {"taskId": action.task_id,
                                                                   "fields": {"DEADLINE": _iso(action.deadline)}})
+        elif isinstance(action, Reassign):
+            commands[f"reassign{index}"] = ("tasks.task.update", {"taskId": action.task_id,
+                                                                  "fields": {"RESPONSIBLE_ID": action.user}})
         elif isinstance(action, RenewTask):
             commands[f"renew{index}"] = ("tasks.task.renew", {"taskId": action.task_id})
         elif isinstance(action, CompleteTask):

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
+from b24app.errors import RestError
 from b24app.pipeline import logsign, trust
 from b24app.pipeline.definitions import Definitions, definitions, item_names
 from b24app.rest.protocol import Bitrix24, Command
@@ -55,14 +56,15 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
         "tasks": ("tasks.task.list", {"filter": {"UF_CRM_TASK": names.binding_for(item_id)},
                                       "select": TASK_SELECT, "order": {"ID": "asc"}}),
         **actors.fetch_commands("item"),
+        **_people_commands(deps, member_id, names, defs),
     }
     if app_user is None:
         commands[trust.ME] = ("user.current", {})
     answer = client.batch(commands)
     results = answer.results
-    if _not_found(answer.errors.get("item")):
+    if _not_found(answer.errors.get("item")) and _type_exists(client, names.entity_type_id):
         return None
-    answer.raise_first(skip=[trust.ME])   # a failed read must not look like "no tasks": the job retries
+    answer.raise_first(skip=[trust.ME, APPROVER])   # a failed read must not look like "no tasks": the job retries
     item = (results.get("item") or {}).get("item") if isinstance(results.get("item"), dict) else None
     if not item:
         return None
@@ -79,21 +81,66 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
     if kept is not None:
         item[names.field("DECISIONS")] = list(kept)          # the app's copy of the log it wrote last
     snap = parse_item(item, names, rows)
-    head = _head(client, actors.departments_from(results.get("departments")),
-                 actors.user_departments(results.get("initiator")))
+    table = actors.departments_from(results.get("departments"))
+    start = actors.user_departments(results.get("initiator"))
+    head = _head(client, table, start)
+    chain = actors.heads_up(table, start)
+    states = _states(deps, member_id, client, chain, results)
     people = _names(deps, member_id, client, snap, head, results.get("initiator"), defs)
     ctx = Context(roles=defs.roles, calendar=defs.calendar, deadlines=defs.deadlines,
-                  absences=defs.org.absences, head=head, names=people)
+                  absences=defs.org.absences, head=head, names=people, heads=tuple(chain), people=states,
+                  role_names={c: r.name for c, r in defs.org.roles.items()})
     now = answer.finished or datetime.now(defs.calendar.tz)
     return Loaded(defs.workflows[workflow_code], names, snap, ctx, now.astimezone(defs.calendar.tz),
                   checked.rejected, found if kept is not None else None)
 
 
+APPROVER = "approver"
+#: error codes of ``crm.type.getByEntityTypeId`` for a type that does not exist (the docs list none:
+#: ``0`` as the crm.type.* methods answer, ``NOT_FOUND`` as crm.item.* do) — never the localised text
+TYPE_MISSING = ("NOT_FOUND", "0", "")
+
+
+def _people_commands(deps: Deps, member_id: str, names: ItemNames, defs: Definitions) -> dict[str, Command]:
+    """Who is dismissed or away, in the same batch: the roles and the heads seen before
+    (``im.user.list.get``), and the current approver by reference to the item (``im.user.get``)."""
+    known = {int(v) for v in deps.redis.smembers(keys.heads(member_id)) if v.isdigit()}
+    ids = sorted({*defs.roles.values(), *known, *(a.substitute_id for a in defs.org.absences)})
+    commands: dict[str, Command] = {
+        APPROVER: ("im.user.get", {"ID": f"$result[item][item][{names.field('CURRENT_APPROVER')}]"}),
+    }
+    if ids:
+        commands["people"] = ("im.user.list.get", {"ID": ids})
+    return commands
+
+
+def _states(deps: Deps, member_id: str, client: Bitrix24, chain: list[int],
+            results: dict[str, Any]) -> dict[int, actors.Person]:
+    """The portal's view of the people on the route; heads not seen before cost one read, once."""
+    states = actors.people_from(results.get("people"))
+    states.update(actors.people_from(results.get(APPROVER)))
+    missing = [h for h in chain if h not in states]
+    if missing:
+        states.update(actors.people_from(client.call("im.user.list.get", {"ID": missing})))
+        deps.redis.sadd(keys.heads(member_id), *[str(h) for h in missing])
+    return states
+
+
 def _not_found(error: Any) -> bool:
-    if not isinstance(error, dict):
-        return False
-    code, text = str(error.get("error", "")).upper(), str(error.get("error_description", "")).lower()
-    return code == "NOT_FOUND" and "smart process" not in text
+    """``NOT_FOUND`` — by the error code only: the portal localises ``error_description``."""
+    return isinstance(error, dict) and str(error.get("error", "")).upper() == "NOT_FOUND"
+
+
+def _type_exists(client: Bitrix24, entity_type_id: int) -> bool:
+    """Whether the smart process exists: ``crm.item.get`` answers ``NOT_FOUND`` for a missing item and a
+    missing type alike, so this one read (only on that rare answer) tells them apart by code."""
+    try:
+        client.call("crm.type.getByEntityTypeId", {"entityTypeId": entity_type_id})
+    except RestError as exc:
+        if exc.status == 400 and str(exc.code).upper() in TYPE_MISSING:
+            return False
+        raise
+    return True
 
 
 def _head(client: Bitrix24, table: dict[int, tuple[int | None, int | None]], start: list[int]) -> int | None:
@@ -114,7 +161,7 @@ def _names(deps: Deps, member_id: str, client: Bitrix24, snap: Snapshot, head: i
     key = keys.names(member_id)
     known = {int(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in deps.redis.hgetall(key).items()}
     known.update(actors.user_names(initiator_rows))
-    wanted = {snap.initiator, head, *defs.roles.values()}
+    wanted = {snap.initiator, head, *defs.roles.values(), *(a.substitute_id for a in defs.org.absences)}
     for entry in snap.log:
         wanted |= {entry.by, entry.on_behalf_of, entry.approver}
     missing = sorted(u for u in wanted if u and u not in known)

@@ -67,6 +67,14 @@ class RenewTask:
 
 
 @dataclass(frozen=True)
+class Reassign:
+    """Give an open task to another person (its approver was dismissed mid-way)."""
+
+    task_id: int
+    user: int
+
+
+@dataclass(frozen=True)
 class MoveDeadline:
     """Give a task back the time a pause took from it (freeze, documents requested)."""
 
@@ -109,4 +117,4 @@ class Refuse:
     tag: str
 
 
-Action = MoveStage | SetFields | CreateTask | RenewTask | MoveDeadline | CompleteTask | Notify | LogTimeline | Refuse
+Action = MoveStage | SetFields | CreateTask | RenewTask | Reassign | MoveDeadline | CompleteTask | Notify | LogTimeline | Refuse

@@ -8,6 +8,7 @@ the department tree are read inside the handler's one fetch ``batch`` (no extra 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -63,6 +64,93 @@ def substitute_for(user_id: int, absences: Iterable[Absence], day: date) -> int 
 def effective(user_id: int, absences: Iterable[Absence], moment: datetime) -> int:
     """The person who gets the work of ``user_id`` at ``moment`` (the substitute during an absence)."""
     return substitute_for(user_id, absences, moment.date()) or user_id
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the portal says of one person now: deactivated (dismissed), or away until ``absent_until``
+    (the end of their absence in the portal's absence chart, ``im.user.get`` ``absent``)."""
+
+    active: bool = True
+    absent_until: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.active and not self.absent_until
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Who gets a step: ``user``; ``instead_of`` the person the route names when they cannot act
+    (``why``: ``absent`` or ``dismissed``; ``until``: the end of the absence)."""
+
+    user: int | None
+    instead_of: int | None = None
+    why: str = ""
+    until: str | None = None
+
+
+def available(people: Mapping[int, Person], user: int | None) -> bool:
+    """Whether ``user`` can act; people the portal was not asked about count as available."""
+    return user is not None and people.get(user, Person()).available
+
+
+def heads_up(departments: Mapping[int, tuple[int | None, int | None]], department_ids: Iterable[int]) -> list[int]:
+    """Every head on the way up from the first of ``department_ids`` that has one, nearest first."""
+    chain: list[int] = []
+    for start in department_ids:
+        seen: set[int] = set()
+        current: int | None = start
+        while current is not None and current not in seen:
+            seen.add(current)
+            parent, head = departments.get(current, (None, None))
+            if head and head not in chain:
+                chain.append(head)
+            current = parent
+        if chain:
+            return chain
+    return chain
+
+
+def pick_head(chain: list[int], people: Mapping[int, Person]) -> Pick:
+    """The first head of ``chain`` who can act; a deactivated or absent head is skipped (next head up)."""
+    first = chain[0] if chain else None
+    for head in chain:
+        if available(people, head):
+            return Pick(head) if head == first else _instead(head, first, people)
+    return Pick(None)
+
+
+def pick_role(user: int | None, people: Mapping[int, Person], fallbacks: Iterable[int | None]) -> Pick:
+    """A role's user, or the first available of ``fallbacks`` (the operations manager, then the director)."""
+    if user is None or available(people, user):
+        return Pick(user)
+    for other in fallbacks:
+        if other is not None and other != user and available(people, other):
+            return _instead(other, user, people)
+    return Pick(user)
+
+
+def _instead(user: int, of: int | None, people: Mapping[int, Person]) -> Pick:
+    state = people.get(of, Person()) if of is not None else Person()
+    why = "dismissed" if not state.active else "absent"
+    return Pick(user, of, why, state.absent_until if why == "absent" else None)
+
+
+def people_from(rows: Any) -> dict[int, Person]:
+    """``im.user.list.get`` / ``im.user.get`` answers (a list, an object keyed by id, or one row)."""
+    if isinstance(rows, dict) and "id" in rows:
+        rows = [rows]
+    elif isinstance(rows, dict):
+        rows = list(rows.values())
+    found: dict[int, Person] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict) or not str(row.get("id", "")).isdigit():
+            continue
+        absent = row.get("absent")
+        active = row.get("active", True) not in (False, "N", "n", 0, "0")
+        found[int(row["id"])] = Person(active, str(absent) if absent not in (None, False, "", "N") else None)
+    return found
 
 
 # -- the REST boundary ------------------------------------------------------------------------------

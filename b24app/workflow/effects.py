@@ -14,8 +14,16 @@ from datetime import datetime, timedelta
 
 from b24app.deadlines import DeadlineRules
 from b24app.workflow import messages as msg
-from b24app.workflow.actions import Action, CompleteTask, CreateTask, LogTimeline, Notify
-from b24app.workflow.actors import OPERATIONS_MANAGER, effective, substitute_for
+from b24app.workflow.actions import Action, CompleteTask, CreateTask, LogTimeline, Notify, Reassign
+from b24app.workflow.actors import (
+    OPERATIONS_MANAGER,
+    Person,
+    Pick,
+    effective,
+    pick_head,
+    pick_role,
+    substitute_for,
+)
 from b24app.workflow.conditions import item_holds
 from b24app.workflow.models import Absence, ActorRule, Duration, Label, RuleRef, Step, TaskSpec, Workflow
 from b24app.workflow.snapshot import Entry, Marker, Snapshot, is_yes, money
@@ -34,6 +42,9 @@ class Context:
     absences: tuple[Absence, ...] = ()
     head: int | None = None                   # the initiator's department head (actors.head_of)
     names: dict[int, str] = field(default_factory=dict)
+    heads: tuple[int, ...] = ()               # every head up from the initiator's department, nearest first
+    people: Mapping[int, Person] = field(default_factory=dict)   # the portal's view: dismissed, absent
+    role_names: Mapping[str, Label] = field(default_factory=dict)
 
     def substitute(self, user: int | None, now: datetime) -> int | None:
         return substitute_for(user, self.absences, now.date()) if user else None
@@ -53,6 +64,25 @@ class Context:
     def actor(self, step: Step, snap: Snapshot) -> int | None:
         """The step's actor; the operations manager when nobody can be found (no head anywhere)."""
         return self.resolve(step.actor, snap) or self.roles.get(OPERATIONS_MANAGER)
+
+    def pick(self, rule: ActorRule, snap: Snapshot, now: datetime) -> Pick:
+        """Who acts by ``rule`` as the portal stands: a dismissed or absent head is skipped (next head
+        up); a dismissed or absent role holder's work goes to the operations manager (the director when
+        the operations manager is gone too). An absence in ``roles.yaml`` overrides the portal's."""
+        people = {u: Person() if self.substitute(u, now) else p for u, p in self.people.items()}
+        if rule.role is not None:
+            fallbacks = (self.roles.get(OPERATIONS_MANAGER), self.roles.get("director"))
+            return pick_role(self.roles.get(rule.role), people, fallbacks)
+        if rule.name == "initiator_department_head" and self.heads:
+            return pick_head(list(self.heads), people)
+        return Pick(self.resolve(rule, snap))
+
+    def choose(self, step: Step, snap: Snapshot, now: datetime) -> Pick:
+        """:meth:`pick` for a step's actor; the operations manager when nobody can be found."""
+        found = self.pick(step.actor, snap, now)
+        if found.user is None:
+            return Pick(self.roles.get(OPERATIONS_MANAGER), found.instead_of, found.why, found.until)
+        return found
 
 
 @dataclass(frozen=True)
@@ -160,18 +190,24 @@ def _step_work(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, ct
     main = Marker(workflow.code, snap.item_id, pos.round, step.code)
     deadline = _deadline(step.task, entered, snap, ctx, None)
     title = _title(step.task.title, snap)
-    actions: list[Action] = []
-    if snap.task(main) is None:
+    actions: list[Action] = _stand_in(snap, pos, step, responsible, base, ctx)
+    existing = snap.task(main)
+    if existing is None:
         actions.append(CreateTask(step.code, str(main), responsible, title, deadline, _description(snap, main)))
+    elif pos.last.decision == "reroute" and not existing.done and existing.responsible != responsible:
+        actions.append(Reassign(existing.id, responsible))
     offer = tuple(d for d in step.decisions if d != "complete")
-    actions.append(Notify(responsible, msg.assigned(title, deadline), f"{base}:assigned", step.code, offer))
+    told = f"{base}:e{pos.last.seq}:assigned" if pos.last.decision == "reroute" else f"{base}:assigned"
+    actions.append(Notify(responsible, msg.assigned(title, deadline), told, step.code, offer))
     if pos.last.decision in ("unfreeze", "docs_provided"):
         text = msg.returned(snap.title, msg.done_name(pos.last.decision), _who(pos.last, ctx))
         actions.append(Notify(responsible, text, f"{base}:e{pos.last.seq}:returned", step.code, offer))
     for index, spec in enumerate(step.task.subtasks):
         marker = Marker(workflow.code, snap.item_id, pos.round, f"{step.code}:sub{index}")
-        who = ctx.resolve(spec.responsible, snap) if spec.responsible else approver
-        who = ctx.effective(who or approver, entered)
+        picked = ctx.pick(spec.responsible, snap, entered) if spec.responsible else Pick(approver)
+        who = ctx.effective(picked.user or approver, entered)
+        if picked.instead_of and spec.responsible is not None and spec.responsible.role:
+            actions += _role_gone(snap, spec.responsible.role, picked, f"{base}:sub{index}", ctx)
         sub_deadline = _deadline(spec, entered, snap, ctx, deadline)
         sub_title = _title(spec.title, snap)
         if snap.task(marker) is None:
@@ -179,6 +215,34 @@ def _step_work(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, ct
                                       _description(snap, marker), parent_marker=str(main)))
         actions.append(Notify(who, msg.assigned(sub_title, sub_deadline), f"{base}:sub{index}:assigned"))
     return actions
+
+
+def _stand_in(snap: Snapshot, pos: Position, step: Step, responsible: int, base: str,
+              ctx: Context) -> list[Action]:
+    """The route's person could not act: the one who got the step and the initiator are told why; a
+    dismissed role holder also alerts the operations manager (``roles.yaml`` needs fixing)."""
+    entry = pos.last
+    if entry is None or not entry.instead_of:
+        return []
+    tag = f"{base}:e{entry.seq}:instead"
+    absent = ctx.people.get(entry.instead_of, Person()).absent_until if entry.why == "absent" else None
+    text = msg.stands_in(snap.title, msg.person(entry.instead_of, ctx.names), msg.person(responsible, ctx.names),
+                         entry.why, absent)
+    gone = _role_gone(snap, step.actor.role, Pick(responsible, entry.instead_of, entry.why), tag, ctx) \
+        if entry.why == "dismissed" and step.actor.role else []
+    actions: list[Action] = [] if any(n.user == responsible for n in gone) else [Notify(responsible, text, tag)]
+    if snap.initiator != responsible:
+        actions.append(Notify(snap.initiator, text, f"{tag}:initiator"))
+    return actions + gone
+
+
+def _role_gone(snap: Snapshot, role: str, picked: Pick, tag: str, ctx: Context) -> list[Notify]:
+    ops = ctx.roles.get(OPERATIONS_MANAGER) or picked.user
+    if ops is None or picked.why != "dismissed":
+        return []
+    text = msg.role_holder_gone(snap.title, ctx.role_names.get(role, Label(role, role)), msg.person(picked.instead_of, ctx.names),
+                                msg.person(picked.user, ctx.names))
+    return [Notify(ops, text, f"{tag}:ops")]
 
 
 def _docs_work(workflow: Workflow, snap: Snapshot, pos: Position, ctx: Context) -> list[Action]:

@@ -35,6 +35,8 @@ from b24app.workflow.transitions import (
     allowed_decisions,
     apply,
     make_entry,
+    missing_data,
+    reroute,
     restart,
     why_not,
 )
@@ -147,13 +149,17 @@ def _from_state(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime
         started = restart(workflow, snap, pos, snap.initiator, now, ctx, "start", "auto")
         if isinstance(started, Change):
             return started, []
-        labels = [f.label for f in workflow.fields if f.required and not snap.has_value(f.code)]
-        codes = ",".join(f.code for f in workflow.fields if f.required and not snap.has_value(f.code))
+        missing = missing_data(workflow, snap)
+        labels = [label for _, label in missing]
+        codes = ",".join(code for code, _ in missing)
         tag = f"{_base(workflow, snap)}:missing:{codes}"
         return None, [Notify(snap.initiator, msg.missing_fields(snap.title, labels), tag)]
     if pos.step is None:
         return None, []
     step = workflow.step(pos.step)
+    moved = reroute(workflow, snap, pos, now, ctx)
+    if moved is not None:
+        return moved, []
     if pos.stage != step.stage:
         return _while_paused(workflow, snap, pos, step, now, ctx)
     if step.task is not None and step.task.subtasks:

@@ -15,7 +15,8 @@ def parse_fields(reader: Reader, data: LocatedDict, org: OrgConfig) -> list[Fiel
     for item in reader.mappings(data, "fields"):
         what = f"field {item.get('code', '?')!r}"
         reader.keys(item, what, ("code", "type", "label"),
-                    ("required", "multiple", "app_filled", "values", "values_from", "crm_entities", "currency"))
+                    ("required", "required_one_of", "multiple", "app_filled", "values", "values_from", "crm_entities",
+                     "currency"))
         code = reader.string(item, "code", what, FIELD_CODE, "use upper-case letters, digits and '_' (at most 30)")
         kind = _field_type(reader, item, what)
         if code and any(f.code == code for f in fields):
@@ -25,13 +26,18 @@ def parse_fields(reader: Reader, data: LocatedDict, org: OrgConfig) -> list[Fiel
         _check_field_extras(reader, item, what, kind, entities)
         currency = reader.string(item, "currency", what, r"[A-Z]{3}", "use a currency code like RUB")
         required, app_filled = reader.boolean(item, "required", what), reader.boolean(item, "app_filled", what)
+        group = reader.string(item, "required_one_of", what, r"[a-z][a-z0-9_]*",
+                              "name the group in lower case, e.g. counterparty")
+        if (required or app_filled) and group:
+            reader.add(item, f"{what}: 'required_one_of' means «this or another field of the group»; drop "
+                       "'required'/'app_filled'", "required_one_of")
         if required and app_filled:
             reader.add(item, f"{what}: a field the app fills cannot be required from the initiator; drop "
                        "'required' or 'app_filled'", "required")
         if code and kind:
             fields.append(Field(code, kind, reader.label(item, "label", what) or Label("", ""), required,
                                 reader.boolean(item, "multiple", what), app_filled, values, entities,
-                                currency or ("RUB" if kind is FieldType.MONEY else None)))
+                                currency or ("RUB" if kind is FieldType.MONEY else None), group or None))
     return fields
 
 

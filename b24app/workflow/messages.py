@@ -22,6 +22,7 @@ _DECISION_DONE = {
     "unfreeze": ("Разморожено", "Unfrozen"),
     "docs_provided": ("Документы предоставлены", "Documents provided"),
     "complete": ("Задачи шага выполнены", "All tasks of the step complete"),
+    "reroute": ("Передано другому согласующему", "Handed to another approver"),
 }
 _VIA = {"card": ("в карточке", "in the card"), "task": ("задачей", "by the task"),
         "kanban": ("на канбане", "on the kanban"), "telegram": ("в Telegram", "in Telegram"),
@@ -172,3 +173,24 @@ def person(user_id: int | None, names: dict[int, str] | None = None) -> str:
         return "—"
     found = (names or {}).get(user_id)
     return found or f"пользователь #{user_id}"
+
+
+def stands_in(title: str, named: str, acting: str, why: str, until: str | None) -> Label:
+    """Why the step of request ``title`` went to ``acting`` instead of ``named`` (absent or dismissed)."""
+    if why == "dismissed":
+        return Label(f"Заявка «{title}»: {named} деактивирован(а) на портале, решение принимает {acting}.",
+                     f"Request '{title}': {named} is deactivated on the portal; {acting} decides instead.")
+    day = f" до {until[:10]}" if until else ""
+    day_en = f" until {until[:10]}" if until else ""
+    return Label(f"Заявка «{title}»: {named} отсутствует{day} (график отсутствий), решение принимает {acting}. "
+                 "Шаг останется у него, даже если отсутствующий вернётся раньше.",
+                 f"Request '{title}': {named} is away{day_en} (absence chart); {acting} decides instead. "
+                 "The step stays with them even if the absent person returns earlier.")
+
+
+def role_holder_gone(title: str, role: Label, named: str, acting: str) -> Label:
+    """The operations manager's alert: a role's user is deactivated, the work went to ``acting``."""
+    return Label(f"Внимание: роль «{role.ru}» назначена деактивированному сотруднику {named}. Заявка «{title}» "
+                 f"передана: {acting}. Исправьте config/roles.yaml.",
+                 f"Attention: role '{role.en}' belongs to deactivated user {named}. Request '{title}' went to "
+                 f"{acting}. Fix config/roles.yaml.")

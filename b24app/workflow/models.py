@@ -100,6 +100,8 @@ class Field:
     values: tuple[EnumValue, ...] = ()
     crm_entities: tuple[str, ...] = ()
     currency: str | None = None
+    #: at least one field of the group must be filled (``required_one_of: counterparty``)
+    one_of: str | None = None
 
 
 class Semantics(StrEnum):

@@ -72,6 +72,8 @@ class Entry:
     reason: str = ""
     via: str = ""
     files: tuple[int, ...] = ()       # request_documents: the item's file ids when the documents were asked for
+    instead_of: int | None = None     # the person the route names, when they could not act (``why``)
+    why: str = ""                     # "absent" or "dismissed"
 
     def to_text(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v not in (None, "", ())}
@@ -88,6 +90,7 @@ class Entry:
                 approver=_opt_int(data.get("approver")), on_behalf_of=_opt_int(data.get("on_behalf_of")),
                 reason=str(data.get("reason") or ""), via=str(data.get("via") or ""),
                 files=tuple(int(f) for f in data.get("files") or ()),
+                instead_of=_opt_int(data.get("instead_of")), why=str(data.get("why") or ""),
             )
         except (ValueError, KeyError, TypeError):
             return None

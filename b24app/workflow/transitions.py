@@ -14,7 +14,7 @@ from typing import Any
 
 from b24app.workflow import messages as msg
 from b24app.workflow.actions import Action, MoveDeadline, PersonDecision
-from b24app.workflow.actors import OPERATIONS_MANAGER
+from b24app.workflow.actors import OPERATIONS_MANAGER, Person, Pick
 from b24app.workflow.effects import Context, Position, route
 from b24app.workflow.models import FieldType, Label, Workflow
 from b24app.workflow.rules import DECISIONS
@@ -131,8 +131,10 @@ def _transition(workflow: Workflow, snap: Snapshot, pos: Position, decision: str
             entry = replace(entry, files=tuple(sorted(item_files(workflow, snap))))
         return Change(entry, {"RETURN_STEP": step.code})
     stage, next_step = route(workflow, target, snap)
-    approver = ctx.actor(workflow.step(next_step), snap) if next_step else None
-    entry = make_entry(snap, pos, decision, by, on_behalf, now, stage, next_step, approver, reason, via, step=step.code)
+    pick = ctx.choose(workflow.step(next_step), snap, now) if next_step else Pick(None)
+    entry = make_entry(snap, pos, decision, by, on_behalf, now, stage, next_step, pick.user, reason, via,
+                       step=step.code)
+    entry = replace(entry, instead_of=pick.instead_of, why=pick.why)
     fields = {"REJECTION_REASON": reason} if decision == "reject" else {}
     return Change(entry, fields)
 
@@ -174,14 +176,50 @@ def _give_time_back(workflow: Workflow, snap: Snapshot, pos: Position, now: date
 
 def restart(workflow: Workflow, snap: Snapshot, pos: Position, by: int, now: datetime, ctx: Context,
              decision: str, via: str, on_behalf: int | None = None) -> Change | Refusal:
-    missing = [f.label for f in workflow.fields if f.required and not snap.has_value(f.code)]
+    missing = [label for _, label in missing_data(workflow, snap)]
     if missing:
         return Refusal(msg.missing_fields(snap.title, missing))
     stage, step = route(workflow, workflow.start, snap)
-    approver = ctx.actor(workflow.step(step), snap) if step else None
-    entry = make_entry(snap, pos, decision, by, on_behalf, now, stage, step, approver, "", via, step=None,
+    pick = ctx.choose(workflow.step(step), snap, now) if step else Pick(None)
+    entry = make_entry(snap, pos, decision, by, on_behalf, now, stage, step, pick.user, "", via, step=None,
                    round=pos.round + 1)
+    entry = replace(entry, instead_of=pick.instead_of, why=pick.why)
     return Change(entry, {"REJECTION_REASON": "", "RETURN_STEP": ""} if pos.started else {})
+
+
+def reroute(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime, ctx: Context) -> Change | None:
+    """The current approver was dismissed mid-way: the step goes to whom the route names now (the next
+    head up, or the operations manager for a role), recorded as a ``reroute`` entry; None otherwise."""
+    if pos.step is None or pos.approver is None or ctx.people.get(pos.approver, Person()).active:
+        return None
+    step = workflow.step(pos.step)
+    if pos.stage != step.stage:
+        return None
+    pick = ctx.choose(step, snap, now)
+    if pick.user is None or pick.user == pos.approver:
+        return None
+    entry = make_entry(snap, pos, "reroute", pick.user, None, now, pos.stage, step.code, pick.user, "", "auto",
+                       step=None)
+    return Change(replace(entry, instead_of=pos.approver, why="dismissed"))
+
+
+def missing_data(workflow: Workflow, snap: Snapshot) -> list[tuple[str, Label]]:
+    """(code, label) of what the initiator must still fill: each empty required field, and each
+    ``required_one_of`` group with no field filled (labelled «A или B»)."""
+    missing: list[tuple[str, Label]] = []
+    groups: dict[str, list[Label]] = {}
+    filled: set[str] = set()
+    for spec in workflow.fields:
+        if spec.required and not snap.has_value(spec.code):
+            missing.append((spec.code, spec.label))
+        if spec.one_of:
+            groups.setdefault(spec.one_of, []).append(spec.label)
+            if snap.has_value(spec.code):
+                filled.add(spec.one_of)
+    for group, labels in groups.items():
+        if group not in filled:
+            missing.append((group, Label(" или ".join(x.ru for x in labels), " or ".join(x.en for x in labels))))
+    return missing
 
 
 def make_entry(snap: Snapshot, pos: Position, decision: str, by: int, on_behalf: int | None, now: datetime,
