@@ -52,6 +52,7 @@ class SheetEntry:
     at: str                      # ISO 8601, portal time
     reason: str
     via: str
+    note: Label | None = None    # why the step went to someone else (absent or dismissed)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             at=e.at,
             reason=e.reason,
             via=e.via,
+            note=msg.routed_note(e.why, msg.person(e.instead_of, ctx.names)) if e.instead_of else None,
         )
         for e in snap.log
     )

@@ -54,6 +54,7 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
     bind to: it logs why and returns.
     """
     settings = deps.settings
+    _detect_plan(deps, event.member_id)
     if not settings.public_url:
         log.warning("installation %s: B24APP_PUBLIC_URL is not set; events and widgets not bound", event.member_id)
         return
@@ -62,3 +63,18 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
     log.info("installation %s: %s", event.member_id, report.render().replace("\n", " | "))
     if not report.ok:
         raise ProvisioningFailed(f"installation {event.member_id}: re-binding did not complete:\n{report.render()}")
+
+
+def _detect_plan(deps: Deps, member_id: str) -> None:
+    """Whether the plan has ``rest_offline_extended``: without it the sweep reads changed items instead
+    of the offline queue (:mod:`b24app.escalation.people`); a failed read is retried by the sweep."""
+    from b24app.escalation.people import extended_offline
+
+    try:
+        extended = extended_offline(deps, member_id, refresh=True)
+    except B24AppError as exc:
+        log.warning("installation %s: feature.get failed (%s); the sweep asks again", member_id, exc)
+        return
+    if not extended:
+        log.warning("installation %s: the plan has no rest_offline_extended; lost events are recovered by the "
+                    "sweep's read of changed items (docs/escalation.md)", member_id)

@@ -232,7 +232,7 @@ def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
             "by": e.by_name,
             "on_behalf_of": e.on_behalf_of_name,
             "at": _moment(e.at),
-            "reason": e.reason,
+            "reason": e.reason or (e.note.get(lang) if getattr(e, "note", None) else ""),
         }
         for e in sheet.entries
     ]

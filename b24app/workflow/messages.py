@@ -194,3 +194,10 @@ def role_holder_gone(title: str, role: Label, named: str, acting: str) -> Label:
                  f"передана: {acting}. Исправьте config/roles.yaml.",
                  f"Attention: role '{role.en}' belongs to deactivated user {named}. Request '{title}' went to "
                  f"{acting}. Fix config/roles.yaml.")
+
+
+def routed_note(why: str, named: str) -> Label:
+    """The approval sheet's note on an entry whose step went to someone else."""
+    if why == "dismissed":
+        return Label(f"вместо {named}: деактивирован(а) на портале", f"instead of {named}: deactivated on the portal")
+    return Label(f"вместо {named}: отсутствует (график отсутствий)", f"instead of {named}: away (absence chart)")

@@ -38,7 +38,7 @@ def test_an_unmet_expectation_stops_the_scenario_with_a_diff(tmp_path: Path, red
         "name: wrong on purpose\n"
         "steps:\n"
         "  - create: {as: a.ivanova, title: Листовки, fields: {AMOUNT: 1000, EXPENSE_ITEM: MARKETING, "
-        "INVOICE: i.pdf}}\n"
+        "COUNTERPARTY_NAME: ООО Печать, INVOICE: i.pdf}}\n"
         "  - expect: {stage: PAID, approver: director}\n"
         "  - approve: {as: m.orlova}\n",
         encoding="utf-8",
@@ -74,7 +74,7 @@ def test_a_strict_mode_violation_by_the_app_fails_the_step(tmp_path: Path, redis
         "name: a typo in what the app sends\n"
         "steps:\n"
         "  - create: {as: a.ivanova, title: Листовки, fields: {AMOUNT: 1000, EXPENSE_ITEM: MARKETING, "
-        "INVOICE: i.pdf}}\n",
+        "COUNTERPARTY_NAME: ООО Печать, INVOICE: i.pdf}}\n",
         encoding="utf-8",
     )
     lines: list[str] = []
