@@ -126,6 +126,16 @@ def _states(deps: Deps, member_id: str, client: Bitrix24, chain: list[int],
     return states
 
 
+def seed_heads(deps: Deps, member_id: str) -> int:
+    """Remember every department head (at install: one ``department.get``), so that the items' read
+    batches ask about them from the first trigger on; returns how many."""
+    table = actors.departments_from(deps.bitrix(member_id).call("department.get", {}))
+    heads = sorted({h for _, h in table.values() if h})
+    if heads:
+        deps.redis.sadd(keys.heads(member_id), *[str(h) for h in heads])
+    return len(heads)
+
+
 def _not_found(error: Any) -> bool:
     """``NOT_FOUND`` — by the error code only: the portal localises ``error_description``."""
     return isinstance(error, dict) and str(error.get("error", "")).upper() == "NOT_FOUND"

@@ -67,11 +67,14 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
 
 def _detect_plan(deps: Deps, member_id: str) -> None:
     """Whether the plan has ``rest_offline_extended``: without it the sweep reads changed items instead
-    of the offline queue (:mod:`b24app.escalation.people`); a failed read is retried by the sweep."""
+    of the offline queue (:mod:`b24app.escalation.people`); a failed read is retried by the sweep. Also
+    remembers the department heads, so that the items' reads ask about them from the first trigger."""
     from b24app.escalation.people import extended_offline
+    from b24app.pipeline.read import seed_heads
 
     try:
         extended = extended_offline(deps, member_id, refresh=True)
+        seed_heads(deps, member_id)
     except B24AppError as exc:
         log.warning("installation %s: feature.get failed (%s); the sweep asks again", member_id, exc)
         return

@@ -69,7 +69,11 @@ def test_missing_fields_keep_the_request_new_and_tell_the_initiator_what_is_miss
 def test_filling_in_the_fields_starts_the_route_with_a_task_for_the_head() -> None:
     world = World.new(fields={"AMOUNT": "100|RUB"})
     world.run()
-    actions = world.edit(EXPENSE_ITEM=1, INVOICE=[{"id": 3}])
+    actions = world.edit(EXPENSE_ITEM=1, INVOICE=[{"id": 3}])             # still no counterparty at all
+    assert of(MoveStage, actions) == [] and world.snap.stage == "NEW"
+    [note] = of(Notify, actions)
+    assert "«Контрагент (компания) или Контрагент (название)»" in note.message.ru
+    actions = world.edit(COUNTERPARTY_NAME="ООО «Ромашка»")
     assert of(MoveStage, actions) == [MoveStage("HEAD_APPROVAL")]
     [task] = of(CreateTask, actions)
     assert task.responsible == HEAD and task.step == "head_approval"
