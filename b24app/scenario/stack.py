@@ -230,7 +230,8 @@ class Stack:
     def _serve(self, app: Any) -> None:
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.web_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="b24app-web", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="b24app-web",
+                                        daemon=True)
         self._thread.start()
 
     def _settings(self, **extra: Any) -> Settings:

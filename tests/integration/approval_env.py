@@ -27,6 +27,7 @@ from b24app.workflow.snapshot import ItemNames
 from b24sandbox import SandboxPortal
 from b24sandbox.ufnames import to_camel
 from handlers.itemstate import item_names
+from tests.fixtures.waits import WAIT
 from tests.integration.webserver import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,21 +56,19 @@ class Env:
 
     # -- running everything the portal's events cause ------------------------------------------
     def settle(self, rounds: int = 50) -> int:
-        """Deliver events and run jobs until nothing is left; returns how many jobs ran."""
+        """Deliver events and run jobs until nothing is left; returns how many jobs ran.
+
+        Waits for conditions, never for time: every delivery the portal queued has been answered by the
+        app's edge (which enqueues before it answers), then the queues are empty. Jobs run here, in this
+        process, so nothing else can add work once both hold."""
         conn = self.deps.redis
         queue_list = [Queue(name, connection=conn) for name in (queues.EVENTS, queues.DEFAULT)]
         ran = 0
-        quiet = 0
         for _ in range(rounds):
-            self.sandbox.drain_events(timeout=10)
+            assert self.sandbox.drain_events(timeout=WAIT), "the portal's event deliveries did not finish"
             pending = sum(q.count for q in queue_list)
             if pending == 0:
-                quiet += 1
-                if quiet >= 2:
-                    return ran
-                time.sleep(0.05)
-                continue
-            quiet = 0
+                return ran
             SimpleWorker(queue_list, connection=conn).work(burst=True)
             ran += pending
         raise AssertionError("events kept coming: the handlers loop")

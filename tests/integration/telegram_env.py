@@ -22,6 +22,7 @@ from b24app import queue as queues
 from b24app.telegram.links import LinkStore
 from b24sandbox import SandboxPortal, oauth
 from b24sandbox.telegram_api import FakeBotApi, SentMessage
+from tests.fixtures.waits import nap_until_next_scheduled
 from tests.integration.approval_env import ROOT, Env, approval_env
 
 SECRET = "flow-webhook-secret_42"
@@ -52,7 +53,7 @@ class TgEnv:
                     return
                 if time.monotonic() > deadline:
                     raise AssertionError("scheduled Telegram jobs did not finish")
-                time.sleep(0.1)  # a scheduled job (a paced resend) is not due yet
+                nap_until_next_scheduled(self.queue)  # a scheduled job (a paced resend) is not due yet
         finally:
             scheduler.release_locks()
         raise AssertionError("jobs kept coming")

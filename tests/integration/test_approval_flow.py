@@ -18,6 +18,7 @@ import pytest
 from b24app import queue as queues
 from b24sandbox import SandboxPortal
 from handlers import decisions
+from tests.fixtures.waits import WAIT
 from tests.integration.approval_env import PR, ROOT, Env, approval_env
 
 ETID = 1100
@@ -215,7 +216,7 @@ def worker_env(env: Env) -> dict[str, str]:
 
 def test_copies_of_one_event_in_three_worker_processes_make_one_task(env: Env) -> None:
     item = env.as_user("a.ivanova").create_item(ETID, env.request_fields())
-    env.sandbox.drain_events(timeout=10)
+    assert env.sandbox.drain_events(WAIT)
     assert [d for d in env.sandbox.deliveries if d.event.upper().startswith("ONCRMDYNAMICITEMADD")]
     [first] = env.deps.queue(queues.EVENTS).jobs           # the edge coalesces re-deliveries while this waits,
     for copy in range(5):                                  # so put copies on the queue directly, as workers of

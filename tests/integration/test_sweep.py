@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from b24app import queue as queues
 from b24app.escalation_jobs import sweep_job
 from handlers import decisions
 from handlers.sweep import run_sweep
+from tests.fixtures.waits import WAIT, wait_until
 from tests.integration.approval_env import PR, ROOT, Env
 from tests.integration.sweep_seed import seed_requests
 
@@ -191,6 +191,7 @@ def claim_after_both_planned(deps, deliveries):
     return claim(deps, deliveries)
 
 sweep.claim = claim_after_both_planned
+r.incr("test:ready")
 while not r.exists("test:go"):
     time.sleep(0.005)
 report = sweep.run_sweep(deps, sys.argv[1])
@@ -212,7 +213,8 @@ def test_two_sweeps_at_the_same_moment_send_nothing_twice(env: Env) -> None:
     at(env, 2, 14, 5)
     procs = [subprocess.Popen([sys.executable, "-c", SWEEPER, env.member_id], cwd=ROOT, env=_process_env(env),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    time.sleep(1.5)                                             # both started and waiting for the signal
+    wait_until(lambda: int(env.deps.redis.get("test:ready") or 0) == 2 or any(p.poll() is not None for p in procs),
+               WAIT, "both sweeps to be ready")                   # both started and waiting for the signal
     env.deps.redis.set("test:go", "1")
     reports: list[dict[str, Any]] = []
     for proc in procs:

@@ -14,6 +14,7 @@ from b24app import phpform
 from b24app import queue as queues
 from b24app.deps import Deps, set_current
 from b24app.web import create_app
+from tests.fixtures.waits import WAIT
 from tests.integration.helpers import MEMBER_ID, event_form, install, make_settings
 from tests.integration.webserver import serve
 
@@ -131,7 +132,7 @@ def test_sandbox_install_then_a_real_event_becomes_one_job(
     assert client.call("event.bind", {"event": "ONCRMDYNAMICITEMADD", "handler": f"{base_url}/b24/events"}) is True
     etid = client.call("crm.type.add", {"fields": {"title": "Events"}})["type"]["entityTypeId"]
     item = client.call("crm.item.add", {"entityTypeId": etid, "fields": {"title": "Заявка"}})["item"]
-    assert sandbox.drain_events(10)
+    assert sandbox.drain_events(WAIT)
     jobs = [job for job in events_queue(redis_conn).jobs if job.args[1] == "ONCRMDYNAMICITEMADD"]
     assert len(jobs) == 1
     member_id, _, data, _ = jobs[0].args[:4]

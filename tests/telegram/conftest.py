@@ -5,7 +5,6 @@ Redis is the private redis-server of ``tests/fixtures/redis.py`` (``redis_url``)
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,6 @@ from flask import Flask
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.scheduler import RQScheduler
-from werkzeug.serving import make_server
 
 from b24app.deps import set_current
 from b24app.telegram.callbacks import ActionRegistry, actions
@@ -24,6 +22,8 @@ from b24app.telegram.config import TelegramConfig
 from b24app.telegram.runtime import TelegramRuntime
 from b24app.web.telegram import init_telegram
 from b24sandbox.telegram_api import FakeBotApi
+from tests.fixtures.waits import nap_until_next_scheduled
+from tests.integration.webserver import serve
 
 SECRET = "test-webhook-secret_0123456789"
 QUEUE = "telegram-test"
@@ -99,13 +99,10 @@ def webhook(runtime: TelegramRuntime, fake_api: FakeBotApi) -> Iterator[str]:
     """The Flask webhook served over real HTTP, registered with the fake Bot API."""
     app = Flask("telegram-test")
     init_telegram(app, runtime)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/telegram/webhook"
-    fake_api.call("setWebhook", {"url": url, "secret_token": SECRET})
-    yield url
-    server.shutdown()
+    with serve(app) as base:
+        url = f"{base}/telegram/webhook"
+        fake_api.call("setWebhook", {"url": url, "secret_token": SECRET})
+        yield url
 
 
 def run_jobs(redis: Redis, timeout: float = 30.0) -> None:
@@ -124,7 +121,7 @@ def run_jobs(redis: Redis, timeout: float = 30.0) -> None:
                 return
             if time.monotonic() > deadline:
                 raise AssertionError("scheduled Telegram jobs did not finish")
-            time.sleep(0.1)  # waiting for a scheduled job to fall due
+            nap_until_next_scheduled(queue)
     finally:
         scheduler.release_locks()
 
