@@ -62,8 +62,10 @@ def _listify(value: Any) -> Any:
 def flatten(value: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     """Turn nested values into bracket pairs; the inverse of :func:`decode` for string leaves.
 
-    Booleans become ``"1"``/``""`` like PHP's ``http_build_query`` would not do consistently, so callers
-    that care should pass strings. ``None`` becomes an empty string.
+    Booleans become ``"1"``/``"0"``, so callers that care should pass strings. ``None`` becomes an empty
+    string. An empty list becomes ``name=`` — the portal reads ``""``, the documented way to clear a
+    field (REFERENCE §6.5) — where PHP's ``http_build_query`` would drop the key, leaving the field as it
+    was (``{"UF_CRM_7_FILES": []}`` inside a ``batch`` command would silently change nothing).
     """
     pairs: list[tuple[str, str]] = []
     for key, item in value.items():
@@ -76,6 +78,8 @@ def _flatten_item(name: str, item: Any) -> list[tuple[str, str]]:
     if isinstance(item, Mapping):
         return flatten(item, name)
     if isinstance(item, list | tuple):
+        if not item:
+            return [(name, "")]
         return flatten({str(i): v for i, v in enumerate(item)}, name)
     if item is None:
         return [(name, "")]

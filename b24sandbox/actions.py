@@ -19,6 +19,7 @@ import requests
 
 from b24sandbox import diskstore, registry
 from b24sandbox.methods import im, placement
+from b24sandbox.people import PersonInactive
 from b24sandbox.state import PortalState, User
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class UserActions:
         return self.portal.state
 
     def _invoke(self, method: str, params: dict[str, Any]) -> Any:
+        if not self.user.active:
+            raise PersonInactive(f"{self.user.login} is deactivated and cannot sign in to the portal")
         return registry.invoke(self.state, method, params, self.user.id, "ui")
 
     # --- CRM ----------------------------------------------------------------------------------
@@ -169,3 +172,11 @@ class UserActions:
         return requests.post(url, data=pairs, timeout=float(getattr(self.portal, "delivery_timeout", 10.0)),
                              verify=getattr(self.portal, "ca_bundle", None) or True,
                              headers={"User-Agent": "Bitrix24 (sandbox)"})
+
+
+class AutomationActions(UserActions):
+    """What an automation rule or agent does with a person's rights: its events carry no tokens."""
+
+    def _invoke(self, method: str, params: dict[str, Any]) -> Any:
+        with self.portal.events.automation():
+            return super()._invoke(method, params)

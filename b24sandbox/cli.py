@@ -39,8 +39,8 @@ def sandbox_command(host: str, port: int, plain_http: bool, org: Path | None, pr
     clock = SandboxClock(start_at, speed=speed) if start_at else SandboxClock(speed=speed)
     portal = SandboxPortal(
         org=org, strict=not no_strict, tls=not plain_http, clock=clock, profile=profile, seed=seed,
-        host=host, port=port, rate_limit=not no_rate_limit, ca=None if plain_http else SandboxCA(ca_dir),
-    )
+        host=host, port=port, rate_limit=not no_rate_limit, ca=None if plain_http or ca_dir is None else SandboxCA(ca_dir),
+    )  # without --ca-dir the portal makes its own CA and removes its temporary folder when it stops
     with portal:
         click.echo(f"Sandbox portal:  {portal.base_url}  (domain {portal.domain}, member_id {portal.member_id})")
         click.echo(f"Web UI:          {portal.ui_url}")

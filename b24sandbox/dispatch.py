@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from b24sandbox import deepcheck, registry
+from b24sandbox.localise import localise
 from b24sandbox.oauth import Principal, scope_allows
 from b24sandbox.registry import Call, Page, RestError
 from b24sandbox.strict import STRICT_ERROR, Violation
@@ -104,6 +105,8 @@ def execute(portal: SandboxPortal, who: Principal, method: str, params: dict[str
     except Exception:  # a bug in a sandbox method: answer as the portal's 500 and keep serving
         log.exception("sandbox method %s failed", method)
         outcome = Outcome(500, error={"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal server error"})
+    if outcome.error is not None:
+        outcome.error = localise(portal.state, outcome.error)
     outcome.start, outcome.duration = start, time.perf_counter() - t0
     caller = who.client_id or f"webhook:{who.user_id}"
     outcome.operating, outcome.operating_reset_at = portal.operating.add(method, caller, start, outcome.duration)

@@ -3,8 +3,11 @@
 Areas announce changes with ``state.emit(event, data, user_id)``. The :class:`EventDispatcher` matches
 the app's bindings (the generic name and the per-type ``{EVENT}_{ENTITY_TYPE_ID}`` variant), and for
 each online binding queues one form-encoded POST: ``event``, ``event_handler_id``, ``data[...]``,
-``ts``, ``auth[...]`` — every scalar a string, ``auth`` carrying tokens of the user who caused the
-change (or of the binding's ``auth_type`` user), or none at all for automation (``user_id=None``).
+``ts``, ``auth[...]`` — every scalar a string, ``auth`` carrying an access token of the user who caused
+the change (or of the binding's ``auth_type`` user), or no tokens at all when an automation rule,
+workflow or agent caused it (``user_id=None``, or inside :meth:`EventDispatcher.automation`). As the
+events page says, ``refresh_token`` comes only with events that need long-term access (``ONAPPINSTALL``,
+``ONOFFLINEEVENT``); ``refresh_in_auth=True`` adds it to every event, as the documented examples show.
 A background thread delivers the queue after the triggering call; failures are recorded, never
 retried. Nothing is sent before the app's installation is finished. Offline bindings collect rows
 for ``event.offline.get`` instead.
@@ -17,7 +20,8 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +105,7 @@ def stringify(value: Any) -> Any:
 
 
 class EventDispatcher:
-    def __init__(self, state: PortalState, faults: Faults, poster: Poster, refresh_in_auth: bool = True,
+    def __init__(self, state: PortalState, faults: Faults, poster: Poster, refresh_in_auth: bool = False,
                  task_handler_id: bool = True, delay: float = 0.0) -> None:
         self.state = state
         self.delay = delay  # seconds every delivery waits: a real portal delivers through a queue (§3.2)
@@ -119,7 +123,17 @@ class EventDispatcher:
         self._busy = 0
         self._stop = False
         self._thread: threading.Thread | None = None
+        self._cause = threading.local()
         state.subscribe(self.on_event)
+
+    @contextmanager
+    def automation(self) -> Iterator[None]:
+        """Changes made inside come from an automation rule or agent: their events carry no tokens."""
+        self._cause.automated = True
+        try:
+            yield
+        finally:
+            self._cause.automated = False
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -159,9 +173,12 @@ class EventDispatcher:
         if isinstance(fields, dict) and fields.get("ENTITY_TYPE_ID") not in (None, ""):
             names.add(f"{event}_{fields['ENTITY_TYPE_ID']}")
         bindings = [b for b in store(self.state).bindings if b.event in names and b.client_id == app.client_id]
+        automated = bool(getattr(self._cause, "automated", False))
         for binding in bindings:
             if binding.offline:
-                self._add_offline(binding, data, user_id)
+                self._add_offline(binding, data, None if automated else user_id)
+            elif automated:
+                self.send(binding, data, None, auth=self.auth_block(None))
             else:
                 self.send(binding, data, user_id)
 
@@ -279,7 +296,7 @@ class EventDispatcher:
                 min_timeout = float(binding.options.get("minTimeout", 1) or 1)
                 if now - events.last_offline_signal >= min_timeout:
                     events.last_offline_signal = now
-                    self.send(binding, [], None, auth=self.auth_block(self._admin_id()))
+                    self.send(binding, [], None, auth=self.auth_block(self._admin_id(), refresh=True))
 
     def _admin_id(self) -> int | None:
         return next((u.id for u in self.state.users.values() if u.admin), None)

@@ -25,7 +25,8 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         segments = _segments(key)
         if segments is not None and len(segments) - 1 <= MAX_NESTING:
             _store(root, segments, value)
-    return _as_lists(root)
+    decoded: dict[str, Any] = _as_lists(root)
+    return decoded
 
 
 def _segments(key: str) -> list[str] | None:

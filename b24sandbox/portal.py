@@ -32,8 +32,10 @@ from b24sandbox.dispatch import CallRecord, Recorder
 from b24sandbox.events import EventDispatcher
 from b24sandbox.faults import Faults
 from b24sandbox.limits import LeakyBucket, OperatingMeter
+from b24sandbox.people import People
 from b24sandbox.state import PortalState
 from b24sandbox.strict import StrictValidator, Violation
+from b24sandbox.switches import Switches, switches
 from b24sandbox.tls import SandboxCA
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ class SandboxPortal:
         unknown_token_error: str = "NO_AUTH_FOUND",
         accept_access_token_param: bool = False,
         accept_bearer: bool = False,
-        event_refresh_token: bool = True,
+        event_refresh_token: bool = False,
         task_event_handler_id: bool = True,
         delivery_timeout: float = 10.0,
         event_delay: float = DEFAULT_EVENT_DELAY,
@@ -110,10 +112,14 @@ class SandboxPortal:
         self.events = EventDispatcher(self.state, self.faults, self.post_form, refresh_in_auth=event_refresh_token,
                                       task_handler_id=task_event_handler_id, delay=event_delay)
         self._ca = ca
+        self._own_ca: SandboxCA | None = None
         oauth.store(self.state).profile = profile
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
+        self._oauth_base = ""
+        #: ``host:port`` addresses the portal moved away from: REST calls there get a 302 (``move_domain``).
+        self.moved_from: set[str] = set()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -123,7 +129,8 @@ class SandboxPortal:
         registry.load_all()
         context = None
         if self.tls:
-            self._ca = self._ca or SandboxCA()
+            if self._ca is None:
+                self._ca = self._own_ca = SandboxCA()
             context = self._ca.server_context()
         self._server = make_server(self.host, self.port, self._wsgi(), threaded=True, ssl_context=context,
                                    request_handler=_QuietHandler)
@@ -131,7 +138,7 @@ class SandboxPortal:
         self._server.handle_error = _quiet_error  # type: ignore[method-assign]
         scheme = "https" if self.tls else "http"
         netloc = f"{self.host}:{self.port}"
-        self.base_url = f"{scheme}://{netloc}"
+        self.base_url = self._oauth_base = f"{scheme}://{netloc}"
         self.state.portal.domain = netloc
         oauth.store(self.state).endpoints = oauth.Endpoints(
             client_endpoint=f"{self.base_url}/rest/",
@@ -153,6 +160,9 @@ class SandboxPortal:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._own_ca is not None:
+            self._own_ca.close()  # the CA this portal made for itself: its temporary folder goes too
+            self._ca = self._own_ca = None
 
     def __enter__(self) -> SandboxPortal:
         return self.start()
@@ -182,7 +192,8 @@ class SandboxPortal:
 
     @property
     def oauth_url(self) -> str:
-        return f"{self.base_url}/oauth/token/"
+        """The OAuth server's token URL; it stays where it is when the portal moves (``move_domain``)."""
+        return f"{self._oauth_base}/oauth/token/"
 
     @property
     def ui_url(self) -> str:
@@ -203,7 +214,44 @@ class SandboxPortal:
             hook = oauth.create_webhook(self.state, user.id, list(scopes) if scopes is not None else None)
         return f"{self.base_url}/rest/{user.id}/{hook.code}/"
 
+    def move_domain(self, host: str = "localhost") -> str:
+        """The portal moves to a new address (REFERENCE §1.1, change-domen.md): from now on REST calls to the
+        old ``host:port`` are answered with a 302 to the same path on ``host:port`` (the server certificate
+        covers ``127.0.0.1``, ``localhost`` and ``::1``), and tokens, refresh answers and events name the new
+        ``client_endpoint`` and ``domain``. The OAuth server (``oauth_url``) does not move. Returns the new
+        base URL. What the old address answers beyond REST is UNVERIFIED (see docs/sandbox.md)."""
+        if self._server is None:
+            raise RuntimeError("start the portal before moving it")
+        scheme = "https" if self.tls else "http"
+        old, new = self.domain, f"{host}:{self.port}"
+        if new == old:
+            return self.base_url
+        with self.state.lock:
+            self.moved_from.add(old)
+            self.moved_from.discard(new)
+            self.base_url = f"{scheme}://{new}"
+            self.state.portal.domain = new
+            oauth.store(self.state).endpoints.client_endpoint = f"{self.base_url}/rest/"
+        return self.base_url
+
     # --- what happened ---------------------------------------------------------------------------
+
+    @property
+    def people(self) -> People:
+        """Dismissals and the absence chart (``b24sandbox.people``)."""
+        return People(self)
+
+    def add_task_field(self, name: str, title: str, type: str = "string", required: bool = False) -> None:
+        """A custom task field; a required one makes ``tasks.task.add`` without it fail (``b24sandbox.taskfields``)."""
+        from b24sandbox import taskfields
+
+        with self.state.lock:
+            taskfields.add_field(self.state, name, title, type, required)
+
+    @property
+    def switches(self) -> Switches:
+        """Per-portal switches for behaviour the docs leave open (``b24sandbox.switches``)."""
+        return switches(self.state)
 
     @property
     def calls(self) -> list[CallRecord]:
@@ -264,6 +312,13 @@ class SandboxPortal:
         from b24sandbox.actions import UserActions
 
         return UserActions(self, self.state.user_by_login(login))
+
+    def as_automation(self, login: str = "admin") -> Any:
+        """An automation rule (robot) or agent acting with ``login``'s rights: the same actions as
+        ``as_user``, but the events they cause carry no tokens (REFERENCE §3.2)."""
+        from b24sandbox.actions import AutomationActions
+
+        return AutomationActions(self, self.state.user_by_login(login))
 
     # --- outgoing HTTP ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request, Response
 from b24sandbox import oauth, phpquery
 from b24sandbox.dispatch import CallRecord, Outcome, execute, time_block
 from b24sandbox.faults import RawFault
+from b24sandbox.localise import localise
 from b24sandbox.registry import RestError
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ class PortalApp:
     def rest(self, request: Request) -> Response:
         portal = self.portal
         portal.recorder.count_request()
+        if request.host in portal.moved_from:
+            return moved(portal.base_url, request)
         match = ROUTE.match(request.path)
         method = match.group("method") if match else request.path.removeprefix("/rest/")
         try:
@@ -104,12 +107,16 @@ class PortalApp:
             header = request.headers.get("Authorization", "")
             if not token and self.portal.accept_bearer and header.lower().startswith("bearer "):
                 token = header[7:].strip()
-            return oauth.authenticate_token(state, token if isinstance(token, str) else None,
-                                            self.portal.unknown_token_error)
+            who = oauth.authenticate_token(state, token if isinstance(token, str) else None,
+                                           self.portal.unknown_token_error)
+            user = state.users.get(who.user_id)
+            if user is None or not user.active:  # a deactivated person cannot sign in (b24sandbox.people)
+                raise RestError("NO_AUTH_FOUND", "Wrong authorization data", 401)
+            return who
 
     def _refuse(self, method: str, params: dict[str, Any], error: RestError) -> Response:
         self._record(method, params, error.status, error.error)
-        return _json(error.body(), error.status)
+        return _json(localise(self.portal.state, error.body()), error.status)
 
     def _record(self, method: str, params: dict[str, Any], status: int, error: str | int) -> None:
         public = {k: v for k, v in params.items() if k not in ("auth", "access_token")}
@@ -164,6 +171,15 @@ class PortalApp:
         with self.portal.state.lock:
             status, body = oauth.refresh_tokens(self.portal.state, params)
         return _json(body, status)
+
+
+def moved(base_url: str, request: Request) -> Response:
+    """The old address of a moved portal: 302 to the same path and query on the new one (an HTML body,
+    as a web server sends; the request is not run)."""
+    query = request.query_string.decode("latin-1")
+    location = f"{base_url}{request.path}{'?' + query if query else ''}"
+    body = f'<html><body>Moved to <a href="{location}">{location}</a></body></html>'
+    return Response(body, status=302, mimetype="text/html", headers={"Location": location})
 
 
 def download(name: str, content: bytes) -> Response:

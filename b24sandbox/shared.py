@@ -47,7 +47,8 @@ def load_spec(method: str) -> dict[str, Any] | None:
     folder = bitrix24_dir() / "spec" / "methods"
     for path in folder.glob("*.json"):
         if path.stem.lower() == method.lower():
-            return json.loads(path.read_text(encoding="utf-8"))
+            spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return spec
     return None
 
 
@@ -55,4 +56,5 @@ def load_spec(method: str) -> dict[str, Any] | None:
 def load_example(name: str) -> dict[str, Any]:
     """A documented example by file stem, e.g. ``crm.item.add`` or ``event.ONTASKADD``."""
     path = bitrix24_dir() / "examples" / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    example: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return example

@@ -12,7 +12,6 @@ Importable without side effects.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from b24app.errors import B24AppError
 from b24app.workflow import messages as msg
 from b24app.workflow.actions import PersonDecision
 from b24app.workflow.engine import Outcome, allowed_decisions, outcome, position_of
+from b24app.workflow.listoptions import UNKNOWN_OPTION, option_names
 from b24app.workflow.models import FieldType, Label, Workflow
 from b24app.workflow.snapshot import ItemNames, has_value, money
 from handlers.itemstate import ItemBusy, Loaded, load, process, workflow_code_for
@@ -159,7 +159,7 @@ def _shown(deps: Deps, member_id: str, names: ItemNames, workflow: Workflow, cod
     if kind is FieldType.BOOLEAN:
         return YES if str(value).upper() in ("Y", "1", "TRUE") else NO
     if kind is FieldType.ENUMERATION:
-        return _option(deps, member_id, names, code, value)
+        return _option(deps, member_id, names, workflow, code, value)
     return str(value).strip()
 
 
@@ -178,18 +178,19 @@ def _date(value: Any, with_time: bool) -> str:
     return moment.strftime("%d.%m.%Y %H:%M" if with_time else "%d.%m.%Y")
 
 
-def _option(deps: Deps, member_id: str, names: ItemNames, code: str, value: Any) -> str:
+def _option(deps: Deps, member_id: str, names: ItemNames, workflow: Workflow, code: str, value: Any) -> str:
     """The portal's name of a list value (the item holds the option's id)."""
     key, slot = f"b24app:enums:{member_id}:{names.entity_type_id}", f"{names.field(code)}:{value}"
     cached = deps.redis.hget(key, slot)
     if cached is None:
         try:
-            options = _options(deps.bitrix(member_id).call(
-                "crm.item.fields", {"entityTypeId": names.entity_type_id, "useOriginalUfNames": "Y"}))
+            options = option_names(deps.bitrix(member_id).call(
+                "crm.item.fields", {"entityTypeId": names.entity_type_id, "useOriginalUfNames": "Y"}),
+                {v.code: v.name.ru for v in workflow.field(code).values})
         except B24AppError as exc:
             log.warning("approval sheet: the list values of %s are unavailable: %s", code, exc)
-            return str(value)
-        options.setdefault(slot, str(value))   # an unknown id is not asked for again today
+            return UNKNOWN_OPTION
+        options.setdefault(slot, UNKNOWN_OPTION)   # an unknown id is not asked for again today
         entries: dict[Any, Any] = dict(options)
         pipe = deps.redis.pipeline()
         pipe.hset(key, mapping=entries)
@@ -197,20 +198,6 @@ def _option(deps: Deps, member_id: str, names: ItemNames, code: str, value: Any)
         pipe.execute()
         cached = options[slot]
     return cached.decode() if isinstance(cached, bytes) else str(cached)
-
-
-def _options(answer: Any) -> dict[str, str]:
-    """``{"UF_CRM_7_EXPENSE_ITEM:41": "Маркетинг", ...}`` from a ``crm.item.fields`` answer."""
-    fields = answer.get("fields") if isinstance(answer, Mapping) else None
-    found: dict[str, str] = {}
-    for name, spec in (fields or {}).items():
-        if not isinstance(spec, Mapping):
-            continue
-        upper = str(spec.get("upperName") or name)
-        for option in spec.get("items") or []:
-            if isinstance(option, Mapping) and option.get("ID") is not None:
-                found[f"{upper}:{option['ID']}"] = str(option.get("VALUE") or option["ID"])
-    return found
 
 
 def workflow_for_entity_type(deps: Deps, member_id: str, entity_type_id: int) -> str | None:

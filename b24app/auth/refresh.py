@@ -4,6 +4,11 @@ Bitrix24 rotates the refresh token on every refresh: if two workers refreshed th
 the loser would hold a dead refresh token. :meth:`TokenRefresher.refresh` takes a per-portal Redis lock,
 re-reads the stored pair, and only talks to the OAuth server when the stored access token is still the
 one that expired; otherwise another process already refreshed and the stored pair is returned.
+
+The refresh answer is also the proof of where the portal lives: it carries ``client_endpoint``
+(REFERENCE §2.2), which is stored with the new pair. When a portal redirects to a new domain
+(``refresh(..., moved_to=host)``), a refresh is made unless the stored endpoint is already there, and
+the caller follows the redirect only if the proved endpoint names that host.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 import requests
@@ -46,8 +52,12 @@ class TokenRefresher:
         self._timeout = timeout
         register_secret(client_secret)
 
-    def refresh(self, member_id: str, stale_access_token: str) -> Installation:
-        """Return an installation whose access token is newer than ``stale_access_token``."""
+    def refresh(self, member_id: str, stale_access_token: str, moved_to: str = "") -> Installation:
+        """Return an installation whose access token is newer than ``stale_access_token``.
+
+        With ``moved_to`` (a redirect's ``host[:port]``), the stored endpoint is re-proved by a refresh
+        unless it already points there (another process proved the move first).
+        """
         lock = self._redis.lock(
             _LOCK.format(member_id), timeout=self._timeout + 5, blocking_timeout=self._timeout + 10
         )
@@ -55,7 +65,9 @@ class TokenRefresher:
             raise OAuthError(0, "lock_timeout", f"refresh lock for {member_id} not acquired")
         try:
             current = self._store.get(member_id)
-            if current.access_token != stale_access_token:
+            if moved_to and current.rest_host.lower() == moved_to.lower():
+                return current
+            if current.access_token != stale_access_token and not moved_to:
                 log.info("tokens for %s already refreshed by another process", member_id)
                 return current
             return self._refresh(current)
@@ -81,10 +93,16 @@ class TokenRefresher:
         access, refresh = str(answer["access_token"]), str(answer["refresh_token"])
         register_secret(access, refresh)
         expires_at = time.time() + float(answer.get("expires_in") or 3600)
-        self._store.update_tokens(current.member_id, access, refresh, expires_at)
+        endpoint = _endpoint(answer.get("client_endpoint")) or current.client_endpoint
+        self._store.update_tokens(current.member_id, access, refresh, expires_at, client_endpoint=endpoint)
         self._redis.incr(_COUNTER.format(current.member_id))
         log.info("refreshed OAuth tokens for %s", current.member_id)
-        return current.with_tokens(access, refresh, expires_at)
+        updated = current.with_tokens(access, refresh, expires_at)
+        if endpoint != current.client_endpoint:
+            log.warning("portal %s moved: REST endpoint %s -> %s", current.member_id, current.rest_host,
+                        urlsplit(endpoint).netloc)
+            updated = updated.with_endpoint(endpoint)
+        return updated
 
     def _request(self, refresh_token: str) -> dict[str, Any]:
         params = {
@@ -105,3 +123,10 @@ class TokenRefresher:
             code = str(body.get("error") or "invalid_response")
             raise OAuthError(response.status_code, code, str(body.get("error_description") or ""))
         return dict(body)
+
+
+def _endpoint(value: Any) -> str:
+    """An HTTPS ``client_endpoint`` from an OAuth answer, else ""."""
+    text = str(value or "")
+    parts = urlsplit(text)
+    return text if parts.scheme == "https" and parts.netloc else ""

@@ -52,6 +52,11 @@ class Installation:
             self, access_token=access_token, refresh_token=refresh_token, expires_at=expires_at
         )
 
+    def with_endpoint(self, client_endpoint: str) -> Installation:
+        """The portal at its new address: the endpoint and the domain it names."""
+        domain = urlsplit(client_endpoint).netloc or self.domain
+        return dataclasses.replace(self, client_endpoint=client_endpoint, domain=domain)
+
     def to_hash(self) -> dict[str, str]:
         return {
             "member_id": self.member_id,
@@ -125,14 +130,21 @@ class InstallationStore:
         found = (self.find(m) for m in self.member_ids())
         return [i for i in found if i is not None and not i.removed]
 
-    def update_tokens(self, member_id: str, access_token: str, refresh_token: str, expires_at: float) -> None:
-        """Store a rotated token pair (called under the refresh lock); no-op for an unknown portal."""
-        if not self._redis.exists(_KEY.format(member_id)):
+    def update_tokens(self, member_id: str, access_token: str, refresh_token: str, expires_at: float,
+                      client_endpoint: str = "") -> None:
+        """Store a rotated token pair (called under the refresh lock), and the portal's endpoint when the
+        OAuth server's answer names one; no-op for an unknown portal."""
+        key = _KEY.format(member_id)
+        if not self._redis.exists(key):
             return
-        self._redis.hset(
-            _KEY.format(member_id),
-            mapping={"access_token": access_token, "refresh_token": refresh_token, "expires_at": repr(expires_at)},
-        )
+        mapping = {"access_token": access_token, "refresh_token": refresh_token, "expires_at": repr(expires_at)}
+        if client_endpoint:
+            current = Installation.from_hash({"member_id": member_id, **{
+                _text(k): _text(v) for k, v in self._redis.hgetall(key).items()}})
+            if client_endpoint != current.client_endpoint:
+                moved = current.with_endpoint(client_endpoint)
+                mapping |= {"client_endpoint": moved.client_endpoint, "domain": moved.domain}
+        self._redis.hset(key, mapping=mapping)  # type: ignore[arg-type]
         register_secret(access_token, refresh_token)
 
     def mark_removed(self, member_id: str) -> bool:

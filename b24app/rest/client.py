@@ -7,6 +7,12 @@
 3. is counted (``request_count``, ``requests_by_method``);
 4. is sent through the SDK (``b24app.rest.sdk``), one attempt at a time.
 
+A 302 to another host (the portal moved to a new domain, REFERENCE §1.1) is followed only once the
+move is proved: the OAuth server's refresh answer must carry the new ``client_endpoint``; then the stored
+endpoint is updated and the request is sent again to the new host as a request of its own (paced and
+counted), and every later call goes straight there. A webhook cannot prove a move: its client raises
+``TransportError(code="portal_moved")`` naming the new host.
+
 An ``expired_token`` answer triggers one refresh under the Redis lock (``b24app.auth.refresh``) and a
 replay; 502/503/504 answers are retried with exponential backoff — for a writing request (or a
 ``batch`` holding one) only 503 ``QUERY_LIMIT_EXCEEDED``, which the portal gives before running anything
@@ -24,7 +30,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from b24pysdk.credentials.bitrix_token import AbstractBitrixToken
-from b24pysdk.errors import BitrixRequestError, BitrixRequestTimeout, BitrixResponseError
+from b24pysdk.errors import (
+    BitrixRequestError,
+    BitrixRequestTimeout,
+    BitrixResponse302JSONDecodeError,
+    BitrixResponseError,
+)
 
 from b24app.auth.refresh import TokenRefresher
 from b24app.auth.store import InstallationStore
@@ -52,6 +63,10 @@ class Auth(Protocol):
         """Get fresh tokens after ``expired_token``; False when this auth cannot be renewed."""
         ...
 
+    def moved(self, stale_access_token: str, new_host: str) -> bool:
+        """The portal redirected to ``new_host``: True once the stored endpoint is proved to be there."""
+        ...
+
 
 class WebhookAuth:
     """An incoming webhook: fixed URL, nothing to renew."""
@@ -65,6 +80,9 @@ class WebhookAuth:
         return self._token, ""
 
     def renew(self, stale_access_token: str) -> bool:
+        return False
+
+    def moved(self, stale_access_token: str, new_host: str) -> bool:
         return False
 
 
@@ -88,6 +106,10 @@ class OAuthAuth:
     def renew(self, stale_access_token: str) -> bool:
         self._refresher.refresh(self._member_id, stale_access_token)
         return True
+
+    def moved(self, stale_access_token: str, new_host: str) -> bool:
+        current = self._refresher.refresh(self._member_id, stale_access_token, moved_to=new_host)
+        return current.rest_host.lower() == new_host.lower()
 
 
 @dataclass(frozen=True)
@@ -218,7 +240,7 @@ class RestClient:
     # -- one request, with pacing, counting, refresh and retries -------------------------------
     def _send(self, method: str, do: Callable[[AbstractBitrixToken], dict[str, Any]],
               writing: bool = False) -> dict[str, Any]:
-        refreshed = False
+        refreshed = moved = False
         attempt = 0
         while True:
             self._respect_pause(method)
@@ -233,6 +255,14 @@ class RestClient:
                 raise TransportError(method, 0, "timeout", f"no answer within {self._timeout:g}s") from None
             except BitrixRequestError as exc:
                 raise TransportError(method, 0, "connection", wire.cause(exc)) from None
+            except BitrixResponse302JSONDecodeError as exc:
+                new_host = sdk.redirect_host(exc)
+                if not moved and new_host and self._auth.moved(access, new_host):
+                    moved = True
+                    continue
+                raise TransportError(method, 302, "portal_moved",
+                                     f"the portal redirects to {new_host or '?'}; the move is not proved by the "
+                                     "OAuth server (for a webhook: update B24APP_WEBHOOK_URL)") from None
             except BitrixResponseError as exc:
                 error = wire.to_error(method, exc)
             if error.code.upper() == "EXPIRED_TOKEN" and not refreshed and self._auth.renew(access):

@@ -74,7 +74,8 @@ def safe_to_repeat(error: RestError, writing: bool) -> bool:
 
 
 def batch_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Batch commands travel as PHP query strings: make booleans/None what PHP would expect."""
+    """Batch commands travel as PHP query strings: make booleans/None what PHP would expect, and an empty
+    list ``""`` — the documented way to clear a field (REFERENCE §6.5); a query string has no empty array."""
     return {k: _php_value(v) for k, v in params.items()}
 
 
@@ -86,7 +87,7 @@ def _php_value(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _php_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_php_value(v) for v in value]
+        return [_php_value(v) for v in value] if value else ""
     return value
 
 

@@ -20,6 +20,7 @@ from b24app.scenario.view import PortalView, TaskRow
 from b24app.workflow.models import FieldType
 from b24sandbox import registry
 from b24sandbox.actions import UserActions
+from b24sandbox.people import PersonInactive
 from b24sandbox.ufnames import to_camel
 
 if TYPE_CHECKING:
@@ -73,21 +74,42 @@ class Performer:
     # --- create --------------------------------------------------------------------------------
 
     def create(self, action: m.Action) -> Done:
-        user = self.view.user_id(action.login)
         fields: dict[str, Any] = {"title": action.title or "Заявка на оплату"}
+        fields.update(self._fields(action))
+        try:
+            answer = self._as(action.login, "crm.item.add",
+                              {"entityTypeId": self.view.etid, "fields": fields, "useOriginalUfNames": "Y"})
+        except registry.RestError as exc:
+            return Done(True, f"the portal refused to create the item: {exc.description}")
+        except PersonInactive as exc:
+            return Done(True, f"the portal refused: {exc}")
+        item_id = int(answer["item"]["id"])
+        return Done(False, f"created request #{item_id} «{fields['title']}»", item_id)
+
+    def edit(self, action: m.Action, item_id: int) -> Done:
+        """The person edits fields of the card after creation (the UI's save: ``crm.item.update``)."""
+        fields = self._fields(action)
+        try:
+            self._as(action.login, "crm.item.update",
+                     {"entityTypeId": self.view.etid, "id": item_id, "fields": fields, "useOriginalUfNames": "Y"})
+        except registry.RestError as exc:
+            return Done(True, f"the portal refused to save the card: {exc.description}")
+        except PersonInactive as exc:
+            return Done(True, f"the portal refused: {exc}")
+        return Done(False, f"edited request #{item_id}: {', '.join(action.fields)}")
+
+    def _fields(self, action: m.Action) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
         for code, value in action.fields.items():
             if code == "title":
                 fields["title"] = str(value)
             else:
-                fields[self.view.uf(code)] = self._value(code, value)
-        try:
-            answer = registry.invoke(self.portal.state, "crm.item.add",
-                                     {"entityTypeId": self.view.etid, "fields": fields, "useOriginalUfNames": "Y"},
-                                     user, "ui")
-        except registry.RestError as exc:
-            return Done(True, f"the portal refused to create the item: {exc.description}")
-        item_id = int(answer["item"]["id"])
-        return Done(False, f"created request #{item_id} «{fields['title']}»", item_id)
+                fields[self.view.uf(code)] = "" if value in (None, "") else self._value(code, value)
+        return fields
+
+    def _as(self, login: str, method: str, params: dict[str, Any]) -> Any:
+        """What the person's save in the UI does (refused with ``PersonInactive`` once they are deactivated)."""
+        return self._user(login)._invoke(method, params)
 
     def _value(self, code: str, value: Any) -> Any:
         kind = self.view.workflow.field(code).type

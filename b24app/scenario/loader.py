@@ -14,15 +14,17 @@ from typing import Any
 from b24app.scenario import model as m
 from b24app.scenario.overrides import parse_config
 from b24app.scenario.values import Known, Values, parse_moment
+from b24app.workflow.models import Duration
 from b24app.workflow.schema import DURATION_HINT, Reader, parse_duration
 from b24app.yamlio import ConfigError, LocatedDict, load
 
 __all__ = ["Known", "load_scenario", "parse_moment", "parse_scenario"]
 
-STEP_KINDS = (*m.ACTIONS, "advance", "faults", "expect")
+STEP_KINDS = (*m.ACTIONS, "advance", "faults", "expect", "deactivate", "reactivate", "absence")
 _COMMON = ("as", "via", "request", "refused", "note")
 _ACTION_KEYS: dict[str, tuple[str, ...]] = {
-    "create": ("as", "ref", "title", "fields", "note"),
+    "create": ("as", "ref", "title", "fields", "workflow", "refused", "note"),
+    "edit": ("as", "request", "fields", "refused", "note"),
     "approve": _COMMON,
     "reject": (*_COMMON, "reason"),
     "request_documents": (*_COMMON, "reason"),
@@ -51,6 +53,7 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
         reader.add(None, "a scenario file must be a mapping with 'name' and 'steps'")
         raise ConfigError(reader.problems)
     parser = _Parser(reader, known)
+    parser.default_workflow = str(data.get("workflow") or "payment_requests")
     reader.keys(data, "the scenario", ("name", "steps"), ("description", "workflow", "start", "org", "config"))
     org = _org(reader, data, file)
     name = reader.string(data, "name", "the scenario") or ""
@@ -87,10 +90,39 @@ def _org(reader: Reader, data: LocatedDict, file: str) -> str | None:
 
 
 class _Parser(Values):
+    default_workflow = "payment_requests"
+    ref_workflows: dict[str, str]
+    last_workflow: str | None = None
 
     # --- steps ----------------------------------------------------------------------------------
 
     def step(self, item: Any, parent: LocatedDict, number: int) -> m.Step | None:
+        """One step, its names checked against the workflow of the request it acts on."""
+        if not hasattr(self, "ref_workflows"):
+            self.ref_workflows, self.base = {}, self.known
+        code = self._step_workflow(item)
+        self.known = self.base.workflows.get(code, self.base) if code else self.base
+        try:
+            return self._step(item, parent, number)
+        finally:
+            self.known = self.base
+
+    def _step_workflow(self, item: Any) -> str | None:
+        if not isinstance(item, LocatedDict) or len(item) != 1:
+            return None
+        kind, body = next(iter(item.items()))
+        if not isinstance(body, dict):
+            return self.last_workflow
+        if kind == "create":
+            code = str(body.get("workflow") or self.default_workflow)
+            if isinstance(body.get("ref"), str):
+                self.ref_workflows[body["ref"]] = code
+            self.last_workflow = code
+            return code
+        request = body.get("request")
+        return self.ref_workflows.get(request, self.last_workflow) if isinstance(request, str) else self.last_workflow
+
+    def _step(self, item: Any, parent: LocatedDict, number: int) -> m.Step | None:
         what = f"step {number}"
         if not isinstance(item, LocatedDict) or len(item) != 1:
             self.r.add(parent, f"{what} must be one 'kind: ...' line, e.g. '- approve: {{as: m.orlova}}'", "steps")
@@ -102,6 +134,8 @@ class _Parser(Values):
             return None
         if kind == "advance":
             return self.advance(item, where, what)
+        if kind in ("deactivate", "reactivate"):
+            return self.person_change(kind, item, where, what)
         body = self.r.mapping(item[kind], item, kind, f"{what} ({kind})")
         if body is None:
             return None
@@ -109,7 +143,27 @@ class _Parser(Values):
             return self.faults(body, where, f"{what} (faults)")
         if kind == "expect":
             return self.expect(body, where, f"{what} (expect)")
+        if kind == "absence":
+            return self.absence(body, where, f"{what} (absence)")
         return self.action(kind, body, where, f"{what} ({kind})")
+
+    def person_change(self, kind: str, item: LocatedDict, where: m.Where, what: str) -> m.PersonChange | None:
+        login = item[kind]
+        if not isinstance(login, str) or not login.strip():
+            self.r.add(item, f"{what}: write the person's login, e.g. '- {kind}: m.orlova'", kind)
+            return None
+        return m.PersonChange(where, kind, login) if self.check_login(item, kind, login, what) else None
+
+    def absence(self, body: LocatedDict, where: m.Where, what: str) -> m.Absence | None:
+        self.r.keys(body, what, ("person", "from", "to"), ("reason",))
+        login = self.login(body, "person", what)
+        start = self.moment(body, "from", what) if "from" in body else None
+        end = self.moment(body, "to", what) if "to" in body else None
+        if start and end and end <= start:
+            self.r.add(body, f"{what}: 'to' must be after 'from'", "to")
+            return None
+        reason = self.r.string(body, "reason", what, default="Отпуск") or "Отпуск"
+        return m.Absence(where, login, start, end, reason) if login and start and end else None
 
     def action(self, kind: str, body: LocatedDict, where: m.Where, what: str) -> m.Action | None:
         self.r.keys(body, what, ("as",), tuple(k for k in _ACTION_KEYS[kind] if k != "as"))
@@ -133,7 +187,21 @@ class _Parser(Values):
         if fields is not None:
             for code in fields:
                 self.field_code(fields, str(code), what)
-        return _replace(action, ref=ref, title=self.r.string(body, "title", what), fields=dict(fields or {}))
+        workflow = self.r.string(body, "workflow", what)
+        if workflow and self.base.workflows and workflow not in self.base.workflows:
+            self.r.add(body, f"{what}: unknown workflow {workflow!r}; workflows: {', '.join(self.base.workflows)}",
+                       "workflow")
+        return _replace(action, ref=ref, title=self.r.string(body, "title", what), fields=dict(fields or {}),
+                        workflow=workflow)
+
+    def _edit(self, action: m.Action, body: LocatedDict, what: str) -> m.Action:
+        if "fields" not in body:
+            self.r.add(body, f"{what} needs 'fields': field code -> the new value")
+        fields = self.r.mapping(body["fields"], body, "fields", f"{what}: 'fields'") if "fields" in body else None
+        if fields is not None:
+            for code in fields:
+                self.field_code(fields, str(code), what)
+        return _replace(action, fields=dict(fields or {}))
 
     def _reason(self, action: m.Action, body: LocatedDict, what: str) -> m.Action:
         value = body.get("reason")
@@ -173,11 +241,12 @@ class _Parser(Values):
     def advance(self, item: LocatedDict, where: m.Where, what: str) -> m.Advance | None:
         value = item["advance"]
         if isinstance(value, str):
-            duration = parse_duration(value)
-            if duration is None:
-                self.r.add(item, f"{what}: cannot read the duration {value!r}; {DURATION_HINT}", "advance")
+            parts = _durations(value)
+            if parts is None:
+                self.r.add(item, f"{what}: cannot read the duration {value!r}; {DURATION_HINT} "
+                                 "(working and plain units may be mixed: '1 working hour + 58 minutes')", "advance")
                 return None
-            return m.Advance(where, by=duration)
+            return m.Advance(where, by=parts)
         body = self.r.mapping(value, item, "advance", f"{what} (advance)")
         if body is None:
             return None
@@ -302,6 +371,27 @@ class _Parser(Values):
         for code in fields:
             self.field_code(fields, str(code), what)
         return dict(fields)
+
+
+def _durations(text: str) -> tuple[Duration, ...] | None:
+    """``"2 working days + 1 working hour"`` as one duration; mixed units (``"1 working hour + 58 minutes"``)
+    as consecutive runs of one kind, applied in the order written."""
+    whole = parse_duration(text)
+    if whole is not None:
+        return (whole,)
+    runs: list[list[str]] = []
+    kinds: list[bool] = []
+    for part in text.split("+"):
+        single = parse_duration(part)
+        if single is None:
+            return None
+        if kinds and kinds[-1] == single.working:
+            runs[-1].append(part.strip())
+        else:
+            runs.append([part.strip()])
+            kinds.append(single.working)
+    found = [parse_duration(" + ".join(run)) for run in runs]
+    return tuple(d for d in found if d is not None) if all(found) else None
 
 
 def _replace(action: m.Action, **changes: Any) -> m.Action:

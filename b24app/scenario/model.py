@@ -19,7 +19,7 @@ from b24app.workflow.models import Duration
 #: Actions that are approval decisions (made through ``handlers.decisions.decide``).
 DECISIONS = ("approve", "reject", "request_documents", "freeze", "unfreeze", "resubmit")
 #: Every action a step may perform.
-ACTIONS = ("create", *DECISIONS, "move", "start_task", "complete_task", "attach", "link_telegram")
+ACTIONS = ("create", "edit", *DECISIONS, "move", "start_task", "complete_task", "attach", "link_telegram")
 #: The ways a person can do something, and which actions each applies to.
 VIA: Mapping[str, tuple[str, ...]] = {
     "card": DECISIONS,
@@ -72,17 +72,38 @@ class Action:
     target: str | None = None           # attach: "item" or "task"
     field: str | None = None            # attach to the item: the workflow field code
     file: str | None = None             # attach: the file name
-    refused: str | bool = False         # expected refusal: True, or words the refusal must contain
+    refused: bool | tuple[str, ...] = False  # expected refusal: True, or words the refusal must all contain
     note: str | None = None
+    workflow: str | None = None         # create: the workflow of the request (default: the scenario's)
 
 
 @dataclass(frozen=True)
 class Advance:
-    """Move the portal's clock: by a duration ("4 working hours") or to a moment."""
+    """Move the portal's clock: by durations in order ("1 working hour + 58 minutes") or to a moment."""
 
     where: Where
-    by: Duration | None = None
+    by: tuple[Duration, ...] = ()
     to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PersonChange:
+    """An administrator deactivates (a dismissal) or reactivates a person: ``deactivate: m.orlova``."""
+
+    where: Where
+    kind: str                           # "deactivate" | "reactivate"
+    login: str
+
+
+@dataclass(frozen=True)
+class Absence:
+    """An entry in the portal's absence chart: ``absence: {person, from, to, reason}``."""
+
+    where: Where
+    login: str
+    start: datetime
+    end: datetime
+    reason: str = "Отпуск"
 
 
 @dataclass(frozen=True)
@@ -160,7 +181,7 @@ class Expect:
     telegram: tuple[TelegramExpectation, ...] = ()
 
 
-Step = Action | Advance | Faults | Expect
+Step = Action | Advance | Faults | Expect | PersonChange | Absence
 
 
 @dataclass(frozen=True)

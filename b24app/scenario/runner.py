@@ -7,7 +7,7 @@ including the REST requests the app sent to the portal during the scenario (set-
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,8 +67,9 @@ def known_names(workflows_dir: Path | None = None, config_dir: Path | None = Non
     config_dir = config_dir or definition_dir("config")
     logins = [u.login for u in PortalState.from_org_file(org).users.values()]
     config, _ = load_org_config(config_dir)
-    return {w.code: Known(logins, [s.code for s in w.stages], [f.code for f in w.fields])
+    each = {w.code: Known(logins, [s.code for s in w.stages], [f.code for f in w.fields])
             for w in load_workflows(workflows_dir, config)}
+    return {code: replace(known, workflows=each) for code, known in each.items()}
 
 
 def run_scenario(scenario: m.Scenario, redis_url: str, echo: Echo, ca: SandboxCA | None = None) -> ScenarioResult:
@@ -98,19 +99,32 @@ class _Play:
         self.scenario = scenario
         self.result = result
         self.echo = echo
-        workflow = next((w for w in stack.workflows if w.code == scenario.workflow), None)
-        if workflow is None:
-            raise ScenarioError(f"no workflow {scenario.workflow!r} in {stack.workflows_dir}")
-        self.view = PortalView(stack.portal, workflow)
+        self._views: dict[str, PortalView] = {}
+        self._performers: dict[str, Performer] = {}
+        self.view = self.view_of(scenario.workflow)
         self.telegram = TelegramPeople(stack.bot, self.view, LinkStore(stack.deps.redis), stack.web_url,
                                        stack.settle) if stack.bot is not None else None
         self.tg_since = self.telegram.mark() if self.telegram is not None else None
-        self.performer = Performer(self.view, stack.settle, self.telegram)
         self.calendar = _calendar(stack.config_dir)
-        self.refs: dict[str, int] = {}
-        self.last: int | None = None
+        self.refs: dict[str, tuple[str, int]] = {}
+        self.last: tuple[str, int] | None = None
         self.since = self.view.mark()
         self.start_count = stack.portal.request_count
+
+    def view_of(self, code: str) -> PortalView:
+        """The portal as seen for one workflow (a scenario may span both)."""
+        if code not in self._views:
+            workflow = next((w for w in self.stack.workflows if w.code == code), None)
+            if workflow is None:
+                raise ScenarioError(f"no workflow {code!r} in {self.stack.workflows_dir}")
+            self._views[code] = PortalView(self.stack.portal, workflow)
+        return self._views[code]
+
+    def performer(self, code: str) -> Performer:
+        if code not in self._performers:
+            telegram = self.telegram if code == self.scenario.workflow else None
+            self._performers[code] = Performer(self.view_of(code), self.stack.settle, telegram)
+        return self._performers[code]
 
     def run(self) -> None:
         for step in self.scenario.steps:
@@ -146,6 +160,15 @@ class _Play:
             return self.action(step)
         if isinstance(step, m.Advance):
             return True, self.advance(step), []
+        if isinstance(step, m.PersonChange):
+            change = self.stack.portal.people.deactivate if step.kind == "deactivate" else \
+                self.stack.portal.people.reactivate
+            change(step.login)
+            return True, f"{self.view.person(step.login)} is {step.kind}d by the administrator", []
+        if isinstance(step, m.Absence):
+            self.stack.portal.people.record_absence(step.login, step.start, step.end, step.reason)
+            return True, f"absence chart: {self.view.person(step.login)} away {_moscow(step.start)} – " \
+                         f"{_moscow(step.end)} ({step.reason})", []
         if isinstance(step, m.Faults):
             self.stack.portal.faults.events(drop=step.drop, duplicate=step.duplicate, delay=step.delay,
                                             delay_seconds=0.2, reorder=step.reorder)
@@ -156,43 +179,49 @@ class _Play:
     def action(self, action: m.Action) -> tuple[bool, str, list[str]]:
         # People act a second after what came before, so times in the record keep the order of actions.
         self.stack.clock.advance(ACTION_GAP)
-        done = self.performer.perform(action, self.item(action.request))
+        if action.kind == "create":
+            code, target = action.workflow or self.scenario.workflow, None
+        else:
+            code, target = self.target(action.request)
+        done = self.performer(code).perform(action, target)
         if done.item_id is not None:
-            self.last = done.item_id
+            self.last = (code, done.item_id)
             if action.ref:
-                self.refs[action.ref] = done.item_id
+                self.refs[action.ref] = self.last
         self.stack.settle()
         return _judge(action, done)
 
     def advance(self, step: m.Advance) -> str:
         clock = self.stack.clock
-        now = clock.now()
-        if step.to is not None:
-            target = step.to
-        elif step.by is not None and step.by.working:
-            target = self.calendar.add_working_days(now, step.by.days) if step.by.days else now
-            target = self.calendar.add_working_hours(target, timedelta(hours=step.by.hours, minutes=step.by.minutes))
-        else:
-            assert step.by is not None
-            target = now + timedelta(days=step.by.days, hours=step.by.hours, minutes=step.by.minutes)
+        target = step.to or clock.now()
+        for part in step.by:
+            span = timedelta(hours=part.hours, minutes=part.minutes)
+            if part.working:
+                target = self.calendar.add_working_days(target, part.days) if part.days else target
+                target = self.calendar.add_working_hours(target, span)
+            else:
+                target = target + timedelta(days=part.days) + span
         clock.set(target)
         swept = self.stack.tick()
         return f"clock now {target.astimezone(ZoneInfo('Europe/Moscow')):%Y-%m-%d %H:%M} (Moscow)" + \
             (", sweep ran" if swept else "")
 
     def expect(self, step: m.Expect) -> tuple[bool, str, list[str]]:
-        item_id = self.item(step.request)
+        code, item_id = self.target(step.request)
         if item_id is None:
             raise ScenarioError("no request yet: the scenario needs a 'create' step before 'expect'")
-        problems = check(step, item_id, self.view, self.since, self.telegram, self.tg_since)
+        view = self.view_of(code)
+        problems = check(step, item_id, view, self.since, self.telegram, self.tg_since)
         self.since = self.view.mark()
         self.tg_since = self.telegram.mark() if self.telegram is not None else None
         if problems:
             return False, "unmet expectations:", problems
-        return True, f"request #{item_id} is in {self.view.stage_label(self.view.stage_code(item_id))}", []
+        return True, f"request #{item_id} is in {view.stage_label(view.stage_code(item_id))}", []
 
-    def item(self, ref: str | None) -> int | None:
-        return self.refs[ref] if ref else self.last
+    def target(self, ref: str | None) -> tuple[str, int | None]:
+        """The workflow and item of a request named by ``ref`` (default: the last created)."""
+        found = self.refs[ref] if ref else self.last
+        return found if found is not None else (self.scenario.workflow, None)
 
 
 def _judge(action: m.Action, done: Done) -> tuple[bool, str, list[str]]:
@@ -204,16 +233,25 @@ def _judge(action: m.Action, done: Done) -> tuple[bool, str, list[str]]:
         return True, done.text, []
     if not done.refused:
         return False, f"went through: {done.text}", ["expected a refusal"]
-    words = action.refused if isinstance(action.refused, str) else ""
-    if words and words.casefold() not in done.text.casefold():
-        return False, f"refused: «{done.text}»", [f"expected the refusal to say «{words}»"]
+    words = action.refused if isinstance(action.refused, tuple) else ()
+    missing = [w for w in words if w.casefold() not in done.text.casefold()]
+    if missing:
+        return False, f"refused: «{done.text}»", [f"expected the refusal to say «{w}»" for w in missing]
     return True, f"refused as expected: «{done.text}»", []
+
+
+def _moscow(moment: datetime) -> str:
+    return f"{moment.astimezone(ZoneInfo('Europe/Moscow')):%Y-%m-%d %H:%M}"
 
 
 def _label(step: m.Step) -> str:
     if isinstance(step, m.Action):
         via = f" via {step.via}" if step.via else ""
         return f"{step.kind} — {step.login}{via}"
+    if isinstance(step, m.PersonChange):
+        return f"{step.kind} — {step.login}"
+    if isinstance(step, m.Absence):
+        return f"absence — {step.login}"
     return type(step).__name__.lower()
 
 

@@ -7,7 +7,7 @@ stages and fields) when given.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,11 +23,13 @@ MOMENT_HINT = "write a moment as 'YYYY-MM-DD HH:MM' (Moscow time)"
 
 @dataclass(frozen=True)
 class Known:
-    """Names a scenario may use: people's logins, the workflow's stage and field codes."""
+    """Names a scenario may use: people's logins, the workflow's stage and field codes; ``workflows``
+    holds the same for every workflow (by code), for requests of another workflow than the scenario's."""
 
     logins: Collection[str] = ()
     stages: Collection[str] = ()
     fields: Collection[str] = ()
+    workflows: Mapping[str, Known] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,11 +86,16 @@ class Values:
             self.r.add(body, f"{what}: no earlier 'create' has ref {ref!r}", "request")
         return ref
 
-    def refused(self, body: LocatedDict, what: str) -> str | bool:
+    def refused(self, body: LocatedDict, what: str) -> bool | tuple[str, ...]:
         value = body.get("refused", False)
-        if isinstance(value, bool) or (isinstance(value, str) and value.strip()):
+        if isinstance(value, bool):
             return value
-        self.r.add(body, f"{what}: 'refused' is true or the words the refusal must contain", "refused")
+        if isinstance(value, str) and value.strip():
+            return (value,)
+        if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+            return tuple(value)
+        self.r.add(body, f"{what}: 'refused' is true, or the words (one text or a list) the refusal must contain",
+                   "refused")
         return False
 
     def words(self, body: LocatedDict, key: str, what: str) -> tuple[str, ...]:

@@ -76,6 +76,9 @@ class _PostedToken:
     def renew(self, stale_access_token: str) -> bool:
         return False
 
+    def moved(self, stale_access_token: str, new_host: str) -> bool:
+        return False  # a widget call is one request; the app's own calls prove a move
+
 
 def identify(form: Mapping[str, str], query: Mapping[str, str], store: InstallationStore,
              client: tuple[str, str], pacer: Pacer | None) -> tuple[Person, Installation, RestClient]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from b24sandbox import taskfields
 from b24sandbox.deepcheck import deep_check, filter_fields, keys_of, names_of, unknown_key
 from b24sandbox.registry import Call
 from b24sandbox.shared import load_example
@@ -47,7 +48,7 @@ def documented_fields() -> frozenset[str]:
 
 @deep_check("tasks.task.add", "tasks.task.update")
 def task_fields(call: Call) -> list[Violation]:
-    known = documented_fields() | INPUT_FIELDS
+    known = documented_fields() | INPUT_FIELDS | taskfields.names(call.state)
     return [unknown_key(call, "fields", key, known, "not a task field (tasks.task.getFields, REFERENCE §7.1)")
             for key in keys_of(call.params.get("fields")) if key not in known]
 

@@ -30,6 +30,7 @@ from b24sandbox.crmparams import as_int, as_list, as_mapping, int_param, missing
 from b24sandbox.crmvalues import convert, invalid, kind_for_filter, render, typed
 from b24sandbox.filters import compile_filter, compile_order, sort_rows
 from b24sandbox.registry import Call, Page, RestError, method
+from b24sandbox.switches import switches
 
 ITEM_NOT_FOUND = "Item not found"
 EXPOSE_STAGE_SEMANTIC_ID = False
@@ -284,9 +285,23 @@ def _describe(ctx: _Ctx, rest: str, field: FieldDef) -> dict[str, Any]:
     if field.user_field is not None:
         described["settings"] = dict(field.user_field.settings)
     if field.user_field is not None and field.user_field.user_type_id == "enumeration":
-        described["items"] = [{"ID": o.id, "VALUE": o.value} for o in field.user_field.enum]
+        described.update(_list_options(ctx.call.state, field.user_field.enum))
     described["upperName"] = field.upper_name
     return described
+
+
+def _list_options(state: Any, enum: Any) -> dict[str, Any]:
+    """A list field's options in the shape ``switches.list_items`` names (UNVERIFIED for SPA, docs/sandbox.md)."""
+    shape = switches(state).list_items
+    if shape == "map":
+        return {"items": {str(o.id): o.value for o in enum}}
+    if shape == "enum":
+        return {"enum": [{"id": o.id, "value": o.value, "xmlId": o.xml_id} for o in enum]}
+    if shape == "xml":
+        return {"items": [{"ID": o.id, "XML_ID": o.xml_id} for o in enum]}
+    if shape == "none":
+        return {}
+    return {"items": [{"ID": o.id, "VALUE": o.value} for o in enum]}
 
 
 @method("crm.item.fields", scope="crm")

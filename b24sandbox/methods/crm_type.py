@@ -111,7 +111,9 @@ def _replace_relations(call: Call, smart: cs.SmartType, relations: dict[str, Any
     for side in ("parent", "child"):
         if side not in relations and not RELATIONS_MISSING_SIDE_CLEARS:
             continue
-        mine = (lambda r: r.child == etid) if side == "parent" else (lambda r: r.parent == etid)
+        def mine(rel: cs.Relation, side: str = side) -> bool:
+            return rel.child == etid if side == "parent" else rel.parent == etid
+
         store.relations = [rel for rel in store.relations if not mine(rel)]
         for entry in as_list(relations.get(side)):
             other = as_int(as_mapping(entry).get("entityTypeId"))

@@ -13,6 +13,7 @@ from typing import Any
 from b24sandbox import oauth
 from b24sandbox.events import Binding, OfflineRow, store
 from b24sandbox.registry import Call, Page, RestError, method
+from b24sandbox.switches import switches
 
 KNOWN_EVENTS = (
     "ONAPPINSTALL", "ONAPPUNINSTALL", "ONAPPUPDATE", "ONAPPTEST", "ONOFFLINEEVENT",
@@ -184,6 +185,11 @@ def offline_get(call: Call) -> dict[str, Any]:
     rows = [r for r in rows if _matches(r.public(True), call.param("filter"))]
     rows = _ordered(rows, call.param("order"), "TIMESTAMP_X")[: int(call.param("limit") or 50)]
     clear = call.param("clear")
+    if clear is not None and not _flag(clear) and not switches(call.state).feature("rest_offline_extended"):
+        if switches(call.state).offline_without_extended == "refuse":  # what the portal does is UNVERIFIED
+            raise RestError("ERROR_FEATURE_NOT_AVAILABLE",
+                            "Offline events processing confirmation is not available on this plan", 400)
+        clear = None                                                    # "clear": clear=0 is ignored
     if clear is None or _flag(clear):
         chosen = {r.id for r in rows}
         events.offline = [r for r in events.offline if r.id not in chosen]

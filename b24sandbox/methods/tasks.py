@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from b24sandbox import ids, taskview
+from b24sandbox import ids, taskfields, taskview
 from b24sandbox import taskstore as ts
 from b24sandbox.filters import compile_filter, sort_rows, split_key
 from b24sandbox.registry import Call, Page, RestError, method
@@ -83,6 +83,7 @@ def _answer(call: Call, task: ts.Task) -> dict[str, Any]:
 def task_add(call: Call) -> dict[str, Any]:
     fields = _fields(call)
     state = call.state
+    taskfields.check_required(state, fields)
     now = state.now()
     task = ts.Task(id=0, title="", created_by=call.user_id, responsible_id=0, created=now, changed=now,
                    changed_by=call.user_id, status_changed=now)
@@ -282,7 +283,8 @@ def _may_attach(state: PortalState, task: ts.Task, user_id: int) -> bool:
 def task_get_fields(call: Call) -> dict[str, Any]:
     from b24sandbox.shared import load_example
 
-    return dict(load_example("tasks.task.getFields")["response"]["bodies"][0]["result"])
+    documented = dict(load_example("tasks.task.getFields")["response"]["bodies"][0]["result"])
+    return taskfields.described(call.state, documented)
 
 
 @method("tasks.task.result.list", scope="task")

@@ -5,7 +5,9 @@ Rows have the key set of the documented examples: ``ID`` a string, ``ACTIVE`` a 
 ``filter`` or as top-level keys (SPEC-GAPS), with the prefix operators of list filters; a plain
 value containing ``%`` is a LIKE pattern (``{"NAME": "Iv%"}``). ``user.search`` also takes ``FIND``
 (or ``NAME_SEARCH``): a substring of name, last name, position or department name. Inactive users
-are returned unless ``ACTIVE`` filters them out. 50 rows a page; ``start`` pages.
+are returned unless ``ACTIVE`` filters them out. 50 rows a page; ``start`` pages. ``select`` names the
+keys of each row (spec: "without it, every field"; masks ``*`` every field, ``UF_*`` every user field;
+unknown names are skipped without an error); ``ID`` is always kept (UNVERIFIED, docs/sandbox.md).
 """
 
 from __future__ import annotations
@@ -98,9 +100,26 @@ def _list(call: Call, search: bool) -> Page:
     descending = str(call.param("order") or "ASC").upper() == "DESC"
     rows = sort_rows(rows, [(sort, descending)])
     start = _start(call.param("start"))
-    page = [user_row(state, state.users[r["ID"]]) for r in rows[start: start + PAGE_SIZE]]
+    keys = _selected(call.param("select"))
+    page = [_only(user_row(state, state.users[r["ID"]]), keys) for r in rows[start: start + PAGE_SIZE]]
     following = start + PAGE_SIZE
     return Page(page, total=len(rows), next=following if following < len(rows) else None)
+
+
+def _selected(value: Any) -> list[str] | None:
+    """The names ``select`` asks for (None: every field)."""
+    names = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    wanted = [str(n).strip().upper() for n in names if n not in (None, "")]
+    return wanted or None
+
+
+def _only(row: dict[str, Any], keys: list[str] | None) -> dict[str, Any]:
+    if keys is None or ("*" in keys and "UF_*" in keys):
+        return row
+    def chosen(key: str) -> bool:
+        is_uf = key.startswith("UF_")
+        return key == "ID" or key in keys or ("UF_*" in keys and is_uf) or ("*" in keys and not is_uf)
+    return {k: v for k, v in row.items() if chosen(k)}
 
 
 def _start(value: Any) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from b24app import queue as queues
+from b24app.workflow.listoptions import UNKNOWN_OPTION
 from b24sandbox import SandboxPortal
 from handlers import decisions
 from tests.fixtures.waits import WAIT
@@ -320,3 +321,31 @@ def test_deleting_a_request_closes_its_open_tasks(env: Env) -> None:
     env.client.call("crm.item.delete", {"entityTypeId": ETID, "id": item_id})
     env.settle()
     assert env.tasks(item_id) and not open_tasks(env, item_id)
+
+
+def test_events_without_tokens_are_handled_with_the_stored_installation(env: Env) -> None:
+    """Ordinary events carry no refresh token (as the events page says) and an automation rule's carry no
+    tokens at all: the app acts with its stored installation either way."""
+    item = env.sandbox.as_automation("a.ivanova").create_item(ETID, env.request_fields())
+    env.settle()
+    item_id = int(item["id"])
+    assert env.stage(item_id) == "HEAD_APPROVAL" and len(env.tasks(item_id)) == 1
+    ordinary = [d.decoded()["auth"] for d in env.sandbox.deliveries if d.event.startswith(("ONCRM", "ONTASK"))]
+    added = [d.decoded()["auth"] for d in env.sandbox.deliveries if d.event.startswith("ONCRMDYNAMICITEMADD")]
+    assert added and all("access_token" not in auth for auth in added)
+    assert ordinary and all("refresh_token" not in auth for auth in ordinary)
+    assert env.failed_jobs() == []
+
+
+@pytest.mark.parametrize(("shape", "shown"), [
+    ("list", "Сырьё и материалы"), ("map", "Сырьё и материалы"), ("enum", "Сырьё и материалы"),
+    ("xml", "Сырьё и материалы"), ("none", UNKNOWN_OPTION),
+])
+def test_the_sheet_names_the_expense_item_whatever_shape_the_portal_lists_options_in(
+    env: Env, shape: str, shown: str
+) -> None:
+    item_id = create(env)
+    env.sandbox.switches.list_items = shape
+    sheet = decisions.approval_sheet(env.deps, env.member_id, PR, item_id, HEAD)
+    expense = next(value for label, value in sheet.summary if label.ru == "Статья расходов")
+    assert expense == shown and str(env.enum_id("EXPENSE_ITEM")) not in expense

@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 
+from b24app import phpform
 from b24app.auth.store import Installation, InstallationStore
 from b24app.deps import Deps
-from b24app.errors import OperationTimeLimit, RateLimited, RestError
+from b24app.errors import OperationTimeLimit, RateLimited, RestError, TransportError
 from b24app.log import RedactingFilter, setup_logging
+from b24app.rest.client import OAuthAuth, RestClient
+from b24app.rest.pacing import Pacer
 from b24app.settings import load_settings
-from b24sandbox import SandboxPortal
+from b24sandbox import SandboxPortal, oauth
 from b24sandbox.clock import SandboxClock
 from tests.integration.helpers import make_settings
 
@@ -294,3 +297,94 @@ def test_list_all_pages_by_id(sandbox: SandboxPortal, redis_url: str) -> None:
     assert all(str(p.get("start")) == "-1" for p in pages)
     by_next = list(client.list_all("crm.item.list", {"entityTypeId": etid, "order": {"id": "DESC"}}, items_key="items"))
     assert len(by_next) == 120 and by_next[0]["title"] == "t119"
+
+
+# --- a portal that moved to a new domain ------------------------------------------------------------
+
+
+class CountingPacer(Pacer):
+    """The portal's shared bucket, counting the slots taken (every paced HTTP request)."""
+
+    taken = 0
+
+    def acquire(self) -> float:
+        self.taken += 1
+        return super().acquire()
+
+
+def test_a_moved_portal_is_proved_once_then_called_directly_one_request_each(
+    sandbox: SandboxPortal, redis_url: str
+) -> None:
+    values, creds = install_app(sandbox, redis_url)
+    deps = Deps(load_settings(env_file=None, **values))
+    pacer = CountingPacer(deps.redis, sandbox.domain, drain=2, burst=50)
+    client = RestClient(OAuthAuth(deps.installations, deps.refresher, creds.member_id, creds.client_id,
+                                  creds.client_secret), pacer)
+    client.call("user.current")
+    new_base = sandbox.move_domain("localhost")
+    portal_before, app_before, refreshes = sandbox.request_count, client.request_count, sandbox.refresh_count
+
+    client.call("user.current")  # 302 from the old address, refresh proves the move, the call again
+    assert sandbox.request_count - portal_before == client.request_count - app_before == pacer.taken - 1 == 2
+    assert sandbox.refresh_count == refreshes + 1
+    stored = deps.installations.get(creds.member_id)
+    assert stored.client_endpoint == new_base + "/rest/" and stored.rest_host == sandbox.domain
+
+    for _ in range(3):
+        client.call("user.current")
+    assert sandbox.request_count - portal_before == client.request_count - app_before == pacer.taken - 1 == 5
+    assert sandbox.refresh_count == refreshes + 1
+
+    other_process = Deps(load_settings(env_file=None, **values)).bitrix(creds.member_id)
+    before = sandbox.request_count
+    other_process.call("user.current")
+    assert sandbox.request_count - before == other_process.request_count == 1
+
+
+def test_a_redirect_the_oauth_server_does_not_confirm_is_not_followed(sandbox: SandboxPortal, redis_url: str) -> None:
+    values, creds = install_app(sandbox, redis_url)
+    deps = Deps(load_settings(env_file=None, **values))
+    client = deps.bitrix(creds.member_id)
+    sandbox.move_domain("localhost")
+    oauth.store(sandbox.state).endpoints.client_endpoint = f"https://127.0.0.1:{sandbox.port}/rest/"  # not told
+    with pytest.raises(TransportError) as caught:
+        client.call("user.current")
+    assert caught.value.code == "portal_moved" and f"localhost:{sandbox.port}" in str(caught.value)
+    assert deps.installations.get(creds.member_id).rest_host == f"127.0.0.1:{sandbox.port}"
+
+
+def test_a_webhook_client_of_a_moved_portal_names_the_new_address(sandbox: SandboxPortal, redis_url: str) -> None:
+    client = webhook_deps(sandbox, redis_url).bitrix()
+    sandbox.move_domain("localhost")
+    before = sandbox.request_count
+    with pytest.raises(TransportError) as caught:
+        client.call("user.current")
+    assert caught.value.code == "portal_moved" and f"localhost:{sandbox.port}" in str(caught.value)
+    assert sandbox.request_count - before == client.request_count == 1
+
+
+def test_an_empty_list_inside_a_batch_clears_a_multiple_field(sandbox: SandboxPortal, redis_url: str) -> None:
+    """A query string has no empty array: both batch paths (the client's and the documented ``cmd``
+    strings from ``b24app.phpform``) send ``""``, the documented way to clear a field."""
+    client = webhook_deps(sandbox, redis_url).bitrix()
+    created = client.call("crm.type.add", {"fields": {"title": "Tags"}})["type"]
+    etid, name = int(created["entityTypeId"]), f"UF_CRM_{created['id']}_TAGS"
+    client.call("userfieldconfig.add", {"moduleId": "crm", "field": {
+        "entityId": f"CRM_{created['id']}", "fieldName": name, "userTypeId": "string", "multiple": "Y"}})
+
+    def add() -> int:
+        item = client.call("crm.item.add", {"entityTypeId": etid, "useOriginalUfNames": "Y",
+                                            "fields": {"title": "t", name: ["a", "b"]}})["item"]
+        return int(item["id"])
+
+    def tags(item_id: int) -> Any:
+        return client.call("crm.item.get", {"entityTypeId": etid, "id": item_id, "useOriginalUfNames": "Y"})["item"][name]
+
+    cleared = {"entityTypeId": etid, "useOriginalUfNames": "Y", "fields": {name: []}}
+    first, second = add(), add()
+    assert tags(first) == ["a", "b"]
+    result = client.batch({"clear": ("crm.item.update", {**cleared, "id": first})})
+    assert result.ok("clear") and tags(first) == []
+    command = f"crm.item.update?{phpform.encode({**cleared, 'id': second})}"
+    assert client.envelope("batch", {"halt": 0, "cmd": {"clear": command}})["result"]["result_error"] == []
+    assert tags(second) == []

@@ -50,9 +50,10 @@ def test_wire_format_matches_the_documented_event(sandbox: SandboxPortal, event_
     got = received.form
     assert set(got) == set(documented)
     assert got["data"] == {"FIELDS": {"ID": "22", "ENTITY_TYPE_ID": "1220"}}
-    assert set(got["auth"]) == set(documented["auth"])
+    assert set(got["auth"]) == set(documented["auth"]) - {"refresh_token"}  # the prose: only where long-term access
     assert _all_strings(got)
-    assert [k for k, _ in parse_qsl(received.body)] == [k for k, _ in example["form_encoded_derived"][0]]
+    derived = [k for k, _ in example["form_encoded_derived"][0] if k != "auth[refresh_token]"]
+    assert [k for k, _ in parse_qsl(received.body)] == derived
     assert got["event_handler_id"].isdigit()
     assert got["ts"] == str(int(sandbox.clock.timestamp()))
     assert got["auth"]["application_token"] == app.application_token
@@ -223,7 +224,7 @@ def test_onofflineevent_signals_new_rows_throttled_by_min_timeout(sandbox: Sandb
 
 
 def test_unverified_event_switches(sandbox_factory: Callable[..., SandboxPortal], event_receiver: Receiver) -> None:
-    portal = sandbox_factory(event_refresh_token=False, task_event_handler_id=False)
+    portal = sandbox_factory(event_refresh_token=True, task_event_handler_id=False)
     installed(portal, event_receiver, "ONTASKUPDATE", "ONCRMDYNAMICITEMADD")
 
     emit(portal, "ONTASKUPDATE", {"FIELDS_BEFORE": {"ID": 1}, "FIELDS_AFTER": {"ID": 1}})
@@ -232,8 +233,38 @@ def test_unverified_event_switches(sandbox_factory: Callable[..., SandboxPortal]
 
     task, item = (r.form for r in event_receiver.at("/ev"))
     assert "event_handler_id" not in task and "event_handler_id" in item
-    assert "refresh_token" not in task["auth"] and "refresh_token" not in item["auth"]
-    assert "access_token" in item["auth"]
+    assert "refresh_token" in task["auth"] and "refresh_token" in item["auth"]  # as the documented examples
+
+
+def test_refresh_tokens_come_only_with_events_that_need_long_term_access(
+    sandbox: SandboxPortal, event_receiver: Receiver
+) -> None:
+    app = installed(sandbox, event_receiver, "ONCRMDYNAMICITEMADD", "ONAPPINSTALL")
+    call(sandbox, "event.bind", app.tokens["access_token"], event="ONCRMDYNAMICITEMUPDATE", event_type="offline")
+    call(sandbox, "event.bind", app.tokens["access_token"], event="ONOFFLINEEVENT", handler=event_receiver.url + "/sig")
+
+    emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(1))
+    emit(sandbox, "ONCRMDYNAMICITEMUPDATE", item_added(1))
+    sandbox.drain_events()
+
+    [ordinary] = [r.form for r in event_receiver.at("/ev") if r.form["event"] == "ONCRMDYNAMICITEMADD"]
+    [signal] = [r.form for r in event_receiver.at("/sig")]
+    assert "access_token" in ordinary["auth"] and "refresh_token" not in ordinary["auth"]
+    assert "refresh_token" in signal["auth"]
+
+
+def test_what_an_automation_rule_does_comes_without_tokens(sandbox: SandboxPortal, event_receiver: Receiver) -> None:
+    app = installed(sandbox, event_receiver, "ONCRMDYNAMICITEMADD")
+    added = call(sandbox, "crm.type.add", app.tokens["access_token"], fields={"title": "Robots"}).json()
+    entity_type_id = int(added["result"]["type"]["entityTypeId"])
+
+    sandbox.as_user("admin").create_item(entity_type_id, {"title": "by hand"})
+    sandbox.as_automation("admin").create_item(entity_type_id, {"title": "by a robot"})
+    sandbox.drain_events()
+
+    by_hand, by_robot = (r.form["auth"] for r in event_receiver.at("/ev"))
+    assert "access_token" in by_hand
+    assert set(by_robot) == {"domain", "client_endpoint", "server_endpoint", "member_id", "application_token"}
 
 
 def test_deliveries_wait_the_queue_delay(sandbox_factory: Callable[..., SandboxPortal], event_receiver: Receiver) -> None:

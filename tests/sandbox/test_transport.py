@@ -319,3 +319,25 @@ def test_sandbox_command_runs_a_portal_in_another_process(tmp_path: Any) -> None
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_moved_portal_redirects_rest_calls_and_names_its_new_endpoint(sandbox: SandboxPortal) -> None:
+    app = sandbox.install_app(handler_url="http://127.0.0.1:9/unused")
+    old_base = sandbox.base_url
+    new_base = sandbox.move_domain("localhost")
+    assert new_base == f"https://localhost:{sandbox.port}" and sandbox.domain == f"localhost:{sandbox.port}"
+
+    url = f"{old_base}/rest/user.current.json?auth={app.tokens['access_token']}"
+    answer = requests.get(url, verify=sandbox.ca_bundle, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302 and answer.headers["Location"] == url.replace(old_base, new_base)
+    assert "json" not in answer.headers["Content-Type"]
+    assert not [c for c in sandbox.calls if c.method == "user.current"]  # the old address runs nothing
+
+    moved = requests.post(f"{new_base}/rest/user.current", json={"auth": app.tokens["access_token"]},
+                          verify=sandbox.ca_bundle, timeout=10)
+    assert moved.status_code == 200 and moved.json()["result"]["ID"]
+    refreshed = requests.get(sandbox.oauth_url, verify=sandbox.ca_bundle, timeout=10, params={
+        "grant_type": "refresh_token", "client_id": app.client_id, "client_secret": app.client_secret,
+        "refresh_token": app.tokens["refresh_token"]}).json()
+    assert sandbox.oauth_url.startswith(old_base)  # the OAuth server stays where it was
+    assert refreshed["client_endpoint"] == f"{new_base}/rest/"

@@ -126,3 +126,24 @@ def test_strict_mode_admits_only_documented_user_filter_keys(sandbox: Any) -> No
     assert len(sandbox.violations) == 4
     assert "(documented as 'NAME')" in str(sandbox.violations[-1])
     sandbox.violations.clear()
+
+
+def test_select_names_the_keys_of_each_row(state: PortalState) -> None:
+    everything = page(state, "user.get", {"ID": 5}).result[0]
+    assert set(page(state, "user.get", {"ID": 5, "select": ["NAME", "uf_department", "NO_SUCH"]}).result[0]) == {
+        "ID", "NAME", "UF_DEPARTMENT"}
+    assert set(page(state, "user.get", {"ID": 5, "select": ["UF_*"]}).result[0]) == {
+        "ID", *(k for k in everything if k.startswith("UF_"))}
+    assert set(page(state, "user.get", {"ID": 5, "select": ["*"]}).result[0]) == {
+        k for k in everything if not k.startswith("UF_")}
+    assert page(state, "user.get", {"ID": 5, "select": ["*", "UF_*"]}).result[0] == everything
+
+
+def test_select_over_http_as_a_form_list(sandbox: Any) -> None:
+    import requests
+
+    hook = sandbox.webhook_url("admin")
+    found = requests.post(f"{hook}user.get.json", verify=sandbox.ca_bundle, timeout=10,
+                          data={"ID": "5", "select[0]": "ID", "select[1]": "LAST_NAME"}).json()
+    assert found["result"] == [{"ID": "5", "LAST_NAME": found["result"][0]["LAST_NAME"]}]
+    assert found["result"][0]["LAST_NAME"]

@@ -51,9 +51,9 @@ def test_a_valid_file_becomes_typed_steps(tmp_path: Path) -> None:
     assert scenario.start == datetime(2026, 3, 6, 17, 30, tzinfo=moscow)
     create, reject, advance, faults, expect = scenario.steps
     assert isinstance(create, m.Action) and create.ref == "r1" and create.fields == {"AMOUNT": 1500}
-    assert isinstance(reject, m.Action) and reject.via == "card" and reject.refused == "Укажите"
+    assert isinstance(reject, m.Action) and reject.via == "card" and reject.refused == ("Укажите",)
     assert reject.where == m.Where(str(path), 5)
-    assert isinstance(advance, m.Advance) and advance.by is not None and (advance.by.days, advance.by.hours) == (2, 1)
+    assert isinstance(advance, m.Advance) and [(d.days, d.hours) for d in advance.by] == [(2, 1)]
     assert isinstance(faults, m.Faults) and faults.duplicate == 1.0
     assert isinstance(expect, m.Expect) and expect.stage == "REJECTED" and expect.approver == ""
     assert expect.tasks[0].deadline == datetime(2026, 3, 10, 17, 30, tzinfo=moscow)
@@ -78,10 +78,12 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
         "4: step 2 (approve): unknown person 'm.orlva'; people: a.ivanova, finance.manager, m.orlova",
         "5: step 3 (reject): reject cannot be done via kanban; use one of: card, task_card, telegram",
         "6: step 4: cannot read the duration '4 working hourz'; write e.g. '4 working hours', "
-        "'2 working days', '2 working days + 1 working hour' or '30 minutes'",
+        "'2 working days', '2 working days + 1 working hour' or '30 minutes' (working and plain units may be "
+        "mixed: '1 working hour + 58 minutes')",
         "7: step 5 (expect): unknown stage 'HEAD_APROVAL'; stages: NEW, HEAD_APPROVAL, FINANCE_REVIEW, REJECTED",
-        "8: step 6: unknown step 'jump'; steps are: create, approve, reject, request_documents, freeze, unfreeze, "
-        "resubmit, move, start_task, complete_task, attach, link_telegram, advance, faults, expect",
+        "8: step 6: unknown step 'jump'; steps are: create, edit, approve, reject, request_documents, freeze, "
+        "unfreeze, resubmit, move, start_task, complete_task, attach, link_telegram, advance, faults, expect, "
+        "deactivate, reactivate, absence",
         "9: step 7 (move) needs 'to': the stage code the card is dragged to",
     ]
 

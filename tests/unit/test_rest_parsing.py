@@ -42,3 +42,14 @@ def test_error_classes() -> None:
     error = RestError("crm.item.get", 400, "NOT_FOUND", "Not found")
     assert (error.method, error.status, error.code) == ("crm.item.get", 400, "NOT_FOUND")
     assert str(error) == "crm.item.get: HTTP 400 NOT_FOUND: Not found"
+
+
+def test_an_empty_list_is_sent_as_the_documented_clearing_value() -> None:
+    from urllib.parse import parse_qsl
+
+    from b24app import phpform
+
+    fields = {"fields": {"UF_CRM_7_TAGS": [], "title": "x"}, "select": ["id"]}
+    assert parse_qsl(phpform.encode(fields), keep_blank_values=True) == [
+        ("fields[UF_CRM_7_TAGS]", ""), ("fields[title]", "x"), ("select[0]", "id")]
+    assert batch_params(fields)["fields"] == {"UF_CRM_7_TAGS": "", "title": "x"}
