@@ -14,9 +14,10 @@ loopback too: the app gets its token, secret and bot username, sends through it,
 webhook is the app's own ``/telegram/webhook`` (with the secret header), so people can link their
 chats and press buttons (``stack.bot``). Telegram jobs run on the same worker in :meth:`settle`.
 
-Jobs run on a real RQ :class:`rq.SimpleWorker` against the real Redis, in the calling thread, in
-:meth:`settle` — called after every action until the portal has delivered every event and the
-queues are empty, so what a scenario checks next is the settled outcome.
+Jobs run on a real RQ worker (:class:`b24app.queue.BurstWorker`, an :class:`rq.SimpleWorker`) against
+the real Redis, in the calling thread, in :meth:`settle` — called after every action until the portal
+has delivered every event and the queues are empty, so what a scenario checks next is the settled
+outcome.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from typing import Any
 
 import redis
 from flask import Flask
-from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -179,7 +179,7 @@ class Stack:
             if not waiting:
                 self._raise_failures(conn)
                 return ran
-            worker = SimpleWorker([self.deps.queue(n) for n in names], connection=conn,
+            worker = queues.BurstWorker([self.deps.queue(n) for n in names], connection=conn,
                                   exception_handlers=[self._record_error])
             worker.work(burst=True, logging_level="WARNING", with_scheduler=False)
             ran += waiting

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from b24app import queue as queues
@@ -69,7 +69,7 @@ class Env:
             pending = sum(q.count for q in queue_list)
             if pending == 0:
                 return ran
-            SimpleWorker(queue_list, connection=conn).work(burst=True)
+            queues.BurstWorker(queue_list, connection=conn).work(burst=True)
             ran += pending
         raise AssertionError("events kept coming: the handlers loop")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
@@ -47,7 +47,7 @@ class TgEnv:
                 self.env.settle()
                 scheduler.enqueue_scheduled_jobs()
                 if self.queue.count:
-                    SimpleWorker([self.queue], connection=self.env.deps.redis).work(burst=True)
+                    queues.BurstWorker([self.queue], connection=self.env.deps.redis).work(burst=True)
                     continue
                 if not self.queue.scheduled_job_registry.count and self.env.settle() == 0:
                     return

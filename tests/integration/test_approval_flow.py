@@ -196,13 +196,14 @@ def test_freeze_unfreeze_and_documents_requested(env: Env) -> None:
 WORKER = """
 import sys, time
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
+from b24app.queue import BurstWorker
 import b24app.jobs, handlers.itemstate   # imported before the start signal: the three start together
 conn = Redis.from_url(sys.argv[1])
 conn.incr("test:ready")
 while not conn.get("test:go"):
     time.sleep(0.005)
-SimpleWorker([Queue("b24app-events", connection=conn)], connection=conn).work(burst=True)
+BurstWorker([Queue("b24app-events", connection=conn)], connection=conn).work(burst=True)
 """
 
 

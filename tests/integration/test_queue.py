@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 import redis
-from rq import Queue, Retry, SimpleWorker
+from rq import Queue, Retry
 from rq.registry import ScheduledJobRegistry
 
 from b24app import deps as deps_module
@@ -26,7 +26,7 @@ def flaky(key: str, failures: int) -> str:
 
 
 def run_worker(conn: redis.Redis, name: str = queues.DEFAULT) -> None:
-    SimpleWorker([Queue(name, connection=conn)], connection=conn).work(burst=True)
+    queues.BurstWorker([Queue(name, connection=conn)], connection=conn).work(burst=True)
 
 
 def test_same_job_id_is_enqueued_once(redis_conn: redis.Redis) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from b24app import queue as queues
 from b24app.escalation_jobs import sweep_job
@@ -42,7 +42,7 @@ def at(env: Env, day: int, hour: int, minute: int = 0) -> None:
 def sweep_via_rq(env: Env, digest: bool = False) -> list[str]:
     queue = Queue(queues.DEFAULT, connection=env.deps.redis)
     job = queue.enqueue(sweep_job, env.member_id, digest)
-    SimpleWorker([queue], connection=env.deps.redis).work(burst=True)
+    queues.BurstWorker([queue], connection=env.deps.redis).work(burst=True)
     job.refresh()
     assert job.is_finished, job.latest_result()
     return list(job.return_value() or [])

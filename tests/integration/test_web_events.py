@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import redis
 import requests
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from b24app import phpform
 from b24app import queue as queues
@@ -84,7 +84,7 @@ def test_the_same_event_after_its_job_started_gets_a_job_of_its_own(
     first = events_queue(redis_conn).job_ids
     set_current(deps)
     try:
-        SimpleWorker([events_queue(redis_conn)], connection=redis_conn).work(burst=True)
+        queues.BurstWorker([events_queue(redis_conn)], connection=redis_conn).work(burst=True)
     finally:
         set_current(None)
     assert post(base_url, event_form()).json() == {"result": "queued"}

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.scheduler import RQScheduler
 
 from b24app.deps import set_current
+from b24app.queue import BurstWorker
 from b24app.telegram.callbacks import ActionRegistry, actions
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.runtime import TelegramRuntime
@@ -115,7 +116,7 @@ def run_jobs(redis: Redis, timeout: float = 30.0) -> None:
         while True:
             scheduler.enqueue_scheduled_jobs()
             if queue.count:
-                SimpleWorker([queue], connection=redis).work(burst=True)
+                BurstWorker([queue], connection=redis).work(burst=True)
                 continue
             if not queue.scheduled_job_registry.count:
                 return
