@@ -37,8 +37,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "telegram": ("b24app.telegram.cli", "telegram_group", "The Telegram bot: webhook or polling."),
     "scenario": ("b24app.scenario.cli", "scenario_group", "Scenario files on a fresh sandbox portal."),
     "demo": ("b24app.demo", "demo_command", "The demo on the embedded sandbox portal."),
-    "sweep": ("b24app.sweep_cli", "sweep_command", "Run the escalation sweep once."),
-    "digest": ("b24app.sweep_cli", "digest_command", "Send the daily digest once."),
+    "sweep": ("b24app.escalation.cli", "sweep_command", "Run the escalation sweep once."),
+    "digest": ("b24app.escalation.cli", "digest_command", "Send the daily digest once."),
 }
 
 
@@ -117,7 +117,7 @@ def serve(dev: bool, host: str, port: int, workers: int) -> None:
     settings = settings_or_exit()
     _require_redis(settings)
     _definitions_or_exit(settings)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     from b24app.web import create_app
 
     app = create_app(settings)
@@ -138,7 +138,7 @@ def worker(burst: bool) -> None:
     settings = settings_or_exit()
     _require_redis(settings)
     _definitions_or_exit(settings)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     from rq import Worker
 
     from b24app.deps import Deps, set_current

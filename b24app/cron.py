@@ -11,7 +11,7 @@ from __future__ import annotations
 from rq.cron import register
 
 from b24app import queue as queues
-from b24app.escalation_jobs import register_cron
+from b24app.escalation.jobs import register_cron
 from b24app.telegram.maintenance import unlink_inactive_everywhere_job
 
 TELEGRAM_MAINTENANCE_INTERVAL = 24 * 3600

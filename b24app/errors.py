@@ -7,7 +7,8 @@ built only from those fields.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class B24AppError(Exception):
@@ -85,6 +86,19 @@ class OAuthError(B24AppError):
         self.code = code
         self.description = description
         super().__init__(f"token refresh failed: HTTP {status} {code}: {description}".rstrip(": "))
+
+
+#: The HTTP status a batch command's error code stands for (a batch answers 200 as a whole, so its commands'
+#: errors carry no status of their own); any other code is a 400.
+_COMMAND_STATUS = {"EXPIRED_TOKEN": 401, "INVALID_TOKEN": 401, "NO_AUTH_FOUND": 401, "WRONG_AUTH_TYPE": 401,
+                   "INSUFFICIENT_SCOPE": 403, "ACCESS_DENIED": 403, "QUERY_LIMIT_EXCEEDED": 503}
+
+
+def batch_command_error(method: str, raw: Mapping[str, Any]) -> RestError:
+    """One failed batch command (``result_error[key]``) as the error its code calls for."""
+    code, description = str(raw.get("error", "")), str(raw.get("error_description", ""))
+    status = _COMMAND_STATUS.get(code.upper(), 400)
+    return rest_error_class(status, code)(method, status, code, description)
 
 
 def rest_error_class(status: int, code: str) -> type[RestError]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from b24app import deps
+from b24app.log import log_context
 from handlers import events
 
 
+@log_context(member_id="member_id")
 def handle_event(member_id: str, name: str, data: dict[str, Any], ts: str, pending_key: str | None = None) -> int:
     """A Bitrix24 event accepted by the web edge. Clearing ``pending_key`` before reading any state lets
     the next event about the same object queue a job of its own (see ``b24app.web.events``)."""
@@ -18,6 +20,7 @@ def handle_event(member_id: str, name: str, data: dict[str, Any], ts: str, pendi
     return events.dispatch(current, events.Event(member_id, name, data, ts))
 
 
+@log_context(member_id="member_id")
 def after_install(member_id: str) -> int:
     """Hooks that run once an installation is stored (re-bind events and widgets, provision)."""
     events.load_handlers()

@@ -30,7 +30,8 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
             continue
         path = [match.group(1), *_PART.findall(match.group(2))]
         _assign(root, path, value)
-    return _listify(root)
+    decoded: dict[str, Any] = _listify(root)
+    return decoded
 
 
 def _assign(node: dict[str, Any], path: list[str], value: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -17,6 +16,7 @@ from rq import Queue, Retry, SimpleWorker
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
+from rq.types import FunctionReferenceType
 
 #: Events received from Bitrix24 (the web edge enqueues here).
 EVENTS = "b24app-events"
@@ -53,7 +53,7 @@ def get_queue(conn: redis.Redis, name: str = DEFAULT) -> Queue:
 
 def enqueue_once(
     queue: Queue,
-    func: Callable[..., Any],
+    func: FunctionReferenceType,
     *args: Any,
     id: str,
     retry: Retry | None = None,

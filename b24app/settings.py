@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     provision_on_install: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("webhook_url")
     @classmethod

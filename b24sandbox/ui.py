@@ -2,8 +2,11 @@
 
 Pages: an index (smart processes, people, the "act as" switch), each smart process as a kanban
 (columns = stages in ``SORT`` order, cards with title, amount and assignee; a card can be moved),
-each person's tasks and notifications (tasks can be started, paused or completed), and widgets in an
-iframe (a form posting the frame-open data with the acting user's ``AUTH_ID`` to the app's handler).
+each person's tasks and notifications (tasks can be started, paused or completed), a "new item" card
+per smart process (:mod:`b24sandbox.cardform`: the process's fields as provisioned, files included,
+created with ``crm.item.add`` as the acting person, so the portal's events fire as for a REST create),
+and widgets in an iframe (a form posting the frame-open data with the acting user's ``AUTH_ID`` to the
+app's handler).
 Plain server-rendered HTML. CRM data is read through the same REST method functions as the admin;
 changes go through :class:`UserActions` as the person chosen in "act as", so they fire events.
 """
@@ -17,7 +20,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from b24sandbox import registry
+from b24sandbox import cardform, registry
 from b24sandbox import taskstore as ts
 from b24sandbox.actions import UserActions, WidgetNotBound, widget_form
 from b24sandbox.methods import im, placement
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from b24sandbox.portal import SandboxPortal
 
 COOKIE = "sandbox_as"
+MAX_UPLOAD = 20 * 1024 * 1024  # bytes per posted card (files included)
 
 
 def read_all(state: PortalState, method: str, params: dict[str, Any], user_id: int) -> list[Any]:
@@ -109,6 +113,7 @@ class SandboxUI:
 def create_ui(portal: SandboxPortal) -> Flask:
     """The UI as a Flask (WSGI) app; SANDBOX-CORE mounts it at ``/sandbox/``."""
     app = Flask(__name__, template_folder=str(Path(__file__).with_name("templates")))
+    app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD
     ui = SandboxUI(portal)
 
     @app.context_processor
@@ -134,7 +139,8 @@ def create_ui(portal: SandboxPortal) -> Flask:
             abort(404)
         board = ui.board(entity_type_id, category)
         return render_template("kanban.html", entity_type_id=entity_type_id, title=title,
-                               error=request.args.get("error"), **board)
+                               error=request.args.get("error"), created=request.args.get("created", type=int),
+                               **board)
 
     @app.post("/kanban/<int:entity_type_id>/move")
     def move(entity_type_id: int) -> Response:
@@ -145,6 +151,31 @@ def create_ui(portal: SandboxPortal) -> Flask:
         except registry.RestError as error:
             return redirect(_with_error(target, error.description))
         return redirect(target)
+
+    @app.route("/kanban/<int:entity_type_id>/new", methods=["GET", "POST"])
+    def new_item(entity_type_id: int) -> Response | tuple[str, int]:
+        fields = cardform.card_fields(ui.state, entity_type_id)
+        title = next((t.get("title") for t in ui.types() if int(t.get("entityTypeId", 0)) == entity_type_id), None)
+        if fields is None or title is None:
+            abort(404)
+        category = request.values.get("category", type=int)
+        error = None
+        if request.method == "POST":
+            values = cardform.item_fields(fields, request.form, request.form.getlist, lambda name: [
+                (f.filename or "", f.read()) for f in request.files.getlist(name)])
+            if category is not None:
+                values["categoryId"] = category
+            try:
+                item = UserActions(portal, ui.acting()).create_item(entity_type_id, values)
+            except registry.RestError as exc:
+                error = exc.description
+            else:
+                return redirect(url_for("kanban", entity_type_id=entity_type_id, category=item.get("categoryId"),
+                                        created=item["id"]))
+        page = render_template("card.html", entity_type_id=entity_type_id, title=title, fields=fields,
+                               category=category, error=error, form=request.form,
+                               currencies=cardform.CURRENCIES)
+        return page, 400 if error else 200
 
     @app.get("/user/<login>")
     def user(login: str) -> str:

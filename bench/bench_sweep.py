@@ -32,10 +32,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from b24app.escalation.sweep import SweepReport
 from b24sandbox import SandboxPortal
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
-from handlers.sweep import SweepReport, run_sweep
+from handlers.sweep import run_sweep
 from tests.fixtures.redis import start_redis_server
 from tests.integration.approval_env import Env, approval_env
 from tests.integration.sweep_seed import seed_requests

@@ -16,14 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from b24app import keys
 from b24app.errors import B24AppError
+from b24app.notify import texts
+from b24app.pipeline.definitions import workflow_code_for
+from b24app.pipeline.process import ItemBusy, process
+from b24app.pipeline.read import Loaded, load
 from b24app.workflow import messages as msg
 from b24app.workflow.actions import PersonDecision
 from b24app.workflow.engine import Outcome, allowed_decisions, outcome, position_of
 from b24app.workflow.listoptions import UNKNOWN_OPTION, option_names
 from b24app.workflow.models import FieldType, Label, Workflow
 from b24app.workflow.snapshot import ItemNames, has_value, money
-from handlers.itemstate import ItemBusy, Loaded, load, process, workflow_code_for
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -32,10 +36,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Outcome", "Sheet", "SheetEntry", "approval_sheet", "decide", "workflow_for_entity_type"]
 
-NOT_FOUND = Label("Заявка не найдена.", "The request was not found.")
-BUSY = Label("Заявка сейчас обрабатывается. Повторите через минуту.", "The request is being processed; retry in a minute.")
-UNREACHABLE = Label("Битрикс24 не ответил, решение могло не сохраниться. Обновите вкладку и проверьте лист согласования.",
-                    "Bitrix24 did not answer; the decision may not be saved. Reload the tab and check the approval sheet.")
+NOT_FOUND, BUSY, UNREACHABLE = texts.NOT_FOUND, texts.BUSY, texts.UNREACHABLE
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,9 @@ class Sheet:
 #: Fields shown at the top of the approval tab, in this order, when the workflow has them.
 SUMMARY_FIELDS = ("COUNTERPARTY_NAME", "AMOUNT", "EXPENSE_ITEM", "INVOICE_NUMBER", "INVOICE_DATE", "PAY_BY",
                   "URGENT")
-INITIATOR = Label("Инициатор", "Initiator")
-YES, NO = "Да", "Нет"
-ENUM_TTL = 24 * 3600
+INITIATOR = texts.INITIATOR
+YES, NO = texts.YES.ru, texts.NO.ru
+ENUM_TTL = keys.ENUM_TTL
 
 
 def decide(deps: Deps, member_id: str, workflow_code: str, item_id: int, user_id: int, decision: str,
@@ -180,7 +181,7 @@ def _date(value: Any, with_time: bool) -> str:
 
 def _option(deps: Deps, member_id: str, names: ItemNames, workflow: Workflow, code: str, value: Any) -> str:
     """The portal's name of a list value (the item holds the option's id)."""
-    key, slot = f"b24app:enums:{member_id}:{names.entity_type_id}", f"{names.field(code)}:{value}"
+    key, slot = keys.enums(member_id, names.entity_type_id), f"{names.field(code)}:{value}"
     cached = deps.redis.hget(key, slot)
     if cached is None:
         try:

@@ -8,13 +8,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from b24app import keys
+from b24app.pipeline import trust
+from b24app.pipeline.definitions import item_names, workflow_code_for
+from b24app.pipeline.perform import STALE
+from b24app.pipeline.process import item_lock, process
+from b24app.pipeline.read import TASK_SELECT
 from b24app.provisioning.mapping import MappingError
 from b24app.workflow.actions import Refresh
 from b24app.workflow.snapshot import parse_task
-from handlers import trust
 from handlers.events import Event, handles
-from handlers.itemstate import TASK_SELECT, item_lock, item_names, process, run_batch, workflow_code_for
-from handlers.perform import SENT_TTL, STALE, task_item_key
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -60,8 +63,8 @@ def on_item_deleted(deps: Deps, event: Event) -> None:
         ours = [t for t in tasks if t.marker is not None and t.marker.item_id == item_id and not t.done]
         if not ours:
             return
-        _, errors, _ = run_batch(client, {f"close{t.id}": ("tasks.task.complete", {"taskId": t.id}) for t in ours})
+        closed = client.batch({f"close{t.id}": ("tasks.task.complete", {"taskId": t.id}) for t in ours})
         for task in ours:
-            deps.redis.set(task_item_key(event.member_id, task.id), f"{STALE}:", ex=SENT_TTL)
-        if errors:
-            log.warning("closing the tasks of deleted item %s: %s", item_id, errors)
+            deps.redis.set(keys.task_item(event.member_id, task.id), f"{STALE}:", ex=keys.SENT_TTL)
+        if closed.errors:
+            log.warning("closing the tasks of deleted item %s: %s", item_id, closed.errors)

@@ -4,7 +4,7 @@ Bitrix24 does not retry online events (REFERENCE §3.2): one lost delivery would
 forever. Provisioning binds every event offline too, so the portal also queues a row per changed object.
 :func:`catch_up` reads the queue with ``clear=0`` (rows reserved under a ``process_id``), turns each row
 into the item it concerns (task rows: the item the task is bound to), acts on each item's current state
-once (``handlers.itemstate.process`` with ``Refresh("sweep")``) and then clears what it processed with
+once (``b24app.pipeline.process.process`` with ``Refresh("sweep")``) and then clears what it processed with
 ``event.offline.clear``. Rows of items that failed stay reserved; their ``process_id`` is kept in Redis and
 read again first by the next sweep (after :data:`MAX_ATTEMPTS` sweeps they are cleared and logged).
 A queue with nothing in it costs one request (``event.offline.get``). Webhook mode has no offline events.
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from b24app import keys
 from b24app.errors import B24AppError
 from b24app.workflow.actions import Refresh
 from handlers.events import Event
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 LIMIT = 50
 MAX_PAGES = 10
 MAX_ATTEMPTS = 3
-PENDING_TTL = 7 * 24 * 3600
+PENDING_TTL = keys.OFFLINE_PENDING_TTL
 Target = tuple[str, int]          # (workflow code, item id)
 
 
@@ -42,7 +43,7 @@ class CatchUp:
 
 
 def pending_key(member_id: str) -> str:
-    return f"b24app:offline:pending:{member_id}"
+    return keys.offline_pending(member_id)
 
 
 def catch_up(deps: Deps, member_id: str) -> CatchUp:
@@ -87,7 +88,7 @@ def _read(deps: Deps, member_id: str, report: CatchUp) -> tuple[list[Mapping[str
 
 def _process(deps: Deps, member_id: str, rows: list[Mapping[str, Any]], report: CatchUp) -> set[int]:
     """Refresh each item once; returns the ids of the rows handled (their items refreshed or not ours)."""
-    from handlers.itemstate import process
+    from b24app.pipeline.process import process
 
     by_target: dict[Target, list[int]] = {}
     done: set[int] = set()
@@ -119,7 +120,6 @@ def _process(deps: Deps, member_id: str, rows: list[Mapping[str, Any]], report: 
 def _target(deps: Deps, member_id: str, row: Mapping[str, Any]) -> Target | None:
     from handlers.items import _target as item_target
     from handlers.items import on_item_deleted
-    from handlers.perform import task_item_key
     from handlers.tasks import _decode, _look_up
 
     name = str(row.get("EVENT_NAME") or "").upper()
@@ -135,7 +135,7 @@ def _target(deps: Deps, member_id: str, row: Mapping[str, Any]) -> Target | None
         after = data.get("FIELDS_AFTER")
         if not isinstance(after, dict) or not str(after.get("ID", "")).isdigit():
             return None
-        known = deps.redis.get(task_item_key(member_id, int(after["ID"])))
+        known = deps.redis.get(keys.task_item(member_id, int(after["ID"])))
         if known is not None and name.startswith("ONTASKADD"):
             return None                      # a task the app created: its creation changes nothing
         return _decode(known) if known is not None else _look_up(deps, member_id, int(after["ID"]))

@@ -12,11 +12,13 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from b24app import keys
+from b24app.pipeline.definitions import workflow_code_for
+from b24app.pipeline.perform import STALE
+from b24app.pipeline.process import process
 from b24app.provisioning.mapping import MappingError
 from b24app.workflow.actions import Refresh
 from handlers.events import Event, handles
-from handlers.itemstate import process, workflow_code_for
-from handlers.perform import STALE, task_item_key
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -33,7 +35,7 @@ def on_task(deps: Deps, event: Event) -> None:
     if not isinstance(after, dict) or not str(after.get("ID", "")).isdigit():
         return
     task_id = int(after["ID"])
-    known = deps.redis.get(task_item_key(event.member_id, task_id))
+    known = deps.redis.get(keys.task_item(event.member_id, task_id))
     if known is not None and event.name.upper().startswith("ONTASKADD"):
         return
     try:
@@ -61,5 +63,5 @@ def _look_up(deps: Deps, member_id: str, task_id: int) -> tuple[str, int] | None
             code = workflow_code_for(deps, member_id, int(found.group(1), 16))
             if code is not None:
                 return code, int(found.group(2))
-    deps.redis.set(task_item_key(member_id, task_id), f"{FOREIGN}:", ex=FOREIGN_TTL)
+    deps.redis.set(keys.task_item(member_id, task_id), f"{FOREIGN}:", ex=FOREIGN_TTL)
     return None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from b24app.deps import current
+from b24app.notify import texts
 from b24app.telegram.callbacks import ActionRegistry, Outcome, Press, actions
 from b24app.telegram.texts import bot_text
 from handlers.decisions import SheetEntry, approval_sheet, decide, workflow_for_entity_type
@@ -27,7 +28,7 @@ def handler_for(decision: str) -> Callable[[Press], Outcome]:
         record = press.record
         code = workflow_for_entity_type(deps, press.member_id, record.entity_type_id)
         if code is None:
-            return Outcome.refused("Заявка не найдена.")
+            return Outcome.refused(texts.NOT_FOUND.ru)
         sheet = approval_sheet(deps, press.member_id, code, record.item_id, press.user_id)
         if sheet.step != record.step or (record.round is not None and record.round != sheet.round):
             return Outcome.stale(stale_text(sheet.entries, record.step))
@@ -40,14 +41,14 @@ def handler_for(decision: str) -> Callable[[Press], Outcome]:
         if last is None:
             return Outcome.done(result.message.ru)
         by = who(last)
-        return Outcome.done(f"{result.message.ru} Решение: {by}.", decided_by_name=by,
+        return Outcome.done(texts.DECIDED_BY.ru.format(message=result.message.ru, by=by), decided_by_name=by,
                             decided_at=datetime.fromisoformat(last.at))
 
     return handle
 
 
 def who(entry: SheetEntry) -> str:
-    behalf = f" от имени {entry.on_behalf_of_name}" if entry.on_behalf_of_name else ""
+    behalf = texts.ON_BEHALF_OF.ru.format(name=entry.on_behalf_of_name) if entry.on_behalf_of_name else ""
     return f"{entry.by_name}{behalf}"
 
 

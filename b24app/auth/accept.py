@@ -90,12 +90,12 @@ def _prove_and_store(deps: Deps, claim: Installation) -> Installation:
 
 
 def _enqueue_hooks(deps: Deps, installation: Installation) -> None:
-    from b24app import jobs
     from b24app import queue as queues
 
-    # The install time is part of the id: a failed hook job never blocks a later install's hooks.
+    # The install time is part of the id: a failed hook job never blocks a later install's hooks. The job
+    # is named by its dotted path: importing ``b24app.jobs`` here would close an import cycle through deps.
     job = queues.job_id("install", installation.member_id, repr(installation.installed_at))
-    queues.enqueue_once(deps.queue(queues.DEFAULT), jobs.after_install, installation.member_id, id=job,
+    queues.enqueue_once(deps.queue(queues.DEFAULT), "b24app.jobs.after_install", installation.member_id, id=job,
                         retry=queues.remote_retry())
 
 

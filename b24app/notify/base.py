@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
-from b24app.rest.protocol import Bitrix24
+from b24app.notify import texts
+from b24app.rest.protocol import Bitrix24, Command
 
 
 @dataclass(frozen=True)
@@ -67,22 +68,50 @@ class Notifier(Protocol):
 
 
 class Bitrix24Notifier:
-    """Sends ``im.notify.system.add`` through the portal client (buttons are for Telegram only)."""
+    """Sends ``im.notify.system.add`` through the portal client (buttons are for Telegram only): one
+    notification with :meth:`notify`, many in ``batch`` requests with :meth:`notify_all`. Every Bitrix24
+    notice of the app is built by :func:`bitrix24_command`."""
 
-    def __init__(self, client: Bitrix24, client_id: str | None = None) -> None:
+    def __init__(self, client: Bitrix24, client_id: str | None = None, link_text: str = texts.OPEN_IN_BITRIX24.ru,
+                 per_user_tag: bool = False) -> None:
         self._client = client
         self._client_id = client_id  # required by Bitrix24 with TAG when calling through a webhook
+        self._link = link_text
+        self._per_user = per_user_tag  # the app's own notices: TAG ``{tag}:u{user}``, one per recipient
+        self.requests = 0            # ``batch`` requests sent by :meth:`notify_all`
+
+    def command(self, user_id: int, message: Message) -> Command:
+        if self._per_user and message.tag:
+            message = replace(message, tag=f"{message.tag}:u{user_id}")
+        return bitrix24_command(user_id, message, self._link, self._client_id)
 
     def notify(self, user_id: int, message: Message) -> bool:
-        text = message.text_ru
-        if message.item_url:
-            text += f"\n[URL={message.item_url}]Открыть в Битрикс24[/URL]"
-        params: dict[str, object] = {"USER_ID": user_id, "MESSAGE": text}
-        if message.tag:
-            params["TAG"] = message.tag
-            if self._client_id:
-                params["CLIENT_ID"] = self._client_id
-        return self._client.call("im.notify.system.add", params) is not False
+        method, params = self.command(user_id, message)
+        return self._client.call(method, params) is not False
+
+    def notify_all(self, notes: Sequence[tuple[int, Message]]) -> list[bool]:
+        """Many notifications, 50 to a ``batch``; whether the portal accepted each (a failed one is not
+        retried here: the caller decides)."""
+        if not notes:
+            return []
+        commands = {f"n{i}": self.command(user, message) for i, (user, message) in enumerate(notes)}
+        answer = self._client.batch(commands)
+        self.requests += answer.requests
+        return [answer.ok(f"n{i}") for i in range(len(notes))]
+
+
+def bitrix24_command(user_id: int, message: Message, link_text: str = texts.OPEN_IN_BITRIX24.ru,
+                     client_id: str | None = None) -> Command:
+    """The ``im.notify.system.add`` command of a message: its Russian text, the item's link, a bounded TAG."""
+    text = message.text_ru
+    if message.item_url:
+        text += f"\n[URL={message.item_url}]{link_text}[/URL]"
+    params: dict[str, object] = {"USER_ID": user_id, "MESSAGE": text}
+    if message.tag:
+        params["TAG"] = bounded_tag(message.tag)
+        if client_id:
+            params["CLIENT_ID"] = client_id
+    return "im.notify.system.add", params
 
 
 class AllNotifiers:

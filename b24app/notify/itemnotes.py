@@ -1,6 +1,6 @@
 """The approval engine's notifications in Telegram, and the buttons they carry kept in step with the item.
 
-``handlers.perform`` calls :meth:`TelegramSync.after_perform` once the portal accepted a batch:
+``b24app.pipeline.perform`` calls :meth:`TelegramSync.after_perform` once the portal accepted a batch:
 
 * every notification sent in Bitrix24 (``Notify``, and ``Refuse`` of a drag put back or a task reopened)
   goes to the person's linked chat with the request's details — title, counterparty, amount, current step,

@@ -43,7 +43,7 @@ from b24app.errors import OperationTimeLimit, TransportError
 from b24app.log import register_secret
 from b24app.rest import sdk, wire
 from b24app.rest.pacing import Pacer
-from b24app.rest.protocol import BatchResult
+from b24app.rest.protocol import BatchResult, Command, merge_batches
 
 BATCH_SIZE = 50
 PAGE_SIZE = 50
@@ -122,7 +122,7 @@ class RetryPolicy:
     max_pause: float = 30.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.max_delay, self.base_delay * (2**attempt))
+        return min(self.max_delay, self.base_delay * 2.0**attempt)
 
 
 class RestClient:
@@ -171,25 +171,25 @@ class RestClient:
         return self._send(method, lambda token: sdk.send(token, method, payload, self._timeout),
                           writing=wire.writes(method, payload))
 
-    def batch(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], halt: bool = False) -> BatchResult:
+    def batch(self, commands: Mapping[str, Command], halt: bool = False) -> BatchResult:
         """Commands in order, 50 per ``batch`` request; ``$result[key]`` references work within a chunk only.
 
         Booleans in command params become ``Y``/``N`` (commands travel as query strings). With ``halt``
-        the portal stops at the first failing command and no further chunk is sent.
+        the portal stops at the first failing command and no further chunk is sent. The answer keeps the
+        portal's ``time`` blocks (its clock) and each command's method (for typed errors).
         """
-        merged = BatchResult()
         items = [(str(k), (m, wire.batch_params(p))) for k, (m, p) in commands.items()]
+        parts: list[BatchResult] = []
         for start in range(0, len(items), BATCH_SIZE):
             chunk = dict(items[start : start + BATCH_SIZE])
             writing = any(not wire.is_read(m) for m, _ in chunk.values())
             answer = self._send("batch", self._batch_sender(chunk, halt), writing=writing)
-            part = wire.parse_batch(answer.get("result") or {})
-            merged.results.update(part.results)
-            merged.errors.update(part.errors)
-            merged.totals.update(part.totals)
-            if halt and part.errors:
+            time_block = answer.get("time")
+            parts.append(wire.parse_batch(answer.get("result") or {}, {k: m for k, (m, _) in chunk.items()},
+                                          time_block if isinstance(time_block, dict) else None))
+            if halt and parts[-1].errors:
                 break
-        return merged
+        return merge_batches(parts)
 
     def _batch_sender(
         self, chunk: dict[str, tuple[str, dict[str, Any]]], halt: bool

@@ -31,14 +31,14 @@ from b24pysdk.errors import BitrixResponse302JSONDecodeError
 SDK_OPTIONS: dict[str, Any] = {"max_retries": 1}
 
 
-class _ManualRefreshToken(BitrixToken):
+class _ManualRefreshToken(BitrixToken):  # type: ignore[misc]  # b24pysdk ships no type information
     """An OAuth token the SDK never refreshes or re-points by itself (see the module docstring)."""
 
     _AUTO_REFRESH_EXPIRED_TOKEN = False
     _AUTO_CHANGED_DOMAIN = False
 
 
-class _FixedWebhook(BitrixWebhook):
+class _FixedWebhook(BitrixWebhook):  # type: ignore[misc]  # b24pysdk ships no type information
     """A webhook the SDK never re-points to another domain (see the module docstring)."""
 
     _AUTO_CHANGED_DOMAIN = False

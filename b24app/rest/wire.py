@@ -91,7 +91,8 @@ def _php_value(value: Any) -> Any:
     return value
 
 
-def parse_batch(result: Mapping[str, Any]) -> BatchResult:
+def parse_batch(result: Mapping[str, Any], methods: Mapping[str, str] | None = None,
+                time_block: Mapping[str, Any] | None = None) -> BatchResult:
     def as_dict(value: Any) -> dict[str, Any]:
         if isinstance(value, dict):
             return {str(k): v for k, v in value.items()}
@@ -101,7 +102,10 @@ def parse_batch(result: Mapping[str, Any]) -> BatchResult:
 
     errors = {k: v if isinstance(v, dict) else {"error": v} for k, v in as_dict(result.get("result_error")).items()}
     totals = {k: int(v) for k, v in as_dict(result.get("result_total")).items()}
-    return BatchResult(results=as_dict(result.get("result")), errors=errors, totals=totals)
+    nexts = {k: int(v) for k, v in as_dict(result.get("result_next")).items() if v}
+    stamp = dict(time_block or {})
+    return BatchResult(results=as_dict(result.get("result")), errors=errors, totals=totals, nexts=nexts,
+                       methods=dict(methods or {}), first_time=stamp, last_time=stamp, requests=1)
 
 
 def rows(result: Any, items_key: str | None) -> list[dict[str, Any]]:

@@ -188,7 +188,7 @@ class Stack:
 
     def tick(self) -> bool:
         """What the 5-minute cron does after the clock moved: run the app's escalation sweep once
-        (``b24app.escalation_jobs.sweep_job``, when the app has it) and settle; True when it ran."""
+        (``b24app.escalation.jobs.sweep_job``, when the app has it) and settle; True when it ran."""
         sweep = _sweep_job()
         if sweep is not None:
             self.deps.queue(queues.DEFAULT).enqueue(sweep)
@@ -279,9 +279,9 @@ def _flush(url: str) -> None:
 
 def _sweep_job() -> Any:
     try:
-        module = importlib.import_module("b24app.escalation_jobs")
+        module = importlib.import_module("b24app.escalation.jobs")
     except ModuleNotFoundError as exc:
-        if exc.name != "b24app.escalation_jobs":
+        if exc.name != "b24app.escalation.jobs":
             raise
         return None
     return getattr(module, "sweep_job", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from b24app.deps import current
-from b24app.escalation_jobs import each_portal
+from b24app.portals import each_portal
 from b24app.telegram.links import LinkStore, unlink_inactive
 
 log = logging.getLogger(__name__)

@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any
 
 from b24app.deadlines import DeadlineRules
 from b24app.workflow import messages as msg
 from b24app.workflow.actions import Action, CompleteTask, CreateTask, LogTimeline, Notify
 from b24app.workflow.actors import OPERATIONS_MANAGER, effective, substitute_for
+from b24app.workflow.conditions import item_holds
 from b24app.workflow.models import Absence, ActorRule, Duration, Label, RuleRef, Step, TaskSpec, Workflow
-from b24app.workflow.snapshot import Entry, Marker, Snapshot, money
+from b24app.workflow.snapshot import Entry, Marker, Snapshot, is_yes, money
 from b24app.worktime import WorkCalendar
 
 DOCS_DEADLINE_DAYS = 2
@@ -81,25 +80,11 @@ def route(workflow: Workflow, target: str, snap: Snapshot) -> tuple[str, str | N
     seen: set[str] = set()
     while not target.isupper():
         step = workflow.step(target)
-        if step.when is None or condition(step.when, snap) or target in seen:
+        if step.when is None or item_holds(step.when, snap) or target in seen:
             return step.stage, step.code
         seen.add(target)
         target = step.decisions.get("approve") or step.decisions.get("complete") or workflow.success_stage.code
     return target, None
-
-
-def condition(rule: RuleRef, snap: Snapshot) -> bool:
-    if rule.name == "amount_at_least":
-        amount, currency = money(snap.fields.get("AMOUNT"))
-        wanted = rule.params.get("currency")
-        return amount >= Decimal(str(rule.params["amount"])) and (wanted is None or wanted == currency)
-    if rule.name == "urgent":
-        return is_yes(snap.fields.get("URGENT"))
-    return False
-
-
-def is_yes(value: Any) -> bool:
-    return value is True or str(value).strip().upper() in ("Y", "1", "TRUE")
 
 
 # -- what the position implies ----------------------------------------------------------------------

@@ -10,9 +10,9 @@ every stage in progress can still finish, every step can be reached.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-from b24app.workflow.models import Semantics, Step, Workflow
+from b24app.workflow.models import Semantics, Stage, Step, TaskSpec, Workflow
 from b24app.workflow.schema import Sources
 from b24app.yamlio import Problem
 
@@ -35,7 +35,7 @@ def check_partial(workflow: Workflow, src: Sources) -> list[Problem]:
     return _stage_kinds(workflow, src) + [p for step in workflow.steps if (p := _step_stage(step, stages, src))]
 
 
-def _step_stage(step: Step, stages: dict, src: Sources) -> Problem | None:
+def _step_stage(step: Step, stages: dict[str, Stage], src: Sources) -> Problem | None:
     where, stage = src.steps[step.code], stages.get(step.stage)
     if stage is None:
         return where.problem(f"step {step.code!r}: unknown stage {step.stage!r}; stages: {', '.join(stages)}", "stage")
@@ -102,7 +102,7 @@ def _references(workflow: Workflow, src: Sources) -> list[Problem]:
     return problems
 
 
-def _target_problem(target: str, stages: dict, steps: set[str]) -> str | None:
+def _target_problem(target: str, stages: dict[str, Stage], steps: set[str]) -> str | None:
     if target.islower():
         return None if target in steps else f"unknown step {target!r}; steps: {', '.join(sorted(steps))}"
     stage = stages.get(target)
@@ -113,7 +113,7 @@ def _target_problem(target: str, stages: dict, steps: set[str]) -> str | None:
     return None
 
 
-def _tasks(step: Step) -> Iterable:
+def _tasks(step: Step) -> Iterator[TaskSpec]:
     if step.task is not None:
         yield step.task
         yield from step.task.subtasks

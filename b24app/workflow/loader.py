@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from b24app.workflow import rules
+from b24app.workflow import conditions, rules
 from b24app.workflow.fieldschema import parse_fields
 from b24app.workflow.graph import check_graph, check_partial
 from b24app.workflow.models import (
@@ -150,7 +150,7 @@ def _steps(reader: Reader, data: LocatedDict, org: OrgConfig, sources: Sources) 
         actor = _actor(reader, item, "actor", what, org, recipient=False)
         decisions = _decisions(reader, item, what)
         task = _task(reader, item, what, org)
-        when = _rule_ref(reader, item, "when", what, "condition", rules.CONDITIONS)
+        when = _condition(reader, item, "when", what, conditions.STEP_WHEN)
         time_rules = _time_rules(reader, item, what, org)
         if code and code in sources.steps:
             reader.add(item, f"step code {code!r} is used twice; give each step its own code", "code")
@@ -221,8 +221,8 @@ def _time_rules(reader: Reader, item: LocatedDict, what: str, org: OrgConfig) ->
         found.append(TimeRule(
             action or "", tuple(r for r in recipients if r), tuple(channels),
             every=reader.duration(rule, "every", where), after=reader.duration(rule, "after", where),
-            when=_rule_ref(reader, rule, "when", where, "condition", rules.CONDITIONS),
-            while_=_rule_ref(reader, rule, "while", where, "condition", rules.CONDITIONS),
+            when=_condition(reader, rule, "when", where, conditions.TIME_WHEN),
+            while_=_condition(reader, rule, "while", where, conditions.TIME_WHILE),
             offer_decision=reader.boolean(rule, "offer_decision", where),
         ))
     return TimeRules(reader.duration(spec, "allowance", f"{what}: time_rules"), tuple(found))
@@ -272,6 +272,18 @@ def _rule_ref(reader: Reader, data: LocatedDict, key: str, what: str, kind: str,
     for message in rules.check_params(table[name], params):
         reader.add(data, f"{what}: {message}", key)
     return RuleRef(name, params)
+
+
+def _condition(reader: Reader, data: LocatedDict, key: str, what: str, place: str) -> RuleRef | None:
+    """A condition by name (``b24app.workflow.conditions``), refused where nothing implements it."""
+    table = {name: c.spec for name, c in conditions.CONDITIONS.items()}
+    ref = _rule_ref(reader, data, key, what, "condition", table)
+    if ref is not None and place not in conditions.CONDITIONS[ref.name].places:
+        usable = ", ".join(conditions.usable_in(place))
+        reader.add(data, f"{what}: condition {ref.name!r} is not implemented for {place} (it works in "
+                   f"{' and '.join(conditions.CONDITIONS[ref.name].places)}); use one of: {usable}", key)
+        return None
+    return ref
 
 
 def _cross_checks(workflows: list[Workflow]) -> list[Problem]:

@@ -1,9 +1,9 @@
-"""The registry of behaviour that workflow YAML may name: actor rules, conditions, deadline rules,
-decisions and notification channels.
+"""The registry of behaviour that workflow YAML may name: actor rules, deadline rules, decisions and
+notification channels (conditions, with their implementations: ``b24app.workflow.conditions``).
 
 YAML never holds expressions; it names an entry of this registry and gives its parameters. This
-module only *declares* the names and their parameters so the loader can check them; the engine and
-the escalation sweep implement them (each implementation is looked up by the same name).
+module *declares* the names and their parameters so the loader can check them; the engine implements
+them by the same name.
 """
 
 from __future__ import annotations
@@ -50,15 +50,8 @@ ACTOR_RULES = _table(
 )
 RECIPIENT_ONLY_RULES = _table(RuleSpec("actor", "whoever acts at this step (or their substitute)"))
 
-# Conditions: a step's ``when:``, a time rule's ``when:`` / ``while:``.
-CONDITIONS = _table(
-    RuleSpec("amount_at_least", "the item's AMOUNT is at least the given amount (in the given currency)",
-             (Param("amount", float), Param("currency", str, required=False))),
-    RuleSpec("urgent", "the item's URGENT flag is set"),
-    RuleSpec("no_decision", "no decision has been made at this step yet"),
-    RuleSpec("task_not_started", "the step's task is not taken into work (not started) and no decision is made"),
-    RuleSpec("tasks_overdue", "one of the step's tasks is past its deadline and not complete"),
-)
+# Conditions (a step's ``when:``, a time rule's ``when:`` / ``while:``) are declared with their
+# implementations in ``b24app.workflow.conditions``.
 
 # Deadline rules for tasks whose deadline is not a plain duration (config/deadlines.yaml).
 DEADLINE_RULES = _table(

@@ -209,6 +209,11 @@ def file_ids(value: Any) -> set[int]:
     return {int(v["id"]) for v in values if isinstance(v, dict) and str(v.get("id", "")).isdigit()}
 
 
+def is_yes(value: Any) -> bool:
+    """A Bitrix24 yes/no value ("Y", "1", true) as a bool."""
+    return value is True or str(value).strip().upper() in ("Y", "1", "TRUE")
+
+
 def money(value: Any) -> tuple[Decimal, str]:
     """``"1500000|RUB"`` -> (Decimal("1500000"), "RUB"); numbers are taken as roubles."""
     text = str(value or "").strip()

@@ -157,6 +157,7 @@ def add(call: Call) -> dict[str, Any]:
         multiple=yn(spec.get("multiple")) == "Y", settings=dict(DEFAULT_SETTINGS.get(user_type, {})),
     )  # fmt: skip
     _apply(call, uf, {k: v for k, v in spec.items() if k != "enum"})
+    uf.edit_in_list = yn(spec.get("editInList")) or uf.edit_in_list  # documented for add (REFERENCE §6.4)
     if user_type == "enumeration":
         _apply_enum(call, uf, as_list(spec.get("enum")))
     cs.crm_store(call.state).user_fields[uf.id] = uf

@@ -13,6 +13,7 @@ from b24app.bank.write import (
     ApprovedRequest,
     BankDetails,
     PayerConfigError,
+    PaymentOrderFile,
     write_payment_orders,
 )
 from tests.bank import fixtures as fx
@@ -33,7 +34,7 @@ def request(request_id: int, **changes: object) -> ApprovedRequest:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def write(requests: list[ApprovedRequest], version: str = "1.03", **kw: object):  # type: ignore[no-untyped-def]
+def write(requests: list[ApprovedRequest], version: str = "1.03", **kw: object) -> PaymentOrderFile:
     return write_payment_orders(requests, kw.pop("payer", PAYER), version=version, today=TODAY, now=NOW,  # type: ignore[arg-type]
                                 first_number=kw.pop("first_number", 41), **kw)  # type: ignore[arg-type]
 

@@ -20,13 +20,13 @@ from b24app import queue as queues
 from b24app.auth.store import Installation, InstallationStore
 from b24app.checks import load_definitions
 from b24app.deps import Deps, set_current
+from b24app.pipeline.definitions import item_names
 from b24app.provisioning.apply import provision
 from b24app.settings import load_settings
 from b24app.web import create_app
 from b24app.workflow.snapshot import ItemNames
 from b24sandbox import SandboxPortal
 from b24sandbox.ufnames import to_camel
-from handlers.itemstate import item_names
 from tests.fixtures.waits import WAIT
 from tests.integration.webserver import serve
 

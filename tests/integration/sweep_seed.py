@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from b24app.pipeline.logsign import Scope, sign
 from b24app.workflow.snapshot import Entry, ItemNames, Marker
 from b24sandbox import SandboxPortal
 from b24sandbox.registry import invoke
-from handlers.logsign import Scope, sign
 
 HEAD, INITIATOR = 3, 4
 

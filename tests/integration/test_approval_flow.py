@@ -198,7 +198,7 @@ import sys, time
 from redis import Redis
 from rq import Queue
 from b24app.queue import BurstWorker
-import b24app.jobs, handlers.itemstate   # imported before the start signal: the three start together
+import b24app.jobs, b24app.pipeline.process   # imported before the start signal: the three start together
 conn = Redis.from_url(sys.argv[1])
 conn.incr("test:ready")
 while not conn.get("test:go"):
@@ -300,7 +300,7 @@ def test_a_substitute_gets_the_task_during_the_heads_absence(
 def test_a_decision_on_an_item_another_worker_holds_is_refused_as_busy(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from handlers import itemstate
+    from b24app.pipeline import process as itemstate
 
     item_id = create(env)
     monkeypatch.setattr(itemstate, "LOCK_WAIT", 0.2)

@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 
 from b24app.errors import RestError
+from b24app.escalation import read as sweep_read
+from b24app.pipeline import process as itemstate
+from b24app.pipeline import read as item_read
+from b24app.pipeline.logsign import Scope, record_key
+from b24app.pipeline.process import ItemBusy, process
 from b24app.workflow.actions import Refresh
 from b24sandbox.registry import invoke
-from handlers import decisions, itemstate, sweep_read
-from handlers.itemstate import ItemBusy, process
-from handlers.logsign import Scope, record_key
+from handlers import decisions
 from tests.integration.approval_env import PR, Env
 
 ETID = 1100
@@ -131,7 +134,7 @@ def test_the_item_lock_is_renewed_after_the_read_and_a_lost_lock_writes_nothing(
     env.sandbox.faults.events(drop=1.0)
     env.as_user("m.orlova").complete_task(int(env.tasks(item_id)[0]["id"]))
     key = f"b24app:lock:item:{env.member_id}:{ETID}:{item_id}"
-    real_load = itemstate.load
+    real_load = item_read.load
     seen: list[int] = []
 
     def slow_load(*args: Any) -> Any:
@@ -142,8 +145,8 @@ def test_the_item_lock_is_renewed_after_the_read_and_a_lost_lock_writes_nothing(
     def checking_perform(*args: Any, **kwargs: Any) -> None:
         seen.append(int(env.deps.redis.pttl(key)))
 
-    monkeypatch.setattr(itemstate, "load", slow_load)
-    monkeypatch.setattr("handlers.perform.perform", checking_perform)
+    monkeypatch.setattr(item_read, "load", slow_load)
+    monkeypatch.setattr("b24app.pipeline.perform.perform", checking_perform)
     process(env.deps, env.member_id, PR, item_id, Refresh("task"))
     assert seen and seen[0] > (itemstate.LOCK_TIMEOUT - 10) * 1000
 
@@ -152,7 +155,7 @@ def test_the_item_lock_is_renewed_after_the_read_and_a_lost_lock_writes_nothing(
         env.deps.redis.set(key, "another worker's token")   # it expired and another worker took it
         return loaded
 
-    monkeypatch.setattr(itemstate, "load", load_then_lose_the_lock)
+    monkeypatch.setattr(item_read, "load", load_then_lose_the_lock)
     seen.clear()
     with pytest.raises(ItemBusy):
         process(env.deps, env.member_id, PR, item_id, Refresh("task"))

@@ -37,3 +37,21 @@ def test_an_impossible_calendar_date_is_a_problem_not_a_crash(tmp_path: Path) ->
 def test_the_shipped_checkout_is_clean(tmp_path: Path) -> None:
     result = run_cli("check-config", cwd=_checkout(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_condition_used_where_nothing_implements_it_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    # Both pass the name check (each is a known condition) but would silently never hold where they are used.
+    root = _checkout(tmp_path)
+    path = root / "workflows" / "payment_requests.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    reminder = next(i for i, line in enumerate(lines) if "while: task_not_started" in line)
+    lines[reminder] = lines[reminder].replace("while: task_not_started", "while: urgent")
+    director = next(i for i, line in enumerate(lines) if "when: {rule: amount_at_least" in line)
+    lines[director] = lines[director].split("when:")[0] + "when: tasks_overdue"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("check-config", cwd=root)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (f"workflows/payment_requests.yaml:{reminder + 1}: " in result.stdout
+            and "condition 'urgent' is not implemented for a time rule's 'while'" in result.stdout), result.stdout
+    assert (f"workflows/payment_requests.yaml:{director + 1}: " in result.stdout
+            and "condition 'tasks_overdue' is not implemented for a step's 'when'" in result.stdout), result.stdout

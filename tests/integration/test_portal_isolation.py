@@ -3,8 +3,11 @@ the webhook mode's portal (member id "") is swept through the webhook. Real Redi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -12,7 +15,8 @@ import redis
 from b24app.auth.store import Installation
 from b24app.deps import Deps, set_current
 from b24app.errors import PortalNotConfigured
-from b24app.escalation_jobs import PortalJobFailed, member_ids, sweep_job
+from b24app.escalation.jobs import sweep_job
+from b24app.portals import PortalJobFailed, member_ids
 from b24app.settings import load_settings
 from b24app.telegram.links import LinkStore
 from b24app.telegram.maintenance import unlink_inactive_everywhere_job
@@ -86,3 +90,49 @@ def test_webhook_mode_sweeps_the_webhook_portal(redis_url: str, sandbox: Sandbox
     assert not isinstance(failure, PortalNotConfigured)  # it reached the webhook's portal
     swept = sandbox.calls[before:]
     assert swept and {c.auth_kind for c in swept} == {"webhook"}
+
+
+@pytest.fixture
+def revoked_portal(sandbox: SandboxPortal, sandbox_factory: Callable[..., SandboxPortal], redis_url: str,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Env, SandboxPortal]]:
+    """The provisioned sandbox portal plus a second sandbox portal that refuses the tokens the app holds."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sandbox.ca_bundle))
+    other = sandbox_factory()
+    creds = other.install_app(handler_url="http://127.0.0.1:9/unused")
+    with approval_env(sandbox, redis_url) as env:
+        env.deps.installations.save(Installation(
+            BROKEN, creds.domain, creds.client_endpoint, "access-revoked", "refresh-revoked", time.time() + 3600,
+            creds.application_token, ("crm", "user"), time.time()))
+        yield env, other
+
+
+def _cli(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
+    s = env.deps.settings
+    secret = s.client_secret.get_secret_value() if s.client_secret else ""
+    process_env = {k: v for k, v in os.environ.items() if not k.startswith("B24APP_")}
+    process_env.update({
+        "B24APP_REDIS_URL": str(s.redis_url), "B24APP_CLIENT_ID": str(s.client_id), "B24APP_CLIENT_SECRET": secret,
+        "B24APP_OAUTH_SERVER": str(s.oauth_server), "B24APP_RETRY_BASE_DELAY": "0.01",
+        "B24APP_CONFIG_DIR": str(ROOT / "config"), "B24APP_WORKFLOWS_DIR": str(ROOT / "workflows"),
+        "PYTHONPATH": str(ROOT)})
+    return subprocess.run([sys.executable, "-m", "b24app.cli", *args], env=process_env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_sweep_and_digest_commands_run_every_portal_and_fail_naming_the_broken_one(
+    revoked_portal: tuple[Env, SandboxPortal]
+) -> None:
+    env, other = revoked_portal
+    refused_before = len(other.calls)
+    swept = _cli(env, "sweep")
+    assert swept.returncode == 1, swept.stdout + swept.stderr
+    assert f"sweep {env.member_id} at " in swept.stdout                 # the good portal ran after the broken one
+    assert f"sweep {BROKEN}: FAILED" in swept.stderr and env.member_id not in swept.stderr.split("FAILED")[-1]
+    assert "1 of 2 portal(s) failed" in swept.stderr
+    assert len(other.calls) > refused_before                             # it was asked, and refused the tokens
+    digest = _cli(env, "digest", "--force")
+    assert digest.returncode == 1, digest.stdout + digest.stderr
+    assert f"digest {env.member_id} for " in digest.stdout
+    assert f"digest {BROKEN}: FAILED" in digest.stderr
+    only_good = _cli(env, "sweep", "--member-id", env.member_id)
+    assert only_good.returncode == 0, only_good.stdout + only_good.stderr

@@ -17,7 +17,7 @@ import pytest
 from rq import Queue
 
 from b24app import queue as queues
-from b24app.escalation_jobs import sweep_job
+from b24app.escalation.jobs import sweep_job
 from handlers import decisions
 from handlers.sweep import run_sweep
 from tests.fixtures.waits import WAIT, wait_until
@@ -99,7 +99,7 @@ def test_a_lost_event_is_caught_up_by_the_next_sweep_from_the_offline_queue(env:
 def test_offline_rows_of_an_item_that_failed_wait_for_the_next_sweep(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from handlers import itemstate
+    from b24app.pipeline import process as itemstate
     from handlers.offline import pending_key
 
     [item] = create(env)
@@ -176,7 +176,8 @@ def test_digest_once_on_a_working_day(env: Env) -> None:
 SWEEPER = """
 import json, sys, time
 import redis
-import handlers.sweep as sweep
+import b24app.escalation.sweep as sweep
+from handlers.sweep import run_sweep
 from b24app.deps import Deps
 from b24app.settings import load_settings
 deps = Deps(load_settings(env_file=None))
@@ -194,7 +195,7 @@ sweep.claim = claim_after_both_planned
 r.incr("test:ready")
 while not r.exists("test:go"):
     time.sleep(0.005)
-report = sweep.run_sweep(deps, sys.argv[1])
+report = run_sweep(deps, sys.argv[1])
 print(json.dumps({"sent": report.sent, "skipped": report.skipped, "requests": report.http_requests}))
 """
 
@@ -251,7 +252,7 @@ def test_reads_are_batched(env: Env) -> None:
 def test_sweep_command_prints_a_summary(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from b24app.sweep_cli import sweep_command
+    from b24app.escalation.cli import sweep_command
 
     create(env)
     at(env, 2, 14, 5)
@@ -276,7 +277,7 @@ def test_the_rq_cron_config_registers_the_sweep_every_five_minutes(redis_conn: A
     assert (daily.func, daily.interval) == (unlink_inactive_everywhere_job, 24 * 3600)
     job.enqueue(redis_conn)                       # what the scheduler does when it is due
     [queued] = Queue(queues.DEFAULT, connection=redis_conn).get_jobs()
-    assert queued.func_name == "b24app.escalation_jobs.sweep_job"
+    assert queued.func_name == "b24app.escalation.jobs.sweep_job"
 
 
 def test_linked_operations_manager_gets_the_alert_in_telegram_with_decision_buttons(env: Env) -> None:

@@ -20,9 +20,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from b24app.deps import APP_SECRET_KEY, Deps, set_current
+from b24app.escalation.sweep import CLAIM_TTL
 from b24sandbox import oauth as sandbox_oauth
 from b24sandbox.install import frame_pairs
-from handlers.sweep import CLAIM_TTL, run_sweep
+from handlers.sweep import run_sweep
 from tests.fixtures.waits import WAIT, wait_until
 from tests.integration.approval_env import ROOT, Env
 
@@ -118,7 +119,8 @@ def test_losing_redis_costs_at_most_one_repeated_reminder_per_request(env: Env) 
 DYING_SWEEP = """
 import sys, time
 import redis
-import handlers.sweep as sweep
+import b24app.escalation.sweep as sweep
+from handlers.sweep import run_sweep
 from b24app.deps import Deps
 from b24app.settings import load_settings
 deps = Deps(load_settings(env_file=None))
@@ -131,7 +133,7 @@ def die_before_sending(batcher, deliveries):
     raise AssertionError("should have been killed")
 
 sweep._to_bitrix = die_before_sending
-sweep.run_sweep(deps, sys.argv[1])
+run_sweep(deps, sys.argv[1])
 """
 
 def _process_env(env: Env) -> dict[str, str]:

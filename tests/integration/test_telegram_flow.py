@@ -13,12 +13,12 @@ import pytest
 import requests
 
 from b24app import queue as queues
+from b24app.pipeline.definitions import definitions
 from b24app.telegram.links import LinkStore
 from b24app.telegram.maintenance import unlink_inactive_job
 from b24sandbox import SandboxPortal
 from b24sandbox.telegram_api import SentMessage
 from handlers import decisions
-from handlers.itemstate import definitions
 from tests.integration.approval_env import PR, Env
 from tests.integration.telegram_env import SECRET, TgEnv, telegram_env
 

@@ -89,6 +89,16 @@ def test_add_errors_have_an_empty_code(state: PortalState, smart: dict[str, Any]
     assert error(state, "userfieldconfig.add", request).body() == {"error": "", "error_description": description}
 
 
+def test_add_keeps_edit_in_list_as_given(state: PortalState, smart: dict[str, Any]) -> None:
+    request = documented_request(smart)
+    request["field"] = dict(request["field"], editInList="N")
+    assert call(state, "userfieldconfig.add", request)["field"]["editInList"] == "N"
+    plain = documented_request(smart)
+    plain["field"] = dict(plain["field"], fieldName=f"UF_CRM_{smart['id']}_PLAIN")
+    plain["field"].pop("editInList", None)
+    assert call(state, "userfieldconfig.add", plain)["field"]["editInList"] == "Y"
+
+
 def test_duplicates_rights_and_scopes(state: PortalState, smart: dict[str, Any]) -> None:
     call(state, "userfieldconfig.add", documented_request(smart))
     duplicate = error(state, "userfieldconfig.add", documented_request(smart))

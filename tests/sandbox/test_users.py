@@ -110,17 +110,18 @@ def test_strict_mode_admits_only_documented_user_filter_keys(sandbox: Any) -> No
     def post(method: str, body: dict[str, Any]) -> requests.Response:
         return requests.post(f"{hook}{method}.json", json=body, verify=sandbox.ca_bundle, timeout=10)
 
-    documented = [("user.get", {"UF_DEPARTMENT": 1, "SORT": "ID", "ORDER": "asc", "start": 0}),
+    documented: list[tuple[str, dict[str, Any]]] = [("user.get", {"UF_DEPARTMENT": 1, "SORT": "ID", "ORDER": "asc", "start": 0}),
                   ("user.get", {"filter": {"!%LAST_NAME": "an"}}), ("user.get", {"FILTER": {"@PERSONAL_CITY": ["M"]}}),
                   ("user.get", {"ACTIVE": True, "UF_PHONE_INNER": "12", "%UF_SKYPE": "x"}),
                   ("user.search", {"FILTER": {"UF_DEPARTMENT_NAME": "Фин"}}), ("user.search", {"FIND": "Ив"})]
     for method, body in documented:
         assert post(method, body).status_code == 200, (method, body)
     assert sandbox.violations == []
-    for method, body, key in [("user.get", {"UF_DEPARTAMENT": 1}, "UF_DEPARTAMENT"),
+    refused: list[tuple[str, dict[str, Any], str]] = [("user.get", {"UF_DEPARTAMENT": 1}, "UF_DEPARTAMENT"),
                               ("user.get", {"DEPARTMENT": 1}, "DEPARTMENT"),
                               ("user.get", {"filter": {">=LAST_LOGINN": "2024-01-01"}}, ">=LAST_LOGINN"),
-                              ("user.search", {"FILTER": {"name": "Ив"}}, "name")]:
+                              ("user.search", {"FILTER": {"name": "Ив"}}, "name")]
+    for method, body, key in refused:
         answer = post(method, body)
         assert answer.status_code == 400 and f"'{key}'" in answer.json()["error_description"], (method, body)
     assert len(sandbox.violations) == 4

@@ -35,7 +35,7 @@ def play(tmp_path: Path, redis_url: str, sandbox_ca: SandboxCA) -> Iterator[obje
         clock.freeze()
         stack = Stack(redis_url, clock, ca=sandbox_ca).start()
         stacks.append(stack)
-        result, lines = ScenarioResult(scenario.name, scenario.file), []
+        result, lines = ScenarioResult(scenario.name, scenario.file), list[str]()
         _Play(stack, scenario, result, lines.append).run()
         return stack, result, lines
 

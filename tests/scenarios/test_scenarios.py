@@ -1,6 +1,6 @@
 """Every scenario file of this folder, played end to end: a real sandbox portal over HTTPS, the real
 Flask app on loopback, real RQ jobs on the private redis-server of the test session. ``advance`` runs
-the escalation sweep (``b24app.escalation_jobs.sweep_job``) as the 5-minute cron would."""
+the escalation sweep (``b24app.escalation.jobs.sweep_job``) as the 5-minute cron would."""
 
 from __future__ import annotations
 
@@ -61,14 +61,14 @@ def test_a_strict_mode_violation_by_the_app_fails_the_step(tmp_path: Path, redis
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's calls must satisfy the official schemas: a misspelled parameter in what the app sends
     fails the scenario at the step that caused it, even where a real portal would silently ignore it."""
-    from b24app import phpform
+    from b24app.rest import wire
 
-    original = phpform.encode
+    original = wire.batch_params
 
-    def with_typo(value: Any) -> str:   # batch commands travel as query strings built by phpform.encode
+    def with_typo(value: Any) -> dict[str, Any]:   # every batch command's params pass through batch_params
         return original({**value, "MESAGE": "typo"} if "MESSAGE" in value else value)
 
-    monkeypatch.setattr(phpform, "encode", with_typo)
+    monkeypatch.setattr(wire, "batch_params", with_typo)
     path = tmp_path / "typo.yaml"
     path.write_text(
         "name: a typo in what the app sends\n"

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from b24app.checks import load_definitions
-from b24app.escalation import Notice, due_notices, past_allowance, used_time
-from b24app.escalation_state import open_request
+from b24app.escalation.rules import Notice, due_notices, past_allowance, used_time
+from b24app.escalation.state import open_request
 from b24app.workflow.models import Absence, Workflow
 from b24app.workflow.snapshot import Entry, Marker, Snapshot, TaskInfo
 from b24app.worktime import WorkCalendar

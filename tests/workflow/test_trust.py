@@ -6,10 +6,10 @@ import json
 from dataclasses import replace
 
 from b24app.errors import RestError
+from b24app.pipeline.logsign import Scope, rollback_report, rolled_back, sign, sign_chain, verify
+from b24app.pipeline.trust import forged_report, trusted_rows
 from b24app.rest import wire
 from b24app.workflow.snapshot import Entry, parse_log
-from handlers.logsign import Scope, rollback_report, rolled_back, sign, sign_chain, verify
-from handlers.trust import forged_report, trusted_rows
 
 SECRET = b"k" * 32
 SCOPE = Scope("member1", 1100, 21)

@@ -5,7 +5,7 @@ entry the app writes carries ``"sig"``: an HMAC-SHA256 (keyed by ``deps.app_secr
 ``member_id``, the item's entity type and id, the previous entry's signature (a hash chain; ``""`` for
 the first entry) and the entry's canonical JSON without ``sig`` (which holds its ``seq``). Entries are
 verified here, at the boundary, before the pure engine sees them: the chain is followed from its start;
-what is not on it is ignored (and reported once in the item's timeline by :mod:`handlers.itemstate`).
+what is not on it is ignored (and reported once in the item's timeline by :mod:`b24app.pipeline.process`).
 An entry copied to another item or portal fails, as does any edited byte, a removed or reordered entry
 in the middle (the entries after it leave the chain).
 
@@ -26,13 +26,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from b24app import keys
 from b24app.workflow.actions import LogTimeline
 from b24app.workflow.models import Label
 
 SIG = "sig"
 CONTEXT = b"b24app-decisions-v2"
 #: How long the copy of an item's last written log is kept (renewed by every write).
-RECORD_TTL = 730 * 24 * 3600
+RECORD_TTL = keys.RECORD_TTL
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def digest(values: Sequence[str]) -> str:
 # -- the copy of the last written log (rollback detection) -------------------------------------------
 
 def record_key(scope: Scope) -> str:
-    return f"b24app:decisions:{scope.member_id}:{scope.entity_type_id}:{scope.item_id}"
+    return keys.decisions_record(scope.member_id, scope.entity_type_id, scope.item_id)
 
 
 def remember(pipe: Any, scope: Scope, texts: Iterable[str]) -> None:

@@ -5,12 +5,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from b24app.escalation import Notice
+from b24app.escalation.rules import Notice, OpenTask
 from b24app.notify.base import Message
+from b24app.notify.itemnotes import item_url
 from b24app.telegram import texts
 from b24app.telegram.texts import RequestCard
+from b24app.workflow.models import Label
+from b24app.workflow.snapshot import money
+
+if TYPE_CHECKING:
+    from b24app.escalation.read import Found
 
 
 def waiting_alert(card: RequestCard, approver_name: str) -> Message:
@@ -47,26 +54,32 @@ def notice_message(notice: Notice, card: RequestCard, names: dict[int, str], app
         message = texts.ops_alert(card, approver_name)
     else:
         message = waiting_alert(card, approver_name)
-    return replace(message, tag=f"b24app:esc:{notice.key}")
+    return replace(message, tag=f"b24app:esc:{notice.key}")      # a Bitrix24 TAG, not a Redis key
 
 
-def bitrix_text(message: Message) -> str:
-    """The ``im.notify`` text: the Russian text and a link to the card (where the approval tab decides)."""
-    text = message.text_ru
-    if message.item_url:
-        text += f"\n[URL={message.item_url}]Открыть заявку в Битрикс24[/URL]"
-    return text
+def request_card(found: Found, domain: str, waiting: timedelta, task: OpenTask | None = None) -> RequestCard:
+    """The card of an open request (a notice's or a digest line's); with ``task``, its title is added."""
+    request, workflow = found.request, found.workflow
+    name = workflow.stage(found.step.stage).name
+    amount, currency = money(request.fields.get("AMOUNT"))
+    title = f"{request.title} — {task.title}" if task is not None else request.title
+    return RequestCard(
+        entity_type_id=request.entity_type_id, item_id=request.item_id, title=title,
+        counterparty=str(request.fields.get("COUNTERPARTY_NAME") or "—"), amount=amount, currency=currency,
+        step=found.step.code, step_name_ru=name.ru, step_name_en=name.en, waiting=waiting,
+        url=item_url(domain, request.entity_type_id, request.item_id),
+    )
 
 
 DIGEST_LINES = 20      # per section; the rest is counted
 
 
-def digest_message(day: date, sections: list[tuple[str, str, list[RequestCard]]]) -> Message:
+def digest_message(day: date, sections: list[tuple[Label, list[RequestCard]]]) -> Message:
     """The daily digest: each section's count, its first lines, and how many more there are."""
     ru, en = [f"Сводка на {day:%d.%m.%Y}"], [f"Digest for {day:%Y-%m-%d}"]
-    for title_ru, title_en, cards in sections:
-        ru.append(f"\n{title_ru}: {len(cards)}")
-        en.append(f"\n{title_en}: {len(cards)}")
+    for title, cards in sections:
+        ru.append(f"\n{title.ru}: {len(cards)}")
+        en.append(f"\n{title.en}: {len(cards)}")
         ru.extend(f"• {texts._line(c, 'ru')}" for c in cards[:DIGEST_LINES])
         en.extend(f"• {texts._line(c, 'en')}" for c in cards[:DIGEST_LINES])
         if len(cards) > DIGEST_LINES:

@@ -3,7 +3,7 @@ tasks, frozen requests — on working days from 09:30 (portal time), once a day.
 
 The sweep sends it (``run_sweep(..., digest=True)``, every 5 minutes) from the requests it has just read,
 so it costs no extra reads: the first sweep at or after 09:30 on a working day claims the day's marker
-``b24app:digest:{member}:{date}`` with ``SET NX`` and sends; every later sweep that day finds the marker.
+(``keys.digest``) with ``SET NX`` and sends; every later sweep that day finds the marker.
 ``run_digest`` reads and sends on its own (``b24app digest``; ``force`` ignores the time of day and the
 working calendar, not the marker).
 """
@@ -12,26 +12,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from b24app.escalation import OpenTask, overdue_tasks, past_allowance, used_time
-from b24app.escalation_texts import bitrix_text, digest_message
-from b24app.notify.base import Message, bounded_tag
-from b24app.notify.itemnotes import item_url
-from b24app.telegram.texts import RequestCard
+from b24app import keys
+from b24app.escalation.read import Collected, Found, collect
+from b24app.escalation.rules import OpenTask, overdue_tasks, past_allowance, used_time
+from b24app.escalation.texts import digest_message, request_card
+from b24app.notify import texts
+from b24app.notify.base import Message
+from b24app.notify.deliver import bitrix24_notifier, portal_domain, telegram_notifier
 from b24app.workflow.actors import OPERATIONS_MANAGER, effective
-from b24app.workflow.snapshot import money
-from handlers.sweep import _telegram, portal_domain
-from handlers.sweep_read import Collected, Found, collect
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
 
 log = logging.getLogger(__name__)
 DIGEST_AT = time(9, 30)
-CLAIM_TTL = 600
-SENT_TTL = 7 * 24 * 3600
+CLAIM_TTL = keys.CLAIM_TTL
+SENT_TTL = keys.DIGEST_SENT_TTL
 
 
 @dataclass(frozen=True)
@@ -84,16 +83,19 @@ def deliver_digest(deps: Deps, member_id: str, collected: Collected, force: bool
     ops = defs.roles.get(OPERATIONS_MANAGER)
     if ops is None:
         return DigestReport(member_id, day, False, "no operations_manager in config/roles.yaml")
-    marker = f"b24app:digest:{member_id}:{day.isoformat()}"
+    marker = keys.digest(member_id, day)
     if not deps.redis.set(marker, "pending", nx=True, ex=CLAIM_TTL):
         return DigestReport(member_id, day, False, "already sent")
     waiting, overdue, frozen = sections(collected)
-    domain = portal_domain(deps, member_id)
+    domain = portal_domain(deps, member_id, strict=True)
+
+    def waited(found: Found) -> timedelta:
+        return used_time(found.request, collected.now, defs.calendar)
+
     message = digest_message(day, [
-        ("Ждут дольше срока", "Waiting past their allowance", [_card(collected, f, domain) for f in waiting]),
-        ("Просрочены задачи бухгалтерии", "Overdue accounting tasks",
-         [_card(collected, f, domain, t) for f, t in overdue]),
-        ("Заморожены", "Frozen", [_card(collected, f, domain) for f in frozen]),
+        (texts.DIGEST_WAITING, [request_card(f, domain, waited(f)) for f in waiting]),
+        (texts.DIGEST_OVERDUE_TASKS, [request_card(f, domain, waited(f), t) for f, t in overdue]),
+        (texts.DIGEST_FROZEN, [request_card(f, domain, waited(f)) for f in frozen]),
     ])
     user = effective(ops, defs.org.absences, now)
     sent = False
@@ -111,22 +113,7 @@ def deliver_digest(deps: Deps, member_id: str, collected: Collected, force: bool
 
 
 def _send(deps: Deps, member_id: str, user: int, message: Message) -> None:
-    deps.bitrix(member_id).call("im.notify.system.add", {
-        "USER_ID": user, "MESSAGE": bitrix_text(message), "TAG": bounded_tag(f"{message.tag}:u{user}")})
-    telegram = _telegram(deps, member_id)
+    bitrix24_notifier(deps.bitrix(member_id)).notify(user, message)
+    telegram = telegram_notifier(deps, member_id)
     if telegram is not None:
         telegram.notify(user, message)
-
-
-def _card(collected: Collected, found: Found, domain: str, task: OpenTask | None = None) -> RequestCard:
-    request, workflow = found.request, found.workflow
-    name = workflow.stage(found.step.stage).name
-    amount, currency = money(request.fields.get("AMOUNT"))
-    title = f"{request.title} — {task.title}" if task is not None else request.title
-    return RequestCard(
-        entity_type_id=request.entity_type_id, item_id=request.item_id, title=title,
-        counterparty=str(request.fields.get("COUNTERPARTY_NAME") or "—"), amount=amount, currency=currency,
-        step=found.step.code, step_name_ru=name.ru, step_name_en=name.en,
-        waiting=used_time(request, collected.now, collected.defs.calendar),
-        url=item_url(domain, request.entity_type_id, request.item_id),
-    )

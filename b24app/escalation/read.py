@@ -16,24 +16,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from b24app import phpform
-from b24app.escalation import TASK_CONDITIONS, OpenRequest, due_notices, task_rules
-from b24app.escalation_state import open_request
+from b24app import keys
+from b24app.escalation.rules import OpenRequest, due_notices, task_rules
+from b24app.escalation.state import open_request
+from b24app.pipeline.definitions import Definitions, definitions, item_names
+from b24app.pipeline.logsign import Scope, records, rolled_back
+from b24app.pipeline.read import TASK_SELECT
+from b24app.pipeline.trust import verified_item
+from b24app.rest.protocol import BatchResult, Bitrix24, Command
+from b24app.workflow.conditions import TASK_CONDITIONS
 from b24app.workflow.models import Step, Workflow
 from b24app.workflow.snapshot import ItemNames, Snapshot, TaskInfo, parse_item, parse_task
-from handlers.itemstate import TASK_SELECT, Definitions, definitions, item_names
-from handlers.logsign import Scope, records, rolled_back
-from handlers.trust import verified_item
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
 
-BATCH_SIZE = 50
 PAGE_SIZE = 50
 ITEMS_PER_TASK_COMMAND = 16        # at most 3 open tasks per request (step task, subtask, documents task)
 ITEM_SELECT = ["id", "title", "stageId", "categoryId", "createdBy", "movedTime", "movedBy", "updatedBy"]
 ITEM_FIELDS = ("DECISIONS", "RETURN_STEP", "CURRENT_APPROVER", "AMOUNT", "COUNTERPARTY_NAME", "URGENT")
-Command = tuple[str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -60,51 +61,26 @@ class Collected:
     http_requests: int = 0
 
 
-class Batcher:
-    """Sends commands 50 to a ``batch``; keeps ``result_total``/``result_next`` and the portal's time."""
+class Reader:
+    """Batches through the portal's client (``halt=0``), counting the requests and keeping the portal's
+    clock of the first one."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Bitrix24) -> None:
         self.client = client
         self.requests = 0
         self.now: datetime | None = None
 
-    def run(self, commands: Mapping[str, Command]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any],
-                                                            dict[str, Any]]:
-        results: dict[str, Any] = {}
-        errors: dict[str, Any] = {}
-        totals: dict[str, Any] = {}
-        nexts: dict[str, Any] = {}
-        items = list(commands.items())
-        for start in range(0, len(items), BATCH_SIZE):
-            chunk = items[start:start + BATCH_SIZE]
-            cmd = {key: f"{method}?{phpform.encode(dict(params))}" for key, (method, params) in chunk}
-            answer = self.client.envelope("batch", {"halt": 0, "cmd": cmd})
-            self.requests += 1
-            self._clock(answer.get("time") or {})
-            body = answer.get("result") or {}
-            results.update(_as_dict(body.get("result")))
-            errors.update(_as_dict(body.get("result_error")))
-            totals.update(_as_dict(body.get("result_total")))
-            nexts.update(_as_dict(body.get("result_next")))
-        return results, errors, totals, nexts
-
-    def _clock(self, block: Mapping[str, Any]) -> None:
-        stamp = block.get("date_start") or block.get("date_finish")
-        if self.now is None and stamp:
-            self.now = datetime.fromisoformat(str(stamp))
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return {str(k): v for k, v in value.items()}
-    if isinstance(value, list):
-        return {str(i): v for i, v in enumerate(value)}
-    return {}
+    def run(self, commands: Mapping[str, Command]) -> BatchResult:
+        answer = self.client.batch(commands)
+        self.requests += answer.requests
+        self.now = self.now or answer.started
+        answer.raise_first()
+        return answer
 
 
 def marker(member_id: str, delivery: str) -> str:
     """The Redis key remembering one delivery of a notice (``Notice.deliveries``)."""
-    return f"b24app:esc:{member_id}:{delivery}"
+    return keys.escalation(member_id, delivery)
 
 
 def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_tasks: bool = False) -> Collected:
@@ -116,7 +92,7 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     to send reads no tasks at all.
     """
     defs = definitions(deps)
-    batcher = Batcher(deps.bitrix(member_id))
+    batcher = Reader(deps.bitrix(member_id))
     names = {code: item_names(deps, member_id, code) for code in defs.workflows}
     rows = _items(batcher, defs.workflows, names)
     moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
@@ -196,20 +172,18 @@ def _list_command(workflow: Workflow, names: ItemNames, start: int) -> Command:
     })
 
 
-def _items(batcher: Batcher, workflows: Mapping[str, Workflow],
+def _items(batcher: Reader, workflows: Mapping[str, Workflow],
            names: Mapping[str, ItemNames]) -> list[tuple[str, Mapping[str, Any]]]:
     first = {f"{code}|0": _list_command(workflows[code], names[code], 0) for code in workflows}
-    results, errors, totals, _ = batcher.run(first)
-    _raise_first(errors, first)
+    answer = batcher.run(first)
+    results, totals = dict(answer.results), answer.totals
     rest: dict[str, Command] = {}
     for code in workflows:
         total = int(totals.get(f"{code}|0") or 0)
         for start in range(PAGE_SIZE, total, PAGE_SIZE):
             rest[f"{code}|{start}"] = _list_command(workflows[code], names[code], start)
     if rest:
-        more, errors, _, _ = batcher.run(rest)
-        _raise_first(errors, rest)
-        results.update(more)
+        results.update(batcher.run(rest).results)
     seen: set[tuple[str, int]] = set()
     rows: list[tuple[str, Mapping[str, Any]]] = []
     for key, page in results.items():
@@ -228,7 +202,7 @@ def _task_command(bindings: Sequence[str], start: int) -> Command:
                                 "select": TASK_SELECT, "order": {"ID": "asc"}, "start": start})
 
 
-def _tasks(batcher: Batcher, wanted: Sequence[tuple[ItemNames, int]]) -> dict[tuple[int, int], list[TaskInfo]]:
+def _tasks(batcher: Reader, wanted: Sequence[tuple[ItemNames, int]]) -> dict[tuple[int, int], list[TaskInfo]]:
     by_item: dict[tuple[int, int], list[TaskInfo]] = defaultdict(list)
     groups: dict[str, list[str]] = {}
     for index in range(0, len(wanted), ITEMS_PER_TASK_COMMAND):
@@ -237,8 +211,8 @@ def _tasks(batcher: Batcher, wanted: Sequence[tuple[ItemNames, int]]) -> dict[tu
     etids = {n.binding: n.entity_type_id for n, _ in wanted}
     pending = {f"{key}|0": _task_command(bindings, 0) for key, bindings in groups.items()}
     while pending:
-        results, errors, _, nexts = batcher.run(pending)
-        _raise_first(errors, pending)
+        answer = batcher.run(pending)
+        results, nexts = answer.results, answer.nexts
         following: dict[str, Command] = {}
         for key, page in results.items():
             for raw in (page or {}).get("tasks") or [] if isinstance(page, dict) else []:
@@ -252,12 +226,3 @@ def _tasks(batcher: Batcher, wanted: Sequence[tuple[ItemNames, int]]) -> dict[tu
                 following[f"{group}|{nexts[key]}"] = _task_command(groups[group], int(nexts[key]))
         pending = following
     return by_item
-
-
-def _raise_first(errors: Mapping[str, Any], commands: Mapping[str, Command]) -> None:
-    from b24app.errors import RestError
-
-    for key, error in errors.items():
-        detail = error if isinstance(error, dict) else {"error": error}
-        raise RestError(commands[key][0] if key in commands else "batch", 400, str(detail.get("error", "")),
-                        str(detail.get("error_description", "")))

@@ -1,8 +1,13 @@
-"""``b24app sweep`` and ``b24app digest``: run the escalation sweep / the daily digest once and print a summary."""
+"""``b24app sweep`` and ``b24app digest``: run the escalation sweep / the daily digest once and print a summary.
+
+Every portal runs on its own: a broken portal (tokens refused, a portal that is gone) is reported and the
+others still run; the command exits 1 when any portal failed.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -14,7 +19,7 @@ if TYPE_CHECKING:
 def _targets(member_id: str | None) -> tuple[Deps, list[str]]:
     from b24app.cliutil import settings_or_exit
     from b24app.deps import Deps, set_current
-    from b24app.escalation_jobs import member_ids
+    from b24app.portals import member_ids
 
     deps = Deps(settings_or_exit())
     set_current(deps)
@@ -23,6 +28,23 @@ def _targets(member_id: str | None) -> tuple[Deps, list[str]]:
         click.echo("no portal: install the app, or set B24APP_WEBHOOK_URL", err=True)
         sys.exit(2)
     return deps, targets
+
+
+def _each(targets: list[str], run: Callable[[str], list[str]], what: str) -> None:
+    """Run and print each portal's lines; a failed portal is printed too, and the exit status is 1."""
+    from b24app.portals import run_each
+
+    outcomes = run_each(targets, lambda target: _echo(run(target)), what)
+    for target, error in outcomes.failed.items():
+        click.echo(f"{what} {target or '(webhook)'}: FAILED: {type(error).__name__}: {error}", err=True)
+    if outcomes.failed:
+        click.echo(f"{what}: {len(outcomes.failed)} of {len(targets)} portal(s) failed", err=True)
+        sys.exit(1)
+
+
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 @click.command("sweep")
@@ -35,13 +57,13 @@ def sweep_command(member_id: str | None, digest: bool, verbose: bool) -> None:
     from handlers.sweep import run_sweep
 
     deps, targets = _targets(member_id)
-    for target in targets:
+
+    def one(target: str) -> list[str]:
         report = run_sweep(deps, target, digest=digest)
-        click.echo(report.summary())
-        if report.digest:
-            click.echo(f"  digest: {report.digest}")
-        for line in report.notices if verbose else []:
-            click.echo(f"  {line}")
+        lines = [report.summary()] + ([f"  digest: {report.digest}"] if report.digest else [])
+        return lines + [f"  {line}" for line in (report.notices if verbose else [])]
+
+    _each(targets, one, "sweep")
 
 
 @click.command("digest")
@@ -49,8 +71,7 @@ def sweep_command(member_id: str | None, digest: bool, verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Send now even before 09:30 or on a day off (still once a day).")
 def digest_command(member_id: str | None, force: bool) -> None:
     """Send the operations manager's daily digest (working days from 09:30, once a day)."""
-    from handlers.digest import run_digest
+    from b24app.escalation.digest import run_digest
 
     deps, targets = _targets(member_id)
-    for target in targets:
-        click.echo(run_digest(deps, target, force=force).summary())
+    _each(targets, lambda target: [run_digest(deps, target, force=force).summary()], "digest")

@@ -1,6 +1,6 @@
 """What the engine may believe of what it reads: the signed approval log and the tasks the app created.
 
-* The item's ``DECISIONS`` values are verified (:mod:`handlers.logsign`: a signed hash chain); only
+* The item's ``DECISIONS`` values are verified (:mod:`b24app.pipeline.logsign`: a signed hash chain); only
   verified entries reach the snapshot, the others are reported (log + one timeline entry per set of
   rejected values). A log shorter than or different from the app's last write (its copy in Redis) is a
   rollback: the copy is used, written back and reported once.
@@ -16,26 +16,17 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from b24app import keys
+from b24app.pipeline.logsign import Scope, Verified, digest, verify
 from b24app.workflow.actions import LogTimeline
 from b24app.workflow.models import Label
-from handlers.logsign import Scope, Verified, digest, verify
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
     from b24app.workflow.snapshot import ItemNames
 
 log = logging.getLogger(__name__)
-APP_USER_TTL = 24 * 3600
-CREATED_TTL = 180 * 24 * 3600
 ME = "me"
-
-
-def app_user_key(member_id: str) -> str:
-    return f"b24app:appuser:{member_id}"
-
-
-def created_key(member_id: str, entity_type_id: int, item_id: int) -> str:
-    return f"b24app:created:{member_id}:{entity_type_id}:{item_id}"
 
 
 # -- the approval log -------------------------------------------------------------------------------
@@ -70,7 +61,7 @@ def forged_report(workflow: str, item_id: int, checked: Verified) -> LogTimeline
 # -- tasks ------------------------------------------------------------------------------------------
 
 def cached_app_user(deps: Deps, member_id: str) -> int | None:
-    value = deps.redis.get(app_user_key(member_id))
+    value = deps.redis.get(keys.app_user(member_id))
     text = value.decode() if isinstance(value, bytes) else value
     return int(text) if text and str(text).isdigit() else None
 
@@ -80,19 +71,19 @@ def app_user_from(deps: Deps, member_id: str, answer: Any) -> int | None:
     user_id = answer.get("ID") if isinstance(answer, dict) else None
     if user_id is None or not str(user_id).isdigit():
         return None
-    deps.redis.set(app_user_key(member_id), str(user_id), ex=APP_USER_TTL)
+    deps.redis.set(keys.app_user(member_id), str(user_id), ex=keys.APP_USER_TTL)
     return int(user_id)
 
 
 def created_ids(deps: Deps, member_id: str, entity_type_id: int, item_id: int) -> set[int]:
-    members = deps.redis.smembers(created_key(member_id, entity_type_id, item_id))
+    members = deps.redis.smembers(keys.created(member_id, entity_type_id, item_id))
     return {int(m) for m in (x.decode() if isinstance(x, bytes) else str(x) for x in members) if m.isdigit()}
 
 
 def remember_created(pipe: Any, member_id: str, entity_type_id: int, item_id: int, task_id: int) -> None:
-    key = created_key(member_id, entity_type_id, item_id)
+    key = keys.created(member_id, entity_type_id, item_id)
     pipe.sadd(key, str(task_id))
-    pipe.expire(key, CREATED_TTL)
+    pipe.expire(key, keys.CREATED_TTL)
 
 
 def trusted_rows(rows: Iterable[Mapping[str, Any]], created: set[int], app_user: int | None,

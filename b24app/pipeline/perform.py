@@ -1,7 +1,7 @@
 """Carrying out the engine's actions: one ``batch`` request, in a safe order, each once.
 
 Order inside the batch: the item (stage and log written together in one ``crm.item.update``; the log
-signed as a hash chain and, once written, copied to Redis to tell a rollback, :mod:`handlers.logsign`),
+signed as a hash chain and, once written, copied to Redis to tell a rollback, :mod:`b24app.pipeline.logsign`),
 then tasks (a subtask references its parent created in the same batch with ``$result[...]``), then
 notifications and the timeline. The batch runs with ``halt=1``: a failed item update stops everything
 after it, so no task or notification of a step the item never reached is created; a failed item or
@@ -12,8 +12,8 @@ under the same key. The REST client never repeats a writing batch
 on an ambiguous 502/504 (``b24app.rest.wire.writes``).
 
 Once only: a task's marker is searched among the item's tasks before the engine asks for it, and is
-also remembered in Redis (``b24app:task:{member}:{marker}``); a notification or timeline entry is
-skipped when its key is remembered (``b24app:sent:{member}:{key}``), and Bitrix24's ``TAG`` replaces
+also remembered in Redis (``keys.task``); a notification or timeline entry is
+skipped when its key is remembered (``keys.sent``), and Bitrix24's ``TAG`` replaces
 an older notification with the same tag if Redis lost the key.
 
 Telegram (when a bot token is configured): every notification the portal accepted goes to the person's
@@ -29,9 +29,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from b24app.errors import RestError
-from b24app.notify.base import bounded_tag
+from b24app import keys
+from b24app.notify.base import Bitrix24Notifier, Message
+from b24app.notify.deliver import portal_domain
 from b24app.notify.itemnotes import ItemView, TelegramSync, item_url, written_entry
+from b24app.pipeline import trust
+from b24app.pipeline.logsign import Scope, remember, sign_chain
+from b24app.rest.protocol import BatchResult, Command, merge_batches
 from b24app.telegram.callbacks import CallbackStore
 from b24app.telegram.config import TelegramConfig
 from b24app.workflow.actions import (
@@ -48,31 +52,15 @@ from b24app.workflow.actions import (
     SetFields,
     Trigger,
 )
-from handlers import trust
-from handlers.logsign import Scope, remember, sign_chain
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
-    from handlers.itemstate import Loaded
+    from b24app.pipeline.read import Loaded
 
 log = logging.getLogger(__name__)
-SENT_TTL = 90 * 24 * 3600
-#: The value of ``task_item_key`` for tasks whose events need no reaction (foreign, or closed by the app).
+SENT_TTL = keys.SENT_TTL
+#: The value of ``keys.task_item`` for tasks whose events need no reaction (foreign, or closed by the app).
 STALE = "-"
-Command = tuple[str, Mapping[str, Any]]
-
-
-def sent_key(member_id: str, key: str) -> str:
-    return f"b24app:sent:{member_id}:{key}"
-
-
-def task_key(member_id: str, marker: str) -> str:
-    return f"b24app:task:{member_id}:{marker}"
-
-
-def task_item_key(member_id: str, task_id: int | str) -> str:
-    """Where a task the app created leads (``{workflow}:{item id}``), so task events need no lookup."""
-    return f"b24app:taskitem:{member_id}:{task_id}"
 
 
 def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger,
@@ -86,53 +74,45 @@ def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], t
     _remember_tasks(deps, member_id, loaded)
     if not commands:
         return
-    results, errors = _run(deps, member_id, commands, halt=True)
-    failed = next(iter(errors), None)
+    client = deps.bitrix(member_id)
+    answer = client.batch(commands, halt=True)
+    failed = next(iter(answer.errors), None)
     if failed is not None and failed.startswith(("notify", "timeline")):
-        rest = {k: c for k, c in commands.items() if k not in results and k not in errors}
+        rest = {k: c for k, c in commands.items() if k not in answer.results and k not in answer.errors}
         if rest:
             if renew is not None:
                 renew()
-            more, more_errors = _run(deps, member_id, rest, halt=False)
-            results.update(more)
-            errors.update(more_errors)
-    _remember(deps, member_id, loaded, commands, marks, results, errors)
-    sent = [a for k, a in _notes(actions).items() if k in results and k not in errors]
-    _telegram(deps, member_id, loaded, actions, sent, written="item" in results and "item" not in errors)
-    for key, error in errors.items():
-        method = commands[key][0] if key in commands else "batch"
-        code, text = str(error.get("error", "")), str(error.get("error_description", ""))
-        if not key.startswith(("notify", "timeline")):
-            raise RestError(method, 400, code, text)
-        log.warning("%s for item %s failed: %s %s", method, loaded.snap.item_id, code, text)
-
-
-def _run(deps: Deps, member_id: str, commands: Mapping[str, Command],
-         halt: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    from handlers.itemstate import run_batch
-
-    results, errors, _ = run_batch(deps.bitrix(member_id), commands, halt=halt)
-    return results, {k: (v if isinstance(v, dict) else {"error": v}) for k, v in errors.items()}
+            more = client.batch(rest, halt=False)
+            answer = merge_batches([answer, more])
+    _remember(deps, member_id, loaded, commands, marks, answer)
+    sent = [a for k, a in _notes(actions).items() if answer.ok(k)]
+    _telegram(deps, member_id, loaded, actions, sent, written=answer.ok("item"))
+    for key in answer.errors:
+        error = answer.error(key)
+        if error is not None and not key.startswith(("notify", "timeline")):
+            raise error
+        log.warning("%s for item %s failed: %s", commands[key][0] if key in commands else "batch",
+                    loaded.snap.item_id, error)
 
 
 def _remember(deps: Deps, member_id: str, loaded: Loaded, commands: Mapping[str, Command],
-              marks: Mapping[str, str], results: Mapping[str, Any], errors: Mapping[str, Any]) -> None:
+              marks: Mapping[str, str], answer: BatchResult) -> None:
     etid, item_id = loaded.names.entity_type_id, loaded.snap.item_id
     pipe = deps.redis.pipeline()
     written = _written_log(loaded, commands)
-    if written is not None and "item" in results and "item" not in errors:
+    if written is not None and answer.ok("item"):
         remember(pipe, Scope(member_id, etid, item_id), written)     # the copy that tells a rollback
     for key, mark in marks.items():
-        if key not in results or key in errors:
+        if not answer.ok(key):
             continue
         if key.startswith("close"):
             pipe.set(mark, f"{STALE}:", ex=SENT_TTL)    # the route moved past it: its events matter no more
         elif not key.startswith("task"):
             pipe.set(mark, "1", ex=SENT_TTL)
         else:
-            task_id = _created_id(results[key])
+            task_id = _created_id(answer.results[key])
             pipe.set(mark, str(task_id), ex=SENT_TTL)
-            pipe.set(task_item_key(member_id, task_id), f"{loaded.workflow.code}:{item_id}", ex=SENT_TTL)
+            pipe.set(keys.task_item(member_id, task_id), f"{loaded.workflow.code}:{item_id}", ex=SENT_TTL)
             trust.remember_created(pipe, member_id, etid, item_id, task_id)
     pipe.execute()
 
@@ -168,15 +148,8 @@ def _telegram(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],
 
 
 def _item_url(deps: Deps, member_id: str, entity_type_id: int, item_id: int) -> str:
-    found = deps.installations.find(member_id) if member_id else None
-    if found is not None:
-        return item_url(found.domain, entity_type_id, item_id)
-    hook = deps.settings.webhook_url
-    if hook is None:
-        return ""
-    from b24app.settings import webhook_parts
-
-    return item_url(webhook_parts(hook.get_secret_value())[0], entity_type_id, item_id)
+    domain = portal_domain(deps, member_id)
+    return item_url(domain, entity_type_id, item_id) if domain else ""
 
 
 def _created_id(result: Any) -> int:
@@ -191,7 +164,7 @@ def _remember_tasks(deps: Deps, member_id: str, loaded: Loaded) -> None:
         return
     pipe = deps.redis.pipeline()
     for task in open_tasks:
-        pipe.set(task_item_key(member_id, task.id), f"{loaded.workflow.code}:{loaded.snap.item_id}", ex=SENT_TTL,
+        pipe.set(keys.task_item(member_id, task.id), f"{loaded.workflow.code}:{loaded.snap.item_id}", ex=SENT_TTL,
                  nx=True)
     pipe.execute()
 
@@ -229,7 +202,7 @@ def _task_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Act
     created: dict[str, str] = {}
     for index, action in enumerate(actions):
         if isinstance(action, CreateTask):
-            mark = task_key(member_id, action.marker)
+            mark = keys.task(member_id, action.marker)
             if deps.redis.exists(mark):
                 log.warning("task %s was created before but is not bound to the item; not creating it again",
                             action.marker)
@@ -254,7 +227,7 @@ def _task_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Act
             commands[f"renew{index}"] = ("tasks.task.renew", {"taskId": action.task_id})
         elif isinstance(action, CompleteTask):
             commands[f"close{index}"] = ("tasks.task.complete", {"taskId": action.task_id})
-            marks[f"close{index}"] = task_item_key(member_id, action.task_id)
+            marks[f"close{index}"] = keys.task_item(member_id, action.task_id)
 
 
 def _parent(marker: str | None, created: Mapping[str, str], loaded: Loaded) -> int | str | None:
@@ -269,20 +242,20 @@ def _parent(marker: str | None, created: Mapping[str, str], loaded: Loaded) -> i
 def _message_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger,
                       commands: dict[str, Command], marks: dict[str, str]) -> None:
     names, snap = loaded.names, loaded.snap
+    notifier = Bitrix24Notifier(deps.bitrix(member_id), per_user_tag=True)
     for index, action in enumerate(actions):
         if isinstance(action, Notify | Refuse):
             if isinstance(action, Refuse) and isinstance(trigger, PersonDecision):
                 continue                                  # the widget / bot shows the refusal itself
             tag = f"{action.tag}:u{action.user}"
-            mark = sent_key(member_id, tag)
+            mark = keys.sent(member_id, tag)
             if deps.redis.exists(mark):
                 continue
             key = f"notify{index}"
-            commands[key] = ("im.notify.system.add", {"USER_ID": action.user, "MESSAGE": action.message.ru,
-                                                      "TAG": bounded_tag(tag)})
+            commands[key] = notifier.command(action.user, Message(action.message.ru, tag=action.tag))
             marks[key] = mark
         elif isinstance(action, LogTimeline):
-            mark = sent_key(member_id, action.key)
+            mark = keys.sent(member_id, action.key)
             if deps.redis.exists(mark):
                 continue
             key = f"timeline{index}"

@@ -26,12 +26,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from b24app.workflow.actors import effective
+from b24app.workflow.conditions import TASK_CONDITIONS, overdue, request_holds
 from b24app.workflow.effects import add_duration
 from b24app.workflow.models import Absence, ActorRule, Duration, Step, TimeRule
 from b24app.worktime import WorkCalendar
-
-#: ``tasks.task`` status of a task taken into work.
-IN_PROGRESS = 3
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class Pause:
 
 @dataclass(frozen=True)
 class OpenRequest:
-    """What the escalation sees of one open request (built by :mod:`b24app.escalation_state`)."""
+    """What the escalation sees of one open request (built by :mod:`b24app.escalation.state`)."""
 
     workflow: str
     entity_type_id: int
@@ -130,23 +128,14 @@ def past_allowance(step: Step, request: OpenRequest, now: datetime, calendar: Wo
 
 
 def overdue_tasks(request: OpenRequest, now: datetime) -> list[OpenTask]:
-    return [t for t in request.tasks if t.deadline is not None and t.deadline < now]
+    return overdue(request.tasks, now)
 
 
 # -- conditions ---------------------------------------------------------------------------------------
 
 def holds(name: str, request: OpenRequest, now: datetime, assume: Container[str] = ()) -> bool:
-    """A named condition of ``b24app.workflow.rules.CONDITIONS`` used by time rules (``assume``: taken as true)."""
-    if name in assume:
-        return True
-    if name == "task_not_started":
-        task = request.main_task()
-        return task is not None and task.status != IN_PROGRESS     # no open task: done or unknown
-    if name == "no_decision":
-        return True                                                 # a decision moves the request on
-    if name == "tasks_overdue":
-        return bool(overdue_tasks(request, now))
-    return False
+    """A time rule's condition (``b24app.workflow.conditions``; ``assume``: taken as true)."""
+    return name in assume or request_holds(name, request, now)
 
 
 # -- recipients ---------------------------------------------------------------------------------------
@@ -219,9 +208,6 @@ def _occurrences(rule: TimeRule, request: OpenRequest, now: datetime, calendar: 
     if rule.when is not None and holds(rule.when.name, request, now):
         return [("when", None)]
     return []
-
-
-TASK_CONDITIONS = ("task_not_started", "tasks_overdue")
 
 
 def task_rules(step: Step) -> list[int]:

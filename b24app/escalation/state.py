@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from b24app.escalation import OpenRequest, OpenTask, Pause
+from b24app.escalation.rules import OpenRequest, OpenTask, Pause
 from b24app.workflow.effects import position_of
 from b24app.workflow.models import Workflow
 from b24app.workflow.snapshot import DONE_STATUSES, Entry, Snapshot, TaskInfo

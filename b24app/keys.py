@@ -1,0 +1,107 @@
+"""Every Redis key the item pipeline, the escalation and the handlers keep, with its lifetime — one place.
+
+A key is built by a function of this module, never spelled elsewhere; each family's TTL sits beside it.
+(The installation store, token refresh, install hand-off, widget tickets, event coalescing, pacing and
+Telegram keep their own families next to their code: ``b24app.auth``, ``b24app.web``, ``b24app.rest.pacing``,
+``b24app.telegram.links``.)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+DAY = 24 * 3600
+
+# -- the item pipeline ---------------------------------------------------------------------------------
+
+#: Display names of a portal's people (a hash: user id -> name).
+NAMES_TTL = DAY
+#: A notification / timeline entry sent, a task created, a task's item: remembered this long.
+SENT_TTL = 90 * DAY
+#: The app's own Bitrix24 user (trusted task creator).
+APP_USER_TTL = DAY
+#: The ids of the tasks the app created for an item.
+CREATED_TTL = 180 * DAY
+#: The app's copy of the approval log it wrote last (tells a rollback).
+RECORD_TTL = 730 * DAY
+#: A portal's enumeration values of a field (id -> text).
+ENUM_TTL = DAY
+
+
+def names(member_id: str) -> str:
+    return f"b24app:names:{member_id}"
+
+
+def item_lock(member_id: str, entity_type_id: int, item_id: int) -> str:
+    return f"b24app:lock:item:{member_id}:{entity_type_id}:{item_id}"
+
+
+def sent(member_id: str, key: str) -> str:
+    """A notification or timeline entry sent under its deterministic key."""
+    return f"b24app:sent:{member_id}:{key}"
+
+
+def task(member_id: str, marker: str) -> str:
+    """The id of the task created for a marker."""
+    return f"b24app:task:{member_id}:{marker}"
+
+
+def task_item(member_id: str, task_id: int | str) -> str:
+    """Where a task the app created leads (``{workflow}:{item id}``), so task events need no lookup."""
+    return f"b24app:taskitem:{member_id}:{task_id}"
+
+
+def app_user(member_id: str) -> str:
+    return f"b24app:appuser:{member_id}"
+
+
+def created(member_id: str, entity_type_id: int, item_id: int) -> str:
+    return f"b24app:created:{member_id}:{entity_type_id}:{item_id}"
+
+
+def decisions_record(member_id: str, entity_type_id: int, item_id: int) -> str:
+    return f"b24app:decisions:{member_id}:{entity_type_id}:{item_id}"
+
+
+def enums(member_id: str, entity_type_id: int) -> str:
+    return f"b24app:enums:{member_id}:{entity_type_id}"
+
+
+def mapping(member_id: str) -> str:
+    """The portal's ids of the provisioned types, stages and fields."""
+    return f"b24app:mapping:{member_id}"
+
+
+# -- lost events ---------------------------------------------------------------------------------------
+
+#: The offline queue's reserved ``process_id`` kept for the next sweep.
+OFFLINE_PENDING_TTL = 7 * DAY
+
+
+def offline_pending(member_id: str) -> str:
+    return f"b24app:offline:pending:{member_id}"
+
+
+# -- escalation ----------------------------------------------------------------------------------------
+
+#: A delivery (or the day's digest) claimed by a sweep that is sending it.
+CLAIM_TTL = 600
+#: A reminder or alert delivered.
+ESCALATION_SENT_TTL = 90 * DAY
+#: The day's digest sent.
+DIGEST_SENT_TTL = 7 * DAY
+
+
+def escalation(member_id: str, delivery: str) -> str:
+    """One delivery of a reminder or an alert (``Notice.deliveries``)."""
+    return f"b24app:esc:{member_id}:{delivery}"
+
+
+def digest(member_id: str, day: date) -> str:
+    return f"b24app:digest:{member_id}:{day.isoformat()}"
+
+
+# -- the app ------------------------------------------------------------------------------------------
+
+#: The generated app secret, when ``B24APP_SECRET_KEY`` is not set and there is no client secret.
+APP_SECRET = "b24app:app-secret"

@@ -1,0 +1,129 @@
+"""Reading one item's current state for the engine — one ``batch`` request.
+
+Item, bound tasks, initiator and department tree in one batch; its ``time`` block gives the portal's
+clock. Only what the app wrote counts: approval log entries are verified and tasks not created by the
+app are left out (:mod:`b24app.pipeline.trust`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from b24app import keys
+from b24app.pipeline import logsign, trust
+from b24app.pipeline.definitions import Definitions, definitions, item_names
+from b24app.rest.protocol import Bitrix24, Command
+from b24app.workflow import actors
+from b24app.workflow.engine import Context
+from b24app.workflow.models import Workflow
+from b24app.workflow.snapshot import ItemNames, Snapshot, parse_item
+
+if TYPE_CHECKING:
+    from b24app.deps import Deps
+
+TASK_SELECT = ["ID", "TITLE", "STATUS", "RESPONSIBLE_ID", "DESCRIPTION", "PARENT_ID", "CLOSED_BY", "DEADLINE",
+               "CLOSED_DATE", "CREATED_BY", "UF_CRM_TASK", "UF_TASK_WEBDAV_FILES"]
+MAX_DEPTH = 20
+
+
+@dataclass(frozen=True)
+class Loaded:
+    workflow: Workflow
+    names: ItemNames
+    snap: Snapshot
+    ctx: Context
+    now: datetime
+    #: ``DECISIONS`` values that failed the signature check (ignored; reported once in the timeline).
+    rejected: tuple[str, ...] = ()
+    #: The verified log found on the portal when it was rolled back (the snapshot holds the app's copy).
+    rolled_back: tuple[str, ...] | None = None
+
+
+def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded | None:
+    """The item's snapshot and the engine's context, or None when the item does not exist.
+
+    Only what the app wrote counts: approval log entries are verified and tasks not created by the app
+    are left out (:mod:`b24app.pipeline.trust`). Any read error but "item not found" raises (the job retries)."""
+    defs = definitions(deps)
+    names = item_names(deps, member_id, workflow_code)
+    client = deps.bitrix(member_id)
+    app_user = trust.cached_app_user(deps, member_id)
+    commands: dict[str, Command] = {
+        "item": ("crm.item.get", {"entityTypeId": names.entity_type_id, "id": item_id, "useOriginalUfNames": "Y"}),
+        "tasks": ("tasks.task.list", {"filter": {"UF_CRM_TASK": names.binding_for(item_id)},
+                                      "select": TASK_SELECT, "order": {"ID": "asc"}}),
+        **actors.fetch_commands("item"),
+    }
+    if app_user is None:
+        commands[trust.ME] = ("user.current", {})
+    answer = client.batch(commands)
+    results = answer.results
+    if _not_found(answer.errors.get("item")):
+        return None
+    answer.raise_first(skip=[trust.ME])   # a failed read must not look like "no tasks": the job retries
+    item = (results.get("item") or {}).get("item") if isinstance(results.get("item"), dict) else None
+    if not item:
+        return None
+    if app_user is None:
+        app_user = trust.app_user_from(deps, member_id, results.get(trust.ME))
+    tasks = results.get("tasks")
+    rows = tasks.get("tasks") if isinstance(tasks, dict) else []
+    rows = trust.trusted_rows(rows if isinstance(rows, list) else [],
+                              trust.created_ids(deps, member_id, names.entity_type_id, item_id), app_user, item_id)
+    item, checked = trust.verified_item(deps, member_id, names, item)
+    found = checked.entries
+    [record] = logsign.records(deps.redis, [logsign.Scope(member_id, names.entity_type_id, item_id)])
+    kept = logsign.rolled_back(found, record)
+    if kept is not None:
+        item[names.field("DECISIONS")] = list(kept)          # the app's copy of the log it wrote last
+    snap = parse_item(item, names, rows)
+    head = _head(client, actors.departments_from(results.get("departments")),
+                 actors.user_departments(results.get("initiator")))
+    people = _names(deps, member_id, client, snap, head, results.get("initiator"), defs)
+    ctx = Context(roles=defs.roles, calendar=defs.calendar, deadlines=defs.deadlines,
+                  absences=defs.org.absences, head=head, names=people)
+    now = answer.finished or datetime.now(defs.calendar.tz)
+    return Loaded(defs.workflows[workflow_code], names, snap, ctx, now.astimezone(defs.calendar.tz),
+                  checked.rejected, found if kept is not None else None)
+
+
+def _not_found(error: Any) -> bool:
+    if not isinstance(error, dict):
+        return False
+    code, text = str(error.get("error", "")).upper(), str(error.get("error_description", "")).lower()
+    return code == "NOT_FOUND" and "smart process" not in text
+
+
+def _head(client: Bitrix24, table: dict[int, tuple[int | None, int | None]], start: list[int]) -> int | None:
+    """The initiator's head; departments beyond the first page are read one by one, only if needed."""
+    for _ in range(MAX_DEPTH):
+        missing = actors.first_unknown(table, start)
+        if missing is None:
+            break
+        rows = client.call("department.get", {"ID": missing})
+        table[missing] = (None, None)
+        table.update(actors.departments_from(rows))
+    return actors.head_of(table, start)
+
+
+def _names(deps: Deps, member_id: str, client: Bitrix24, snap: Snapshot, head: int | None, initiator_rows: Any,
+           defs: Definitions) -> dict[int, str]:
+    """Display names of the people the texts mention, cached in Redis (one user.get for new ones)."""
+    key = keys.names(member_id)
+    known = {int(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in deps.redis.hgetall(key).items()}
+    known.update(actors.user_names(initiator_rows))
+    wanted = {snap.initiator, head, *defs.roles.values()}
+    for entry in snap.log:
+        wanted |= {entry.by, entry.on_behalf_of, entry.approver}
+    missing = sorted(u for u in wanted if u and u not in known)
+    if missing:
+        fetched = actors.user_names(client.call("user.get", {"FILTER": {"ID": missing}}))
+        known.update(fetched)
+        pipe = deps.redis.pipeline()
+        for user_id, name in fetched.items():
+            pipe.hset(key, str(user_id), name)
+        pipe.expire(key, keys.NAMES_TTL)
+        pipe.execute()
+    return known
