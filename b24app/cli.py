@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 
 from b24app import __version__
-from b24app import queue as queues
 from b24app.cliutil import settings_or_exit
 from b24app.errors import B24AppError, SettingsError
 from b24app.log import setup_logging
@@ -39,6 +38,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("b24app.demo", "demo_command", "The demo on the embedded sandbox portal."),
     "sweep": ("b24app.escalation.cli", "sweep_command", "Run the escalation sweep once."),
     "digest": ("b24app.escalation.cli", "digest_command", "Send the daily digest once."),
+    "portal": ("b24app.portal_cli", "portal_group", "Per-portal app credentials (client id and secret)."),
 }
 
 
@@ -134,19 +134,18 @@ def serve(dev: bool, host: str, port: int, workers: int) -> None:
 @cli.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst: bool) -> None:
-    """Run an RQ worker on the app's queues, with the scheduler for delayed jobs and retries."""
+    """Run an RQ worker on the app's queues, with the scheduler for delayed jobs and retries; it waits for
+    Redis and reconnects when Redis goes away (see docs/operations.md)."""
     settings = settings_or_exit()
     _require_redis(settings)
     _definitions_or_exit(settings)
     setup_logging(settings.log_level, settings.log_format)
-    from rq import Worker
-
     from b24app.deps import Deps, set_current
+    from b24app.worker import run_worker
 
     deps = Deps(settings)
     set_current(deps)
-    worker_ = Worker([deps.queue(name) for name in queues.ALL_QUEUES], connection=deps.redis)
-    worker_.work(burst=burst, with_scheduler=True)
+    run_worker(deps.redis, burst=burst)
 
 
 @cli.command("doctor")

@@ -16,6 +16,7 @@ import redis
 from rq import Queue
 
 from b24app import queue as queues
+from b24app.auth.credentials import PortalCredentials
 from b24app.auth.refresh import TokenRefresher
 from b24app.auth.store import InstallationStore
 from b24app.errors import PortalNotConfigured
@@ -67,15 +68,18 @@ class Deps:
         return InstallationStore(self.redis)
 
     @cached_property
+    def credentials(self) -> PortalCredentials:
+        """The client id and secret per portal (the registry) and the deployment's default pair."""
+        return PortalCredentials(self.redis, lambda: self.settings)
+
+    @cached_property
     def refresher(self) -> TokenRefresher:
-        client_id, secret = self._oauth_pair()
-        return TokenRefresher(
-            self.redis,
-            self.installations,
-            oauth_server=self.settings.oauth_server,
-            client_id=client_id,
-            client_secret=secret,
-        )
+        return TokenRefresher(self.redis, self.installations, self.credentials, on_refused=self._portal_refused)
+
+    def _portal_refused(self, member_id: str, code: str) -> None:
+        from b24app.auth.lifecycle import portal_refused
+
+        portal_refused(self, member_id, f"token refresh answered {code}")
 
     def queue(self, name: str = queues.DEFAULT) -> Queue:
         return queues.get_queue(self.redis, name)
@@ -102,9 +106,8 @@ class Deps:
             host, user_id, code = webhook_parts(self.settings.webhook_url.get_secret_value())
             return RestClient(WebhookAuth(host, user_id, code), self.pacer(host), retry=retry)
         member_id = member_id or self._only_installation()
-        client_id, secret = self._oauth_pair()
         self._prove_held_install(member_id)
-        auth = OAuthAuth(self.installations, self.refresher, member_id, client_id, secret)
+        auth = OAuthAuth(self.installations, self.refresher, member_id, self.credentials)
         return RestClient(auth, self.pacer(auth.host), retry=retry)
 
     def _prove_held_install(self, member_id: str) -> None:
@@ -122,12 +125,6 @@ class Deps:
                 f"{len(active)} active installations: set B24APP_WEBHOOK_URL, or pass a member_id"
             )
         return active[0].member_id
-
-    def _oauth_pair(self) -> tuple[str, str]:
-        s = self.settings
-        if not s.client_id or s.client_secret is None:
-            raise PortalNotConfigured("set B24APP_CLIENT_ID and B24APP_CLIENT_SECRET (or B24APP_WEBHOOK_URL)")
-        return s.client_id, s.client_secret.get_secret_value()
 
 
 _current: Deps | None = None

@@ -1,4 +1,11 @@
-"""``b24app doctor``: can this deployment reach its portal, as whom, with which permissions?"""
+"""``b24app doctor``: can this deployment reach its portals, as whom, with which permissions — and will
+Redis keep the tokens across a restart?
+
+Redis holds every portal's tokens; the OAuth server rotates the refresh token on every refresh, so only an
+append-only file (``appendonly yes``, ``appendfsync everysec``) keeps the current pair: a snapshot restored
+after a crash holds a refresh token that was already spent. A Redis without AOF is reported with the fix.
+In OAuth mode every active installation is checked with its own client id and secret.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +18,24 @@ from b24app.deps import Deps
 from b24app.errors import B24AppError
 from b24app.settings import Settings
 
+AOF_FIX = ("fix: redis-cli CONFIG SET appendonly yes && redis-cli CONFIG SET appendfsync everysec && "
+           "redis-cli CONFIG REWRITE   (or in redis.conf: appendonly yes / appendfsync everysec; see docs/operations.md)")
+
 
 def run_doctor(settings: Settings, required_scopes: Sequence[str], say: Callable[[str], Any]) -> bool:
     """Print a report line by line; True when everything needed is in place."""
     deps = Deps(settings)
     ok = _check_redis(deps, say)
-    if settings.portal_mode == "none":
-        say("portal: not configured — set B24APP_WEBHOOK_URL, or B24APP_CLIENT_ID/SECRET and install the app")
+    if settings.portal_mode == "none" and not (ok and deps.credentials.domains()):
+        say("portal: not configured — set B24APP_WEBHOOK_URL, or B24APP_CLIENT_ID/SECRET (or `b24app portal add`) "
+            "and install the app")
         return False
-    if settings.portal_mode == "oauth" and not ok:
+    if settings.webhook_url is not None:
+        return _check_portal(deps, None, required_scopes, say) and ok
+    if not ok:
         say("portal: skipped (OAuth tokens live in Redis)")
         return False
-    return _check_portal(deps, required_scopes, say) and ok
+    return _check_installations(deps, required_scopes, say) and ok
 
 
 def _check_redis(deps: Deps, say: Callable[[str], Any]) -> bool:
@@ -35,12 +48,54 @@ def _check_redis(deps: Deps, say: Callable[[str], Any]) -> bool:
         say(f"redis: unreachable ({type(exc).__name__})")
         return False
     say("redis: ok")
+    return _check_persistence(deps, say)
+
+
+def _check_persistence(deps: Deps, say: Callable[[str], Any]) -> bool:
+    try:
+        config = deps.redis.config_get("append*")
+    except redis.RedisError as exc:  # managed Redis often disables CONFIG
+        say(f"redis persistence: cannot be read ({type(exc).__name__}); make sure the server runs with "
+            "appendonly yes and appendfsync everysec")
+        return True
+    aof = str(config.get("appendonly", "")).lower()
+    fsync = str(config.get("appendfsync", "")).lower()
+    if aof != "yes":
+        say("redis persistence: appendonly is OFF — a restart loses every portal's tokens, and a snapshot brings "
+            "back refresh tokens the OAuth server already rotated")
+        say(AOF_FIX)
+        return False
+    if fsync not in ("everysec", "always"):
+        say(f"redis persistence: appendonly yes but appendfsync {fsync} — up to the OS buffer of writes can be lost")
+        say("fix: redis-cli CONFIG SET appendfsync everysec && redis-cli CONFIG REWRITE")
+        return False
+    say(f"redis persistence: appendonly yes, appendfsync {fsync}")
     return True
 
 
-def _check_portal(deps: Deps, required_scopes: Sequence[str], say: Callable[[str], Any]) -> bool:
+def _check_installations(deps: Deps, required_scopes: Sequence[str], say: Callable[[str], Any]) -> bool:
+    active = deps.installations.active()
+    registered = set(deps.credentials.domains())
+    if not active:
+        say("portal: no active installation — an administrator of the portal opens the app to install it")
+        return False
+    ok = True
+    for installation in active:
+        pair = deps.credentials.for_installation(installation)
+        source = "registered pair" if pair is not None and pair.domain else "B24APP_CLIENT_ID"
+        say(f"portal {installation.domain} ({installation.member_id}): client id "
+            f"{pair.client_id if pair else 'NONE'} ({source})")
+        registered.discard(installation.domain)
+        ok = _check_portal(deps, installation.member_id, required_scopes, say) and ok
+    for domain in sorted(registered):
+        say(f"portal {domain}: credentials registered, not installed yet")
+    return ok
+
+
+def _check_portal(deps: Deps, member_id: str | None, required_scopes: Sequence[str],
+                  say: Callable[[str], Any]) -> bool:
     try:
-        client = deps.bitrix()
+        client = deps.bitrix(member_id)
         user = client.call("user.current") or {}
         granted = [str(s) for s in client.call("scope") or []]
     except B24AppError as exc:

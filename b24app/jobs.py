@@ -25,3 +25,10 @@ def after_install(member_id: str) -> int:
     """Hooks that run once an installation is stored (re-bind events and widgets, provision)."""
     events.load_handlers()
     return events.dispatch(deps.current(), events.Event(member_id, events.INSTALLED))
+
+
+def confirm_uninstall(member_id: str) -> str:
+    """After an ``ONAPPUNINSTALL``: believe it only if the portal refuses the app's own tokens."""
+    from b24app.auth.lifecycle import confirm_uninstall as confirm
+
+    return confirm(deps.current(), member_id)

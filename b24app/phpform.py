@@ -3,6 +3,11 @@
 Bitrix24 sends events and accepts parameters as ``application/x-www-form-urlencoded`` pairs whose keys
 use PHP bracket syntax: ``data[FIELDS][ID]=22``. These two functions convert between such pairs and
 nested Python values. Lists whose keys are ``0..n-1`` decode to Python lists.
+
+:func:`decode` refuses what no Bitrix24 form needs — keys nested deeper than :data:`MAX_DEPTH`
+brackets or more than :data:`MAX_KEYS` pairs (PHP's own ``max_input_nesting_level`` /
+``max_input_vars`` play the same part) — with :class:`FormTooComplex`, before building anything, so a
+hostile form costs neither recursion nor memory.
 """
 
 from __future__ import annotations
@@ -15,6 +20,15 @@ from urllib.parse import urlencode
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
 
+#: Bracket levels below the top key (Bitrix24 sends at most ``data[FIELDS][ID]``-like depth 3-4).
+MAX_DEPTH = 16
+#: Pairs in one form (an event carries about 15, a widget POST about 12).
+MAX_KEYS = 1000
+
+
+class FormTooComplex(ValueError):
+    """The form is nested too deep or has too many keys; the message says which limit (never values)."""
+
 
 def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Turn ``[("data[FIELDS][ID]", "22")]`` into ``{"data": {"FIELDS": {"ID": "22"}}}``.
@@ -23,7 +37,7 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     ``0..n-1``. Values stay strings, as PHP would leave them.
     """
     root: dict[str, Any] = {}
-    for raw_key, value in pairs:
+    for raw_key, value in check(pairs):
         match = _KEY.match(raw_key)
         if match is None:
             root[raw_key] = value
@@ -32,6 +46,18 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         _assign(root, path, value)
     decoded: dict[str, Any] = _listify(root)
     return decoded
+
+
+def check(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The pairs as a list; :class:`FormTooComplex` past :data:`MAX_KEYS` pairs or :data:`MAX_DEPTH` levels."""
+    checked: list[tuple[str, str]] = []
+    for raw_key, value in pairs:
+        if len(checked) >= MAX_KEYS:
+            raise FormTooComplex(f"more than {MAX_KEYS} form keys")
+        if raw_key.count("[") > MAX_DEPTH:
+            raise FormTooComplex(f"a form key nested deeper than {MAX_DEPTH} levels")
+        checked.append((raw_key, value))
+    return checked
 
 
 def _assign(node: dict[str, Any], path: list[str], value: str) -> None:

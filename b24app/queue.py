@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 import redis
-from rq import Queue, Retry, SimpleWorker
+from redis.lock import Lock
+from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
@@ -80,12 +81,45 @@ def failed_job_ids(conn: redis.Redis, name: str) -> list[str]:
     return list(FailedJobRegistry(name, connection=conn).get_job_ids())
 
 
-class BurstWorker(SimpleWorker):
-    """An :class:`rq.SimpleWorker` for ``work(burst=True)`` in the calling thread (tests, the scenario
-    runner): it does not subscribe to the worker's command channel. RQ 3 listens there in a thread and
-    at the end of every burst joins that thread with a 1 s timeout, a join that loses a race often
-    enough (measured: about one burst in three, more on a busy machine) to idle a whole second. A burst
-    ends by itself, so it needs no stop command."""
+# -- locks held by a job: released when its work-horse dies (b24app.worker) -------------------------
+_JOB_LOCKS = "b24app:job-locks:{}"
+#: How long a request of a dead work-horse may still run at the portal: Bitrix24 cloud ends every request
+#: within 60 s (REFERENCE §1.7), the REST client gives up after 60 s. Its locks are kept that long.
+IN_FLIGHT_BOUND = 65
+# KEYS[1] lock; ARGV: token, keep ms (0 = delete). Only a lock still carrying the job's token is touched.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local keep = tonumber(ARGV[2])
+if keep == 0 then return redis.call('DEL', KEYS[1]) end
+if redis.call('PTTL', KEYS[1]) > keep then redis.call('PEXPIRE', KEYS[1], keep) end
+return 1
+"""
 
-    def subscribe(self) -> None:
-        pass
+
+def track_lock(conn: redis.Redis, lock: Lock) -> None:
+    """Remember that the running job holds ``lock`` (no-op outside a job), so that a killed work-horse's
+    locks are released at once instead of blocking the job's own retry until they expire."""
+    job = get_current_job()
+    token = lock.local.token
+    if job is None or token is None:
+        return
+    key = _JOB_LOCKS.format(job.id)
+    conn.hset(key, str(lock.name), token)
+    conn.expire(key, 24 * 3600)
+
+
+def untrack_lock(conn: redis.Redis, lock: Lock) -> None:
+    job = get_current_job()
+    if job is not None:
+        conn.hdel(_JOB_LOCKS.format(job.id), str(lock.name))
+
+
+def release_job_locks(conn: redis.Redis, job_id: str, keep: float = 0) -> int:
+    """Release the locks job ``job_id`` still holds (only those still carrying its token), or with ``keep``
+    shorten them to expire within ``keep`` seconds; how many."""
+    key = _JOB_LOCKS.format(job_id)
+    released = 0
+    for name, token in conn.hgetall(key).items():
+        released += int(conn.eval(_RELEASE, 1, name, token, int(keep * 1000)))
+    conn.delete(key)
+    return released

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     telegram_secret: SecretStr | None = None
     secret_key: SecretStr | None = None
     provision_on_install: bool = False
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

@@ -93,9 +93,12 @@ class SandboxPortal:
         task_event_handler_id: bool = True,
         delivery_timeout: float = 10.0,
         event_delay: float = DEFAULT_EVENT_DELAY,
+        member_id: str | None = None,
     ) -> None:
         self.clock = clock or SandboxClock()
         self.state = PortalState.from_org_file(org, self.clock)
+        if member_id:  # several portals from one organisation file (a hosting deployment's test)
+            self.state.portal.member_id = member_id
         self.tls = tls
         self.host, self.port = host, port
         self.profile = profile

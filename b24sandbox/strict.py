@@ -109,6 +109,7 @@ CORRECTIONS: dict[str, Correction] = {
 HAND_SCHEMAS: dict[str, tuple[Param, ...]] = {
     "app.info": NO_PARAMS,  # §2.6 "No params"
     "user.current": NO_PARAMS,  # §8.1 "(no params)"
+    "user.admin": NO_PARAMS,  # docs/api-reference_common_users_user-admin.md: "No parameters."
     "scope": (Param("full", "boolean"),),  # scope?full=true lists every portal scope
     "event.get": NO_PARAMS,  # §3.1 "—"
     "events": (Param("SCOPE", "string"), Param("FULL", "boolean")),  # §3.1

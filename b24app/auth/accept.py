@@ -1,13 +1,21 @@
-"""Accepting an install POST: nothing posted is stored until the OAuth server proves it.
+"""Accepting an install POST: nothing posted is stored until the OAuth server *and* the portal prove it.
 
 An install POST (the install page's frame-open form or ``ONAPPINSTALL``) is a *claim*. Every user who
-opens a widget gets ``APPLICATION_TOKEN`` and ``member_id`` in their browser, so those prove nothing.
-:func:`accept_install` therefore spends the posted refresh token once at
-``{B24APP_OAUTH_SERVER}/oauth/token/`` with our client id and secret — this only succeeds for a genuine
-token issued to *our* local app — and stores what that answer says (member_id, client_endpoint, the
-portal's host, scopes, the freshly rotated pair). A refused refresh, or an answer for another portal,
-stores and enqueues nothing. A replayed or late ``ONAPPINSTALL`` carries an already spent refresh token,
-fails with ``invalid_grant`` and leaves the stored (newer) pair alone.
+opens a widget gets ``APPLICATION_TOKEN``, ``member_id`` and genuine tokens of the app (their own
+``AUTH_ID``/``REFRESH_ID``) in their browser, so none of that proves an install. :func:`accept_install`
+
+1. picks the client id and secret of the claimed portal (:mod:`b24app.auth.credentials`: the registry
+   entry of the claimed domain, else the deployment's default pair);
+2. spends the posted refresh token once at that pair's OAuth server — this only succeeds for a genuine
+   token issued to *that* local app — and takes the portal (member_id, client_endpoint), scopes and the
+   freshly rotated pair from the answer (a registry pair's answer must name its own domain);
+3. asks the portal, with the proved access token, ``user.admin`` (one request): only a person who may
+   manage applications installs. An employee re-posting their own widget tokens is refused with 403.
+
+Only then is the installation stored — replacing any earlier one of that portal, active or removed,
+with the posted ``application_token`` — and the hooks job (re-bind events and widgets) enqueued; a
+refused claim stores and enqueues nothing. A replayed or late ``ONAPPINSTALL`` carries an already spent
+refresh token, fails with ``invalid_grant`` and leaves the stored (newer) pair alone.
 
 The client credentials may not be configured yet when the first install arrives (an administrator
 saves the local app, *then* learns its client id and secret). Such a claim is held for
@@ -19,13 +27,15 @@ credentials) installs are refused: there is nothing to prove them with.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import TYPE_CHECKING
 
-from b24app.auth.install import InstallRefused, may_replace, verified
+from b24app.auth.credentials import AppPair, normal_domain
+from b24app.auth.install import InstallRefused, verified
 from b24app.auth.store import Installation
-from b24app.errors import OAuthError
+from b24app.errors import OAuthError, RestError
 from b24app.log import register_secret
 
 if TYPE_CHECKING:
@@ -43,7 +53,7 @@ def accept_install(deps: Deps, claim: Installation) -> Installation | None:
     InstallRefused (with an HTTP status) when the install cannot be accepted.
     """
     settings = deps.settings
-    if not settings.client_id or settings.client_secret is None:
+    if deps.credentials.for_domain(claim.domain) is None:
         if settings.webhook_url is not None:
             raise InstallRefused(
                 "the app runs with an incoming webhook (B24APP_WEBHOOK_URL); installing it as a local app "
@@ -68,13 +78,12 @@ def promote_pending(deps: Deps, member_id: str) -> Installation | None:
 
 
 def _prove_and_store(deps: Deps, claim: Installation) -> Installation:
-    store = deps.installations
-    if not may_replace(store.find(claim.member_id), claim):
-        log.warning("refused install for %r: application_token does not match the active installation",
-                    claim.member_id)
-        raise InstallRefused("application_token does not match this portal's installation")
+    pair = deps.credentials.for_domain(claim.domain)
+    if pair is None:
+        raise InstallRefused(f"no client id and secret for {claim.domain or 'this portal'}: set B24APP_CLIENT_ID/"
+                             "B24APP_CLIENT_SECRET or run `b24app portal add`", status=401)
     try:
-        answer = deps.refresher.exchange(claim.refresh_token)
+        answer = deps.refresher.exchange(claim.refresh_token, pair)
     except OAuthError as exc:
         log.warning("refused install for %r: the OAuth server did not accept its refresh token (%s)",
                     claim.member_id, exc.code)
@@ -82,11 +91,40 @@ def _prove_and_store(deps: Deps, claim: Installation) -> Installation:
             raise InstallRefused("the OAuth server could not be reached; try again", status=503,
                                  error="oauth_server_unavailable") from None
         raise InstallRefused(f"the OAuth server did not accept the posted tokens ({exc.code})") from None
-    installation = verified(claim, answer, time.time())
-    store.save(installation)
+    installation = dataclasses.replace(verified(claim, answer, time.time()), client_id=pair.client_id)
+    if pair.domain and normal_domain(installation.client_endpoint) != pair.domain:
+        log.warning("refused install for %r: the OAuth server's answer is for %s, not %s", claim.member_id,
+                    installation.rest_host, pair.domain)
+        raise InstallRefused("the tokens belong to another portal than the one these credentials are for")
+    _require_admin(deps, installation, pair)
+    deps.installations.save(installation)
+    from b24app.auth.lifecycle import clear_refused
+
+    clear_refused(deps, installation.member_id)
     _enqueue_hooks(deps, installation)
-    log.info("installed on %s (%s), tokens proved by the OAuth server", installation.domain, installation.member_id)
+    log.info("installed on %s (%s), tokens proved by the OAuth server, installed by administrator #%s",
+             installation.domain, installation.member_id, installation.user_id or "?")
     return installation
+
+
+def _require_admin(deps: Deps, installation: Installation, pair: AppPair) -> None:
+    """``user.admin`` with the proved access token must be true (one request on the portal's bucket)."""
+    from b24app.auth.credentials import PostedToken
+    from b24app.rest.client import RestClient, RetryPolicy
+
+    as_installer = RestClient(PostedToken(installation.rest_host, installation.access_token, pair),
+                              deps.pacer(installation.rest_host), retry=RetryPolicy(retries=2))
+    try:
+        admin = as_installer.call("user.admin")
+    except RestError as exc:
+        log.warning("refused install for %r: user.admin failed (%s)", installation.member_id, exc.code or exc.status)
+        raise InstallRefused("the portal did not confirm who installs the app; try again", status=503,
+                             error="portal_unavailable") from None
+    if admin is not True:
+        log.warning("refused install for %r: user #%s is not a portal administrator", installation.member_id,
+                    installation.user_id or "?")
+        raise InstallRefused("only a portal administrator may install or re-install the app", status=403,
+                             error="install_not_admin")
 
 
 def _enqueue_hooks(deps: Deps, installation: Installation) -> None:

@@ -110,15 +110,6 @@ def verified(claim: Installation, answer: Mapping[str, Any], now: float) -> Inst
     )
 
 
-def may_replace(existing: Installation | None, new: Installation) -> bool:
-    """An active installation may only be replaced by a POST carrying its ``application_token``
-    (and, in :mod:`b24app.auth.accept`, tokens the OAuth server proves). A removed installation (after
-    ``ONAPPUNINSTALL``) may be replaced by any proved install."""
-    if existing is None or existing.removed:
-        return True
-    return hmac.compare_digest(existing.application_token.encode(), new.application_token.encode())
-
-
 _EVENT_REQUIRED = ("member_id", "domain", "access_token", "refresh_token", "application_token")
 
 

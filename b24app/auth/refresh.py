@@ -5,6 +5,11 @@ the loser would hold a dead refresh token. :meth:`TokenRefresher.refresh` takes 
 re-reads the stored pair, and only talks to the OAuth server when the stored access token is still the
 one that expired; otherwise another process already refreshed and the stored pair is returned.
 
+Each portal is refreshed with the client id and secret (and OAuth server) it was proved with
+(:mod:`b24app.auth.credentials`). An answer of ``invalid_grant`` or ``invalid_client`` means the portal
+refuses the app's tokens for good (the app was uninstalled, or its tokens were lost or rolled back):
+``on_refused(member_id, code)`` is told (``b24app.auth.lifecycle.portal_refused``) before the error is raised.
+
 The refresh answer is also the proof of where the portal lives: it carries ``client_endpoint``
 (REFERENCE §2.2), which is stored with the new pair. When a portal redirects to a new domain
 (``refresh(..., moved_to=host)``), a refresh is made unless the stored endpoint is already there, and
@@ -15,12 +20,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis
 import requests
 
+from b24app.auth.credentials import AppPair, PortalCredentials
 from b24app.auth.store import Installation, InstallationStore
 from b24app.errors import OAuthError
 from b24app.log import register_secret
@@ -29,6 +36,8 @@ log = logging.getLogger(__name__)
 
 _LOCK = "b24app:lock:refresh:{}"
 _COUNTER = "b24app:stats:oauth_refresh:{}"
+#: OAuth answers that no retry will change: the portal no longer accepts this app's refresh token.
+REFUSED_FOR_GOOD = frozenset({"invalid_grant", "invalid_client"})
 
 
 class TokenRefresher:
@@ -38,19 +47,16 @@ class TokenRefresher:
         self,
         conn: redis.Redis,
         store: InstallationStore,
+        credentials: PortalCredentials,
         *,
-        oauth_server: str,
-        client_id: str,
-        client_secret: str,
         timeout: float = 30.0,
+        on_refused: Callable[[str, str], None] | None = None,
     ) -> None:
         self._redis = conn
         self._store = store
-        self._token_url = oauth_server.rstrip("/") + "/oauth/token/"
-        self._client_id = client_id
-        self._client_secret = client_secret
+        self._credentials = credentials
         self._timeout = timeout
-        register_secret(client_secret)
+        self._on_refused = on_refused
 
     def refresh(self, member_id: str, stale_access_token: str, moved_to: str = "") -> Installation:
         """Return an installation whose access token is newer than ``stale_access_token``.
@@ -78,18 +84,27 @@ class TokenRefresher:
         """How many times tokens of this portal were refreshed (across processes)."""
         return int(self._redis.get(_COUNTER.format(member_id)) or 0)
 
-    def exchange(self, refresh_token: str) -> dict[str, Any]:
-        """Spend ``refresh_token`` once at the OAuth server; its answer (REFERENCE §2.2) or OAuthError.
+    def exchange(self, refresh_token: str, pair: AppPair) -> dict[str, Any]:
+        """Spend ``refresh_token`` once at ``pair``'s OAuth server; its answer (REFERENCE §2.2) or OAuthError.
 
-        Only a genuine refresh token issued to *this* app (our client id and secret) succeeds, which is
+        Only a genuine refresh token issued to *this* app (that client id and secret) succeeds, which is
         how an install POST is proved (``b24app.auth.accept``). The caller must store the new pair.
         """
-        answer = self._request(refresh_token)
+        answer = self._request(refresh_token, pair)
         register_secret(str(answer["access_token"]), str(answer["refresh_token"]))
         return answer
 
     def _refresh(self, current: Installation) -> Installation:
-        answer = self._request(current.refresh_token)
+        pair = self._credentials.for_installation(current)
+        if pair is None:
+            raise OAuthError(0, "no_credentials", f"no client id and secret for {current.domain}: set "
+                             "B24APP_CLIENT_ID/SECRET or run `b24app portal add`")
+        try:
+            answer = self._request(current.refresh_token, pair)
+        except OAuthError as exc:
+            if exc.code in REFUSED_FOR_GOOD and self._on_refused is not None:
+                self._on_refused(current.member_id, exc.code)
+            raise
         access, refresh = str(answer["access_token"]), str(answer["refresh_token"])
         register_secret(access, refresh)
         expires_at = time.time() + float(answer.get("expires_in") or 3600)
@@ -104,15 +119,15 @@ class TokenRefresher:
             updated = updated.with_endpoint(endpoint)
         return updated
 
-    def _request(self, refresh_token: str) -> dict[str, Any]:
+    def _request(self, refresh_token: str, pair: AppPair) -> dict[str, Any]:
         params = {
             "grant_type": "refresh_token",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
+            "client_id": pair.client_id,
+            "client_secret": pair.client_secret,
             "refresh_token": refresh_token,
         }
         try:
-            response = requests.get(self._token_url, params=params, timeout=self._timeout)
+            response = requests.get(pair.token_url, params=params, timeout=self._timeout)
         except requests.RequestException as exc:
             raise OAuthError(0, "transport", type(exc).__name__) from None
         try:

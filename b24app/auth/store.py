@@ -38,6 +38,7 @@ class Installation:
     removed: bool = False
     server_endpoint: str = ""
     user_id: str = ""
+    client_id: str = ""             # the local app's client id the installation was proved with
 
     def __repr__(self) -> str:
         return f"Installation(member_id={self.member_id!r}, domain={self.domain!r}, removed={self.removed})"
@@ -71,6 +72,7 @@ class Installation:
             "removed": "1" if self.removed else "0",
             "server_endpoint": self.server_endpoint,
             "user_id": self.user_id,
+            "client_id": self.client_id,
         }
 
     @classmethod
@@ -88,6 +90,7 @@ class Installation:
             removed=data.get("removed") == "1",
             server_endpoint=data.get("server_endpoint", ""),
             user_id=data.get("user_id", ""),
+            client_id=data.get("client_id", ""),
         )
 
 

@@ -14,6 +14,7 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 from b24app import keys
+from b24app import queue as queues
 from b24app.errors import B24AppError
 from b24app.log import log_context
 from b24app.pipeline import logsign, perform, read, trust
@@ -39,9 +40,11 @@ def item_lock(deps: Deps, member_id: str, entity_type_id: int, item_id: int) -> 
                            blocking_timeout=LOCK_WAIT)
     if not lock.acquire():
         raise ItemBusy(f"item {entity_type_id}/{item_id} is locked by another worker; retry later")
+    queues.track_lock(deps.redis, lock)  # a killed work-horse's lock is released by the worker (b24app.worker)
     try:
         yield lock
     finally:
+        queues.untrack_lock(deps.redis, lock)
         with suppress(LockError):       # it expired while we worked; someone else may hold it now
             lock.release()
 

@@ -15,6 +15,8 @@ from b24app.workflow.models import Field, FieldType, Semantics, Stage, Workflow
 EVENTS = ("ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE", "ONCRMDYNAMICITEMDELETE",
           "ONTASKADD", "ONTASKUPDATE", "ONTASKDELETE")
 EVENTS_PATH = "/b24/events"
+#: App lifecycle events bound online only.
+APP_EVENTS = ("ONAPPUNINSTALL",)
 PLACEMENT_PATH = "/b24/placement"
 TASK_BINDING = "TASKS_TASK|UF_CRM_TASK"
 # What a new smart-process funnel starts with (REFERENCE §5.2): suffix -> (system, semantics).
@@ -94,8 +96,11 @@ def desired_state(workflows: list[Workflow], public_url: str) -> DesiredState:
 
 
 def desired_bindings(public_url: str) -> tuple[DesiredBinding, ...]:
+    """Online and offline bindings of :data:`EVENTS`, plus ``ONAPPUNINSTALL`` online (the portal sends it only
+    to handlers bound to it; re-bound on every install with the rest)."""
     handler = public_url.rstrip("/") + EVENTS_PATH
-    return tuple(DesiredBinding(event, handler, False) for event in EVENTS) + tuple(
+    online = (*EVENTS, *APP_EVENTS)
+    return tuple(DesiredBinding(event, handler, False) for event in online) + tuple(
         DesiredBinding(event, "", True) for event in EVENTS
     )
 

@@ -13,8 +13,10 @@ endpoint is updated and the request is sent again to the new host as a request o
 counted), and every later call goes straight there. A webhook cannot prove a move: its client raises
 ``TransportError(code="portal_moved")`` naming the new host.
 
-An ``expired_token`` answer triggers one refresh under the Redis lock (``b24app.auth.refresh``) and a
-replay; 502/503/504 answers are retried with exponential backoff — for a writing request (or a
+An ``expired_token`` answer — or ``NO_AUTH_FOUND`` / ``invalid_token`` for the app's own OAuth token, which
+is what a portal answers once the app is uninstalled — triggers one refresh under the Redis lock
+(``b24app.auth.refresh``) and a replay (a refresh refused for good marks the portal refused there);
+502/503/504 answers are retried with exponential backoff — for a writing request (or a
 ``batch`` holding one) only 503 ``QUERY_LIMIT_EXCEEDED``, which the portal gives before running anything
 (a gateway error may come after the commands ran, so repeating could write twice); errors become :mod:`b24app.errors` types
 carrying method, HTTP status, Bitrix24 code and description — never a token or webhook code.
@@ -37,9 +39,10 @@ from b24pysdk.errors import (
     BitrixResponseError,
 )
 
+from b24app.auth.credentials import PortalCredentials
 from b24app.auth.refresh import TokenRefresher
 from b24app.auth.store import InstallationStore
-from b24app.errors import OperationTimeLimit, TransportError
+from b24app.errors import OperationTimeLimit, PortalNotConfigured, TransportError
 from b24app.log import register_secret
 from b24app.rest import sdk, wire
 from b24app.rest.pacing import Pacer
@@ -48,6 +51,8 @@ from b24app.rest.protocol import BatchResult, Command, merge_batches
 BATCH_SIZE = 50
 PAGE_SIZE = 50
 _RETRY_STATUSES = (502, 503, 504)
+#: Answers that make the client renew its token once and replay: expired, or unknown to the portal.
+_RENEW_CODES = frozenset({"EXPIRED_TOKEN", "NO_AUTH_FOUND", "INVALID_TOKEN"})
 
 
 class Auth(Protocol):
@@ -90,18 +95,22 @@ class OAuthAuth:
     """A local-app installation: tokens from the store, renewed by the refresher."""
 
     def __init__(
-        self, store: InstallationStore, refresher: TokenRefresher, member_id: str, client_id: str, client_secret: str
+        self, store: InstallationStore, refresher: TokenRefresher, member_id: str, credentials: PortalCredentials
     ) -> None:
         self._store = store
         self._refresher = refresher
         self._member_id = member_id
-        self._client = (client_id, client_secret)
+        self._credentials = credentials
         self.host = store.get(member_id).rest_host
 
     def token(self) -> tuple[AbstractBitrixToken, str]:
         installation = self._store.get(self._member_id)
+        pair = self._credentials.for_installation(installation)
+        if pair is None:
+            raise PortalNotConfigured(f"no client id and secret for {installation.domain}: set B24APP_CLIENT_ID/"
+                                      "B24APP_CLIENT_SECRET or run `b24app portal add`")
         access = installation.access_token
-        return sdk.oauth_token(installation.rest_host, access, *self._client), access
+        return sdk.oauth_token(installation.rest_host, access, pair.client_id, pair.client_secret), access
 
     def renew(self, stale_access_token: str) -> bool:
         self._refresher.refresh(self._member_id, stale_access_token)
@@ -265,7 +274,7 @@ class RestClient:
                                      "OAuth server (for a webhook: update B24APP_WEBHOOK_URL)") from None
             except BitrixResponseError as exc:
                 error = wire.to_error(method, exc)
-            if error.code.upper() == "EXPIRED_TOKEN" and not refreshed and self._auth.renew(access):
+            if error.code.upper() in _RENEW_CODES and not refreshed and self._auth.renew(access):
                 refreshed = True
                 continue
             if error.status in _RETRY_STATUSES and attempt < self._retry.retries \

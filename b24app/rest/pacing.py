@@ -79,6 +79,10 @@ class Pacer:
             self._sleep(wait)
             waited += wait
 
+    def try_acquire(self) -> bool:
+        """Take one request's room if there is some now; never waits."""
+        return float(self._take(keys=[self._key], args=[self.drain, self.burst])) <= 0
+
     def level(self) -> float:
         """Requests currently counted in the bucket (the REST budget in use)."""
         return float(self._level(keys=[self._key], args=[self.drain]))

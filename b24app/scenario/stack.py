@@ -14,7 +14,7 @@ loopback too: the app gets its token, secret and bot username, sends through it,
 webhook is the app's own ``/telegram/webhook`` (with the secret header), so people can link their
 chats and press buttons (``stack.bot``). Telegram jobs run on the same worker in :meth:`settle`.
 
-Jobs run on a real RQ worker (:class:`b24app.queue.BurstWorker`, an :class:`rq.SimpleWorker`) against
+Jobs run on a real RQ worker (:class:`b24app.worker.BurstWorker`, an :class:`rq.SimpleWorker`) against
 the real Redis, in the calling thread, in :meth:`settle` — called after every action until the portal
 has delivered every event and the queues are empty, so what a scenario checks next is the settled
 outcome.
@@ -39,6 +39,7 @@ from b24app import queue as queues
 from b24app.deps import Deps, set_current
 from b24app.log import register_secret
 from b24app.settings import Settings, load_settings
+from b24app.worker import BurstWorker
 from b24app.workflow.config import load_org_config
 from b24app.workflow.loader import load_workflows
 from b24app.workflow.models import Workflow
@@ -179,7 +180,7 @@ class Stack:
             if not waiting:
                 self._raise_failures(conn)
                 return ran
-            worker = queues.BurstWorker([self.deps.queue(n) for n in names], connection=conn,
+            worker = BurstWorker([self.deps.queue(n) for n in names], connection=conn,
                                   exception_handlers=[self._record_error])
             worker.work(burst=True, logging_level="WARNING", with_scheduler=False)
             ran += waiting

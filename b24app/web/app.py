@@ -12,11 +12,12 @@ import importlib.util
 import logging
 
 import redis
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from b24app.deps import Deps, set_current
+from b24app.phpform import FormTooComplex, check
 from b24app.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,16 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     if deps is None:
         deps = Deps(settings or load_settings())
     app = Flask("b24app")
+    app.config["MAX_CONTENT_LENGTH"] = deps.settings.max_request_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = deps.settings.max_request_bytes
     app.extensions[_DEPS_KEY] = deps
     _load_secret_key(app)
     app.before_request(lambda: _load_secret_key(app))
+    app.before_request(_bounded_form)
     set_current(deps)
     register_blueprints(app, deps)
+    app.register_error_handler(FormTooComplex, _form_too_complex)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(Exception, _unexpected)
     return app
 
@@ -72,6 +78,25 @@ def _load_secret_key(app: Flask) -> None:
         app.config["SECRET_KEY"] = app.extensions[_DEPS_KEY].app_secret
     except redis.RedisError as exc:
         log.warning("app secret key not loaded yet: Redis unavailable (%s)", type(exc).__name__)
+
+
+def _bounded_form() -> None:
+    """Every route: a form body (events, installs, widgets) past the key or depth limits of
+    :mod:`b24app.phpform` is a 400 before any view runs (the body size is capped by MAX_CONTENT_LENGTH)."""
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        check(request.form.items(multi=True))
+
+
+def _form_too_complex(error: FormTooComplex) -> ResponseReturnValue:
+    log.warning("refused %s %s from %s: %s", request.method, request.path, request.remote_addr, error)
+    return jsonify(error="bad_request", description=str(error)), 400
+
+
+def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    log.warning("refused %s %s from %s: body over %d bytes", request.method, request.path, request.remote_addr,
+                current_app.config["MAX_CONTENT_LENGTH"])
+    return jsonify(error="request_too_large",
+                   description=f"the body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes"), 413
 
 
 def get_deps() -> Deps:

@@ -7,8 +7,11 @@ name and data is queued and not yet started, a repeat (a duplicate delivery, or 
 same object) is dropped, because that job reads the object's current state when it starts. Once it has
 started, the next such event gets a job of its own, so a change made right after the app's own write
 (even within the same second of ``ts``) is never lost.
-``ONAPPUNINSTALL`` marks the installation removed (tokens kept); ``ONAPPINSTALL`` is accepted only once
-the OAuth server proves its tokens (:mod:`b24app.auth.accept`). ``event``, ``auth[member_id]`` and
+``ONAPPUNINSTALL`` is not believed as such (its ``application_token`` is in every widget's frame POST): it
+queues one check with the app's own tokens, and only a portal that refuses them marks the installation
+removed (:mod:`b24app.auth.lifecycle`); ``ONAPPINSTALL`` is accepted only once the OAuth server and the
+portal prove it (:mod:`b24app.auth.accept`). An event for a portal the app has no installation of while
+no installation is stored at all (Redis lost its data) is said once, loudly. ``event``, ``auth[member_id]`` and
 ``auth[application_token]`` must be plain strings (400 otherwise).
 """
 
@@ -27,6 +30,7 @@ from flask.typing import ResponseReturnValue
 
 from b24app import jobs, phpform
 from b24app import queue as queues
+from b24app.auth.lifecycle import alert_once, request_uninstall_check
 from b24app.deps import Deps
 from b24app.web.app import get_deps
 from b24app.web.install import install_event
@@ -53,16 +57,28 @@ def receive() -> ResponseReturnValue:
     if name == "ONAPPINSTALL":
         return install_event(deps, payload)
     if not name or not _verified(deps, member_id, token):
+        _maybe_lost(deps, member_id)
         return jsonify(error="unauthorized"), 401
     if name == "ONAPPUNINSTALL":
-        # The application_token is the only check possible here (REFERENCE §2.5, §3.3); the stored
-        # tokens are kept, so a genuine re-install (proved by the OAuth server) restores the portal.
-        deps.installations.mark_removed(member_id)
-        log.info("uninstalled from %s", member_id)
-        return jsonify(result="uninstalled")
+        # The application_token is the only check the event allows (REFERENCE §2.5, §3.3) and every
+        # widget user has it: the portal itself is asked, with the app's own tokens, by a job.
+        queued = request_uninstall_check(deps, member_id)
+        log.info("ONAPPUNINSTALL from %s: %s", member_id, "checking with the portal" if queued else "check queued")
+        return jsonify(result="checking")
     data = _block(payload, "data")
     ts = _text(payload.get("ts")) or ""
     return _accept(deps, member_id, name, data, ts)
+
+
+def _maybe_lost(deps: Deps, member_id: str) -> None:
+    """Refused events while no installation is stored at all: the tokens were lost (say it once)."""
+    if member_id and not deps.installations.member_ids():
+        alert_once(deps, "no-installations", None,
+                   "events arrive but no installation is stored (Redis lost its data?): every event is refused. "
+                   "Fix: run Redis with appendonly yes (docs/operations.md), then an administrator of each portal "
+                   "opens the app again so it re-installs",
+                   "Приложение согласований потеряло ключи доступа к Битрикс24: события отклоняются. "
+                   "Администратор портала должен открыть приложение ещё раз.")
 
 
 def _text(value: Any) -> str | None:

@@ -12,7 +12,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 
-class RootLogger(Logger):
+class RootLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
     """gunicorn's logger without handlers of its own: records propagate to the app's root handler."""
 
     def setup(self, cfg: Any) -> None:

@@ -1,9 +1,11 @@
 """Who opened the approval tab, and single-use form tokens for the decisions made in it.
 
-* :func:`identify` checks the frame-open POST of a widget (REFERENCE §2.4, §9): ``member_id`` and
-  ``DOMAIN`` must name a stored, active installation, and the posted ``AUTH_ID`` must be accepted by
-  *that* portal — ``user.current`` is called on the installation's own REST endpoint with the posted
-  token (never with the app's stored token), so a token of another portal, or a forged one, fails.
+* :func:`identify` checks the frame-open POST of a widget (REFERENCE §2.4, §9): ``member_id``,
+  ``DOMAIN`` and ``APPLICATION_TOKEN`` (all required) must match a stored, active installation before
+  anything is asked of the portal, and the posted ``AUTH_ID`` must be accepted by *that* portal —
+  ``user.current`` is called on the installation's own REST endpoint with the posted token (never with
+  the app's stored token), on a small budget of its own with cached answers (:mod:`b24app.web.identity`),
+  so a token of another portal, or a forged one, fails without spending the approval work's budget.
 * :func:`check_item_visible` / :func:`visible_task` ask the same portal, with the same posted token,
   whether *the person* may see the item (``crm.item.get``) or the task (``tasks.task.get``) the tab
   names — the item id comes from the client-posted ``PLACEMENT_OPTIONS``, and the approval sheet is
@@ -24,16 +26,19 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
-from b24pysdk.credentials.bitrix_token import AbstractBitrixToken
 
-from b24app.auth.store import Installation, InstallationStore
+from b24app.auth.credentials import PostedToken
+from b24app.auth.store import Installation
 from b24app.errors import RestError
-from b24app.rest import sdk
 from b24app.rest.client import RestClient, RetryPolicy
-from b24app.rest.pacing import Pacer
+from b24app.web import identity
+from b24app.web.identity import WidgetAuthError
+
+if TYPE_CHECKING:
+    from b24app.deps import Deps
 
 TICKET_TTL = 30 * 60
 _KEY = "b24app:widget:ticket:{}"
@@ -43,10 +48,6 @@ _KEY = "b24app:widget:ticket:{}"
 #: NOT_FOUND for a missing item or smart process, 400 ACCESS_DENIED, 403 allowed_only_intranet_user).
 NOT_VISIBLE_CODES = frozenset({"NOT_FOUND", "ACCESS_DENIED", "ALLOWED_ONLY_INTRANET_USER",
                                "ENTITY_TYPE_NOT_SUPPORTED"})
-
-
-class WidgetAuthError(Exception):
-    """The widget POST cannot be trusted; ``message`` is safe to show (no token in it)."""
 
 
 class NotVisible(LookupError):
@@ -62,50 +63,33 @@ class Person:
     name: str
 
 
-class _PostedToken:
-    """Auth for one REST call with the token the portal posted; never renewed."""
+def identify(form: Mapping[str, str], query: Mapping[str, str], deps: Deps) -> tuple[Person, Installation, RestClient]:
+    """The person behind a widget POST, their portal, and a client acting with their token.
 
-    def __init__(self, installation: Installation, access_token: str, client: tuple[str, str]) -> None:
-        self.host = installation.rest_host
-        self._access = access_token
-        self._client = client
-
-    def token(self) -> tuple[AbstractBitrixToken, str]:
-        return sdk.oauth_token(self.host, self._access, *self._client), self._access
-
-    def renew(self, stale_access_token: str) -> bool:
-        return False
-
-    def moved(self, stale_access_token: str, new_host: str) -> bool:
-        return False  # a widget call is one request; the app's own calls prove a move
-
-
-def identify(form: Mapping[str, str], query: Mapping[str, str], store: InstallationStore,
-             client: tuple[str, str], pacer: Pacer | None) -> tuple[Person, Installation, RestClient]:
-    """The person behind a widget POST, their portal, and a client acting with their token."""
+    Everything that costs nothing is checked first: ``member_id``, ``DOMAIN``, ``APPLICATION_TOKEN`` and
+    ``AUTH_ID`` are required and must match an active installation (so a forged POST without the
+    installation's own token makes no portal request). Then ``user.current`` with the posted token, on
+    the identity budget of :mod:`b24app.web.identity` (answers cached, refusals too)."""
     member_id = str(form.get("member_id") or "")
     domain = str(query.get("DOMAIN") or form.get("DOMAIN") or "")
     access = str(form.get("AUTH_ID") or "")
-    if not member_id or not access:
-        raise WidgetAuthError("the request has no member_id or AUTH_ID")
-    installation = store.find(member_id)
+    posted_app_token = str(form.get("APPLICATION_TOKEN") or "")
+    if not member_id or not access or not domain or not posted_app_token:
+        raise WidgetAuthError("the request lacks member_id, DOMAIN, APPLICATION_TOKEN or AUTH_ID")
+    installation = deps.installations.find(member_id)
     if installation is None or installation.removed:
         raise WidgetAuthError("the application is not installed on this portal")
-    if domain and domain.lower() not in (installation.domain.lower(), installation.rest_host.lower()):
+    if domain.lower() not in (installation.domain.lower(), installation.rest_host.lower()):
         raise WidgetAuthError("DOMAIN does not match the installation of this member_id")
-    posted_app_token = str(form.get("APPLICATION_TOKEN") or "")
-    if posted_app_token and not hmac.compare_digest(posted_app_token.encode(),
-                                                    installation.application_token.encode()):
+    if not hmac.compare_digest(posted_app_token.encode(), installation.application_token.encode()):
         raise WidgetAuthError("APPLICATION_TOKEN does not match the installation")
-    as_user = RestClient(_PostedToken(installation, access, client), pacer, retry=RetryPolicy(retries=2))
-    try:
-        row = as_user.call("user.current")
-    except RestError as exc:
-        raise WidgetAuthError(f"the portal did not accept the user's token ({exc.code or exc.status})") from None
-    if not isinstance(row, Mapping) or not str(row.get("ID") or "").isdigit():
-        raise WidgetAuthError("user.current returned no user")
-    name = " ".join(str(row.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-    return Person(member_id, int(row["ID"]), name), installation, as_user
+    pair = deps.credentials.for_installation(installation)
+    if pair is None:
+        raise WidgetAuthError("no client id and secret are configured for this portal")
+    as_user = RestClient(PostedToken(installation.rest_host, access, pair), deps.pacer(installation.rest_host),
+                         retry=RetryPolicy(retries=1))
+    user_id, name = identity.who(deps, installation, access, lambda: as_user.call("user.current"))
+    return Person(member_id, user_id, name), installation, as_user
 
 
 def check_item_visible(as_user: RestClient, entity_type_id: int, item_id: int) -> None:

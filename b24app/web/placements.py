@@ -34,12 +34,12 @@ from b24app.errors import B24AppError
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import TOKEN_TTL, LinkStore
 from b24app.web.app import get_deps
+from b24app.web.identity import IdentityBusy, WidgetAuthError
 from b24app.web.placement_auth import (
     NotVisible,
     Person,
     Ticket,
     Tickets,
-    WidgetAuthError,
     check_item_visible,
     identify,
     visible_task,
@@ -79,6 +79,9 @@ def widget() -> ResponseReturnValue:
         person, as_user = _identify(deps)
         etid, item_id = _target(str(request.form.get("PLACEMENT") or ""), _options(), as_user)
         workflow = engine().workflow_for_entity_type(deps, person.member_id, etid)
+    except IdentityBusy as exc:
+        log.info("widget refused: %s", exc)
+        return _message(lang, "unavailable", 503)
     except WidgetAuthError as exc:
         log.info("widget refused: %s", exc)
         return _message(lang, "not_authenticated", 403)
@@ -150,11 +153,7 @@ def telegram_bot(deps: Deps) -> str:
 # --- helpers --------------------------------------------------------------------------------------
 
 def _identify(deps: Deps) -> tuple[Person, Any]:
-    client_id = deps.settings.client_id or ""
-    secret = deps.settings.client_secret.get_secret_value() if deps.settings.client_secret else ""
-    installation = deps.installations.find(str(request.form.get("member_id") or ""))
-    pacer = deps.pacer(installation.rest_host) if installation is not None else None
-    person, _, as_user = identify(request.form, request.args, deps.installations, (client_id, secret), pacer)
+    person, _, as_user = identify(request.form, request.args, deps)
     return person, as_user
 
 

@@ -98,7 +98,7 @@ def _well_formed(update: Update) -> bool:
 @telegram_bp.post("/telegram/link")
 def link_page() -> ResponseReturnValue:
     """The deep link for the person who opened this page in Bitrix24 (single use, valid 10 minutes)."""
-    from b24app.web.placement_auth import WidgetAuthError
+    from b24app.web.identity import WidgetAuthError
 
     runtime = _runtime()
     deps = current_app.extensions.get(EXTENSION + ".deps")
@@ -120,11 +120,7 @@ def link_page() -> ResponseReturnValue:
 def _person(deps: Any) -> tuple[str, int]:
     from b24app.web.placement_auth import identify
 
-    settings = deps.settings
-    secret = settings.client_secret.get_secret_value() if settings.client_secret else ""
-    installation = deps.installations.find(str(request.form.get("member_id") or ""))
-    pacer = deps.pacer(installation.rest_host) if installation is not None else None
-    person, _, _ = identify(request.form, request.args, deps.installations, (settings.client_id or "", secret), pacer)
+    person, _, _ = identify(request.form, request.args, deps)
     return person.member_id, person.user_id
 
 

@@ -43,3 +43,11 @@ def scope(call: Call) -> list[str]:
     full = str(call.param("full", "")).lower() in ("1", "true", "y")
     scopes = oauth.ALL_SCOPES if full else call.scopes
     return sorted(s for s in scopes if s != "basic")
+
+
+@method("user.admin", scope=None)
+def user_admin(call: Call) -> bool:
+    """Whether the caller may manage application settings (api-reference/common/users/user-admin.md):
+    ``true`` for a portal administrator. That only administrators get ``true`` (no separate "manage
+    apps" right in the sandbox) is UNVERIFIED."""
+    return call.is_admin

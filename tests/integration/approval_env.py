@@ -24,6 +24,7 @@ from b24app.pipeline.definitions import item_names
 from b24app.provisioning.apply import provision
 from b24app.settings import load_settings
 from b24app.web import create_app
+from b24app.worker import BurstWorker
 from b24app.workflow.snapshot import ItemNames
 from b24sandbox import SandboxPortal
 from b24sandbox.ufnames import to_camel
@@ -69,7 +70,7 @@ class Env:
             pending = sum(q.count for q in queue_list)
             if pending == 0:
                 return ran
-            queues.BurstWorker(queue_list, connection=conn).work(burst=True)
+            BurstWorker(queue_list, connection=conn).work(burst=True)
             ran += pending
         raise AssertionError("events kept coming: the handlers loop")
 

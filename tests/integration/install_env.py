@@ -15,6 +15,7 @@ from rq import Queue
 from b24app import queue as queues
 from b24app.deps import Deps
 from b24app.web import create_app
+from b24app.worker import BurstWorker
 from b24sandbox import SandboxPortal, oauth
 from b24sandbox.install import frame_pairs
 from b24sandbox.portal import AppCredentials
@@ -31,11 +32,12 @@ class World:
     deps: Deps
     url: str
 
-    def tokens(self) -> dict[str, Any]:
-        """Genuine tokens of our app for the portal admin (what the portal posts on install)."""
+    def tokens(self, login: str | None = None) -> dict[str, Any]:
+        """Genuine tokens of our app for the portal admin (what the portal posts on install), or for
+        ``login`` (what that person's browser gets in every widget frame POST)."""
         with self.sandbox.state.lock:
-            admin = self.sandbox.state.user_by_login(self.sandbox.state.portal.admin_login)
-            return oauth.issue_user_tokens(self.sandbox.state, admin.id)
+            user = self.sandbox.state.user_by_login(login or self.sandbox.state.portal.admin_login)
+            return oauth.issue_user_tokens(self.sandbox.state, user.id)
 
     def frame_post(self, pairs: list[tuple[str, str]], domain: str | None = None) -> requests.Response:
         query = dict(parse_qsl(urlsplit(self.sandbox.frame_url("http://x/")).query))
@@ -51,6 +53,11 @@ class World:
         response = self.frame_post(frame_pairs(self.sandbox, tokens))
         assert response.status_code == 200, response.text
         return tokens
+
+    def run_jobs(self) -> None:
+        """Run what the edge queued (the uninstall check, install hooks) in a real RQ worker, once."""
+        queue_list = [Queue(name, connection=self.deps.redis) for name in (queues.EVENTS, queues.DEFAULT)]
+        BurstWorker(queue_list, connection=self.deps.redis).work(burst=True)
 
     def install_jobs(self) -> list[str]:
         queue = Queue(queues.DEFAULT, connection=self.deps.redis)

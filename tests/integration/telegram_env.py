@@ -19,6 +19,7 @@ from rq.scheduler import RQScheduler
 
 from b24app import queue as queues
 from b24app.telegram.links import LinkStore
+from b24app.worker import BurstWorker
 from b24sandbox import SandboxPortal, oauth
 from b24sandbox.telegram_api import FakeBotApi, SentMessage
 from tests.fixtures.waits import nap_until_next_scheduled
@@ -45,7 +46,7 @@ class TgEnv:
                 self.env.settle()
                 scheduler.enqueue_scheduled_jobs()
                 if self.queue.count:
-                    queues.BurstWorker([self.queue], connection=self.env.deps.redis).work(burst=True)
+                    BurstWorker([self.queue], connection=self.env.deps.redis).work(burst=True)
                     continue
                 if self.env.settle():                  # the Telegram jobs' own effects on the portal
                     continue
@@ -77,8 +78,10 @@ class TgEnv:
         sandbox = self.env.sandbox
         with sandbox.state.lock:
             tokens = oauth.issue_user_tokens(sandbox.state, user_id)
+        app = oauth.installed_app(sandbox.state)
         form = {"AUTH_ID": access_token or tokens["access_token"], "AUTH_EXPIRES": "3600",
-                "REFRESH_ID": tokens["refresh_token"], "member_id": self.env.member_id, "status": "L"}
+                "REFRESH_ID": tokens["refresh_token"], "member_id": self.env.member_id, "status": "L",
+                "APPLICATION_TOKEN": app.application_token if app else ""}
         return requests.post(f"{self.env.url}/telegram/link", params={"DOMAIN": sandbox.domain, "LANG": "ru"},
                              data=form, timeout=30)
 

@@ -197,7 +197,7 @@ WORKER = """
 import sys, time
 from redis import Redis
 from rq import Queue
-from b24app.queue import BurstWorker
+from b24app.worker import BurstWorker
 import b24app.jobs, b24app.pipeline.process   # imported before the start signal: the three start together
 conn = Redis.from_url(sys.argv[1])
 conn.incr("test:ready")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = {"B24APP_CONFIG_DIR": str(ROOT / "config"), "B24APP_WORKFLOWS_DIR": str(ROOT / "workflows")}
@@ -33,7 +35,7 @@ def test_help_lists_the_working_commands_only(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stderr == ""     # no settings are needed to get help
     commands = result.stdout.split("Commands:")[1]
     listed = {line.split()[0] for line in commands.splitlines() if line.startswith("  ")}
-    assert listed == {"check-config", "serve", "worker", "doctor", "sandbox", "provision", "telegram", "scenario", "demo", "sweep", "digest"}
+    assert listed == {"check-config", "serve", "worker", "doctor", "sandbox", "provision", "telegram", "scenario", "demo", "sweep", "digest", "portal"}
     assert not listed & {"run", "shell", "routes"}
 
 
@@ -132,7 +134,31 @@ def test_serve_answers_healthz(tmp_path: Path, redis_url: str, dev: bool) -> Non
         process.wait(timeout=30)
 
 
-def test_doctor_reports_identity_scopes_and_budget(tmp_path: Path, redis_url: str, sandbox: Any) -> None:
+@pytest.fixture
+def aof_on(redis_url: str) -> Iterator[None]:
+    """The test Redis with an append-only file for one test (the session default is no persistence)."""
+    conn = redis.Redis.from_url(redis_url)
+    conn.config_set("appendonly", "yes")
+    conn.config_set("appendfsync", "everysec")
+    try:
+        yield
+    finally:
+        conn.config_set("appendonly", "no")
+        conn.close()
+
+
+def test_doctor_names_the_fix_when_redis_has_no_append_only_file(tmp_path: Path, redis_url: str, sandbox: Any) -> None:
+    env = {"B24APP_REDIS_URL": redis_url, "B24APP_WEBHOOK_URL": sandbox.webhook_url("admin"),
+           "REQUESTS_CA_BUNDLE": sandbox.ca_bundle}
+    result = run_cli("doctor", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "appendonly is OFF" in result.stdout
+    assert "redis-cli CONFIG SET appendonly yes && redis-cli CONFIG SET appendfsync everysec" in result.stdout
+    assert "acting as user #1" in result.stdout  # the rest of the report is still there
+
+
+def test_doctor_reports_identity_scopes_and_budget(tmp_path: Path, redis_url: str, sandbox: Any,
+                                                   aof_on: None) -> None:
     env = {
         "B24APP_REDIS_URL": redis_url,
         "B24APP_WEBHOOK_URL": sandbox.webhook_url("admin"),
@@ -140,6 +166,7 @@ def test_doctor_reports_identity_scopes_and_budget(tmp_path: Path, redis_url: st
     }
     result = run_cli("doctor", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "redis persistence: appendonly yes, appendfsync everysec" in result.stdout
     assert "acting as user #1" in result.stdout
     assert "scopes missing: none" in result.stdout
     assert "REST budget in use: " in result.stdout

@@ -96,20 +96,6 @@ def test_a_late_onappinstall_does_not_roll_tokens_back(world: World) -> None:
     assert world.deps.bitrix(world.creds.member_id).call("app.info")["INSTALLED"] is True  # still refreshable
 
 
-def test_uninstall_keeps_tokens_and_a_proved_reinstall_restores(world: World) -> None:
-    world.genuine_install()
-    stored = world.deps.installations.get(world.creds.member_id)
-    gone = [("event", "ONAPPUNINSTALL"), ("auth[member_id]", world.creds.member_id),
-            ("auth[application_token]", world.creds.application_token)]
-    assert world.post("/b24/events", gone).status_code == 200
-    removed = world.deps.installations.find(world.creds.member_id)
-    assert removed is not None and removed.removed and removed.refresh_token == stored.refresh_token
-    forged = _forged(world.creds.member_id, "new-attacker-token")  # a removed portal is not up for grabs
-    assert world.post("/b24/events", forged).status_code == 401
-    world.genuine_install()
-    assert not world.deps.installations.get(world.creds.member_id).removed
-
-
 def test_a_failed_hook_job_does_not_block_a_later_install(world: World) -> None:
     world.genuine_install()
     queue = Queue(queues.DEFAULT, connection=world.deps.redis)

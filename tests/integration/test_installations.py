@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 import redis
 
+from b24app.auth.credentials import PortalCredentials
 from b24app.auth.refresh import TokenRefresher
 from b24app.auth.store import Installation, InstallationStore
 from b24app.errors import InstallationNotFound, OAuthError
+from b24app.settings import load_settings
 from tests.integration.webserver import serve
 
 
@@ -84,13 +86,18 @@ class FakeOAuthServer:
             return jsonify(access_token=f"access-new-{n}", refresh_token=f"refresh-new-{n}", expires_in=3600)
 
 
+def _credentials(conn: redis.Redis, oauth_server: str, secret: str) -> PortalCredentials:
+    return PortalCredentials(conn, load_settings(env_file=None, client_id="c", client_secret=secret,
+                                                 oauth_server=oauth_server))
+
+
 def test_concurrent_refreshes_spend_the_refresh_token_once(redis_conn: redis.Redis) -> None:
     store = InstallationStore(redis_conn)
     store.save(installation("one"))
     server = FakeOAuthServer()
     results: list[str] = []
     with serve(server.app) as url:
-        refresher = TokenRefresher(redis_conn, store, oauth_server=url, client_id="c", client_secret="secret-123456")
+        refresher = TokenRefresher(redis_conn, store, _credentials(redis_conn, url, "secret-123456"))
         threads = [
             threading.Thread(target=lambda: results.append(refresher.refresh("one", "access-one").access_token))
             for _ in range(4)
@@ -109,7 +116,7 @@ def test_refused_refresh_is_a_typed_error_without_secrets(redis_conn: redis.Redi
     store = InstallationStore(redis_conn)
     store.save(installation("one"))
     with serve(FakeOAuthServer().app) as url:
-        refresher = TokenRefresher(redis_conn, store, oauth_server=url, client_id="c", client_secret="wrong-secret-1")
+        refresher = TokenRefresher(redis_conn, store, _credentials(redis_conn, url, "wrong-secret-1"))
         with pytest.raises(OAuthError) as caught:
             refresher.refresh("one", "access-one")
     assert (caught.value.status, caught.value.code) == (401, "invalid_client")

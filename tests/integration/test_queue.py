@@ -13,6 +13,7 @@ from b24app import deps as deps_module
 from b24app import jobs
 from b24app import queue as queues
 from b24app.deps import Deps
+from b24app.worker import BurstWorker
 from handlers import events
 from tests.integration.helpers import make_settings
 
@@ -26,7 +27,7 @@ def flaky(key: str, failures: int) -> str:
 
 
 def run_worker(conn: redis.Redis, name: str = queues.DEFAULT) -> None:
-    queues.BurstWorker([Queue(name, connection=conn)], connection=conn).work(burst=True)
+    BurstWorker([Queue(name, connection=conn)], connection=conn).work(burst=True)
 
 
 def test_same_job_id_is_enqueued_once(redis_conn: redis.Redis) -> None:

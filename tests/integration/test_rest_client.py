@@ -318,8 +318,7 @@ def test_a_moved_portal_is_proved_once_then_called_directly_one_request_each(
     values, creds = install_app(sandbox, redis_url)
     deps = Deps(load_settings(env_file=None, **values))
     pacer = CountingPacer(deps.redis, sandbox.domain, drain=2, burst=50)
-    client = RestClient(OAuthAuth(deps.installations, deps.refresher, creds.member_id, creds.client_id,
-                                  creds.client_secret), pacer)
+    client = RestClient(OAuthAuth(deps.installations, deps.refresher, creds.member_id, deps.credentials), pacer)
     client.call("user.current")
     new_base = sandbox.move_domain("localhost")
     portal_before, app_before, refreshes = sandbox.request_count, client.request_count, sandbox.refresh_count

@@ -18,6 +18,7 @@ from rq import Queue
 
 from b24app import queue as queues
 from b24app.escalation.jobs import sweep_job
+from b24app.worker import BurstWorker
 from handlers import decisions
 from handlers.sweep import run_sweep
 from tests.fixtures.waits import WAIT, wait_until
@@ -42,7 +43,7 @@ def at(env: Env, day: int, hour: int, minute: int = 0) -> None:
 def sweep_via_rq(env: Env, digest: bool = False) -> list[str]:
     queue = Queue(queues.DEFAULT, connection=env.deps.redis)
     job = queue.enqueue(sweep_job, env.member_id, digest)
-    queues.BurstWorker([queue], connection=env.deps.redis).work(burst=True)
+    BurstWorker([queue], connection=env.deps.redis).work(burst=True)
     job.refresh()
     assert job.is_finished, job.latest_result()
     return list(job.return_value() or [])

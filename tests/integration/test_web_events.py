@@ -14,6 +14,7 @@ from b24app import phpform
 from b24app import queue as queues
 from b24app.deps import Deps, set_current
 from b24app.web import create_app
+from b24app.worker import BurstWorker
 from tests.fixtures.waits import WAIT
 from tests.integration.helpers import MEMBER_ID, event_form, install, make_settings
 from tests.integration.webserver import serve
@@ -84,7 +85,7 @@ def test_the_same_event_after_its_job_started_gets_a_job_of_its_own(
     first = events_queue(redis_conn).job_ids
     set_current(deps)
     try:
-        queues.BurstWorker([events_queue(redis_conn)], connection=redis_conn).work(burst=True)
+        BurstWorker([events_queue(redis_conn)], connection=redis_conn).work(burst=True)
     finally:
         set_current(None)
     assert post(base_url, event_form()).json() == {"result": "queued"}
@@ -99,18 +100,20 @@ def test_distinct_events_get_distinct_jobs(deps: Deps, base_url: str, redis_conn
     assert events_queue(redis_conn).count == 2
 
 
-def test_uninstall_marks_removed_and_later_events_are_refused(
+def test_uninstall_only_queues_a_check_with_the_portal(
     deps: Deps, base_url: str, redis_conn: redis.Redis
 ) -> None:
+    """The event alone proves nothing (its token is in every widget POST): it queues one check job, and the
+    installation stays active until the portal refuses the app's tokens (tests/integration/test_install_trust.py)."""
     install(deps)
     forged = event_form("ONAPPUNINSTALL", token="forged-token-000000")
     assert post(base_url, forged).status_code == 401
-    assert deps.installations.get(MEMBER_ID).removed is False
-    assert post(base_url, event_form("ONAPPUNINSTALL")).status_code == 200
-    installation = deps.installations.find(MEMBER_ID)
-    assert installation is not None and installation.removed
-    assert post(base_url, event_form()).status_code == 401
     assert events_queue(redis_conn).count == 0
+    for _ in range(3):
+        assert post(base_url, event_form("ONAPPUNINSTALL")).json() == {"result": "checking"}
+    assert deps.installations.get(MEMBER_ID).removed is False
+    assert [job.func_name for job in events_queue(redis_conn).jobs] == ["b24app.jobs.confirm_uninstall"]
+    assert post(base_url, event_form()).json() == {"result": "queued"}
 
 
 def test_sandbox_install_then_a_real_event_becomes_one_job(

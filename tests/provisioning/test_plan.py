@@ -87,7 +87,7 @@ def test_fresh_portal_creates_everything_parents_first(desired: DesiredState) ->
     assert not any(c.guarded for c in plan.changes)
     assert {k for a, k in stages if a is Action.CREATE} == {
         "HEAD_APPROVAL", "FINANCE_REVIEW", "PAYMENT", "FROZEN", "DOCS_REQUESTED"}
-    assert len([c for c in plan.changes if c.kind == "event"]) == 12
+    assert len([c for c in plan.changes if c.kind == "event"]) == 13  # 6 online + ONAPPUNINSTALL + 6 offline
     assert sorted(c.key for c in plan.changes if c.kind == "placement") == [
         "CRM_DYNAMIC_1100_DETAIL_TAB", "CRM_DYNAMIC_1102_DETAIL_TAB", "TASK_VIEW_TAB"]
 
@@ -190,7 +190,7 @@ def test_moved_public_url_rebinds_and_guards_the_old_bindings(workflows: list[Wo
     moved = desired_state(workflows, "https://new.example.com/")
     plan = make_plan(moved, converged(desired))
     events = [c for c in plan.changes if c.kind == "event"]
-    assert len([c for c in events if c.action is Action.CREATE]) == 6  # offline bindings have no URL
+    assert len([c for c in events if c.action is Action.CREATE]) == 7  # offline bindings have no URL
     assert all(c.guarded for c in events if c.action is Action.DELETE)
     assert {c.data["handler"] for c in events if c.action is Action.CREATE} == {"https://new.example.com/b24/events"}
     assert len([c for c in plan.changes if c.kind == "placement" and c.action is Action.CREATE]) == 3

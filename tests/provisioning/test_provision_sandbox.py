@@ -176,9 +176,9 @@ def test_rebind_on_install_restores_dropped_events_and_widgets(installed: Instal
     assert client.call("event.get") == []
 
     report = rebind(client, workflows, PUBLIC_URL)
-    assert report.ok and report.count(DONE) == 13, report.render()
+    assert report.ok and report.count(DONE) == 14, report.render()
     assert report.requests == 2
-    assert len(client.call("event.get")) == 12
+    assert len(client.call("event.get")) == 13  # ONAPPUNINSTALL too
     assert "TASK_VIEW_TAB" in {p["placement"] for p in client.call("placement.get")}
     assert provision(client, workflows, PUBLIC_URL).plan.empty
 

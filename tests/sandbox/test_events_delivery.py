@@ -245,7 +245,7 @@ def test_refresh_tokens_come_only_with_events_that_need_long_term_access(
 
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(1))
     emit(sandbox, "ONCRMDYNAMICITEMUPDATE", item_added(1))
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     [ordinary] = [r.form for r in event_receiver.at("/ev") if r.form["event"] == "ONCRMDYNAMICITEMADD"]
     [signal] = [r.form for r in event_receiver.at("/sig")]
@@ -260,7 +260,7 @@ def test_what_an_automation_rule_does_comes_without_tokens(sandbox: SandboxPorta
 
     sandbox.as_user("admin").create_item(entity_type_id, {"title": "by hand"})
     sandbox.as_automation("admin").create_item(entity_type_id, {"title": "by a robot"})
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     by_hand, by_robot = (r.form["auth"] for r in event_receiver.at("/ev"))
     assert "access_token" in by_hand

@@ -16,11 +16,11 @@ from rq import Queue
 from rq.scheduler import RQScheduler
 
 from b24app.deps import set_current
-from b24app.queue import BurstWorker
 from b24app.telegram.callbacks import ActionRegistry, actions
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.runtime import TelegramRuntime
 from b24app.web.telegram import init_telegram
+from b24app.worker import BurstWorker
 from b24sandbox.telegram_api import FakeBotApi
 from tests.fixtures.waits import nap_until_next_scheduled
 from tests.integration.webserver import serve

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from b24app import phpform
-from b24app.auth.install import InstallPayloadError, from_frame_post, from_install_event, may_replace
+from b24app.auth.install import InstallPayloadError, from_frame_post, from_install_event
 from b24sandbox.shared import load_example
 
 
@@ -53,17 +53,3 @@ def test_missing_fields_are_named_without_values() -> None:
     with pytest.raises(InstallPayloadError, match="AUTH_ID") as caught:
         from_frame_post({"member_id": "m", "REFRESH_ID": "r-secret-1"}, {"DOMAIN": "d"}, now=0)
     assert "r-secret-1" not in str(caught.value)
-
-
-def test_active_installation_cannot_be_replaced_with_another_application_token() -> None:
-    base = from_install_event(
-        {"auth": {"domain": "d", "access_token": "a", "refresh_token": "r", "member_id": "m", "application_token": "t1"}},
-        now=0,
-    )
-    other = from_install_event(
-        {"auth": {"domain": "d", "access_token": "a", "refresh_token": "r", "member_id": "m", "application_token": "t2"}},
-        now=0,
-    )
-    assert may_replace(None, other)
-    assert may_replace(base, base)
-    assert not may_replace(base, other)

@@ -1,0 +1,150 @@
+"""When a portal stops accepting the app: believe the portal, never a posted claim, and say it once.
+
+* ``ONAPPUNINSTALL`` carries no tokens, and its ``application_token`` is in every widget's frame POST, so
+  the event alone proves nothing. The edge enqueues :func:`confirm_uninstall` (one job per portal at a
+  time), which asks the portal one cheap question with the app's own tokens (``app.info``). A portal that
+  still answers, and says the app is installed, means the event was forged: it is logged and ignored.
+  A genuinely uninstalled app's tokens are refused (the access token with 401 ``NO_AUTH_FOUND``, then the
+  refresh with ``invalid_grant``/``invalid_client``), which is what marks the installation removed.
+* :func:`portal_refused` is told by the token refresher whenever the OAuth server refuses a portal's refresh
+  token for good — during that check, or any job (the 5-minute sweep included). The installation is marked
+  removed (so no periodic job calls that portal again) and a *refused* marker is kept until a proved
+  administrator install of that portal. Unless the portal announced its uninstall, that is an incident
+  (tokens lost or rolled back, e.g. Redis restored from an old snapshot): :func:`alert_once` logs ERROR with
+  the fix and tells the operations manager in Telegram when Telegram is configured; readiness
+  (``/healthz/ready``) answers 503 naming the portal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from b24app.errors import B24AppError, OAuthError
+from b24app.yamlio import ConfigError
+
+if TYPE_CHECKING:
+    from b24app.deps import Deps
+
+log = logging.getLogger(__name__)
+
+REFUSED = "b24app:portal-refused:{}"
+ANNOUNCED = "b24app:uninstall-announced:{}"
+ALERTED = "b24app:alerted:{}"
+ANNOUNCED_TTL = 24 * 3600
+ALERT_TTL = 24 * 3600
+
+
+def request_uninstall_check(deps: Deps, member_id: str) -> bool:
+    """The edge's part of ``ONAPPUNINSTALL``: remember the announcement and queue one check (coalesced
+    while one is queued); False when a check is queued already."""
+    from b24app import jobs
+    from b24app import queue as queues
+
+    deps.redis.set(ANNOUNCED.format(member_id), "1", ex=ANNOUNCED_TTL)
+    if not deps.redis.set(f"b24app:uninstall-check:{member_id}", "1", nx=True, ex=300):
+        return False
+    queues.enqueue_once(deps.queue(queues.EVENTS), jobs.confirm_uninstall, member_id,
+                        id=queues.job_id("uninstall-check", member_id, deps.redis.incr("b24app:uninstall-checks")),
+                        retry=queues.remote_retry())
+    return True
+
+
+def confirm_uninstall(deps: Deps, member_id: str) -> str:
+    """Ask the portal with the app's own tokens whether the app is still installed; "removed", "ignored"
+    or "unknown" (no active installation to check)."""
+    deps.redis.delete(f"b24app:uninstall-check:{member_id}")
+    installation = deps.installations.find(member_id)
+    if installation is None or installation.removed:
+        return "unknown"
+    try:
+        info = deps.bitrix(member_id).call("app.info")
+    except OAuthError as exc:
+        if not _refused_for_good(exc):
+            raise
+        log.info("uninstalled from %s: confirmed, the portal refuses the app's tokens (%s)", member_id, exc.code)
+        return "removed"
+    if isinstance(info, dict) and info.get("INSTALLED") is False:
+        portal_refused(deps, member_id, "app.info INSTALLED=false")
+        return "removed"
+    deps.redis.delete(ANNOUNCED.format(member_id))
+    log.warning("ONAPPUNINSTALL for %s ignored: the portal still accepts the app's tokens (a forged event — its "
+                "application_token is visible to every user who opens a widget)", member_id)
+    return "ignored"
+
+
+def portal_refused(deps: Deps, member_id: str, reason: str) -> None:
+    """The portal refuses the app for good: mark it removed, keep the refused marker, say so once."""
+    if not deps.installations.mark_removed(member_id):
+        return
+    deps.redis.set(REFUSED.format(member_id), reason)
+    announced = bool(deps.redis.get(ANNOUNCED.format(member_id)))
+    if announced:
+        deps.redis.delete(REFUSED.format(member_id))
+        log.info("installation %s marked removed: the app was uninstalled (%s); its periodic jobs stop", member_id,
+                 reason)
+        return
+    alert_once(deps, f"refused:{member_id}", member_id,
+               f"portal {member_id} refuses the app's tokens for good ({reason}); its periodic jobs are stopped. "
+               "Fix: an administrator of that portal opens the app again (Applications -> the app), or reinstalls "
+               "it; check that Redis runs with appendonly yes (docs/operations.md)",
+               "Битрикс24 больше не принимает ключи приложения согласований: приложение остановлено на этом портале. "
+               "Администратор портала должен открыть приложение ещё раз (или переустановить его).")
+
+
+def clear_refused(deps: Deps, member_id: str) -> None:
+    """A proved administrator install: the portal works again."""
+    deps.redis.delete(REFUSED.format(member_id), ALERTED.format(f"refused:{member_id}"),
+                      ANNOUNCED.format(member_id))
+
+
+def refused_portals(deps: Deps) -> list[tuple[str, str]]:
+    """(member id, reason) of every portal whose tokens were refused without an announced uninstall."""
+    found = []
+    for key in deps.redis.scan_iter(match=REFUSED.format("*"), count=500):
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        reason = deps.redis.get(name)
+        found.append((name.rsplit(":", 1)[-1], reason.decode() if isinstance(reason, bytes) else str(reason or "")))
+    return sorted(found)
+
+
+def alert_once(deps: Deps, what: str, member_id: str | None, text: str, text_ru: str) -> bool:
+    """An ERROR log line with the fix and, when Telegram is configured, a message to the operations
+    manager — once per ``what`` (a day at most, so a lasting problem is repeated daily); False if said already."""
+    if not deps.redis.set(ALERTED.format(what), "1", nx=True, ex=ALERT_TTL):
+        return False
+    log.error("%s", text)
+    _tell_operations(deps, member_id, text, text_ru)
+    return True
+
+
+def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str) -> None:
+    from b24app.notify.base import Message
+    from b24app.notify.telegram import TelegramNotifier
+    from b24app.telegram.config import TelegramConfig
+    from b24app.workflow.actors import OPERATIONS_MANAGER
+    from b24app.workflow.config import load_org_config
+
+    config = TelegramConfig.from_settings(deps.settings)
+    if not config.enabled:
+        return
+    org, _ = load_org_config(deps.settings.config_dir)
+    ops = org.roles.get(OPERATIONS_MANAGER)
+    targets = [member_id] if member_id else [i.member_id for i in deps.installations.active()] or \
+        deps.installations.member_ids()
+    if ops is None:
+        log.warning("no operations_manager in %s/roles.yaml: the alert above went to the log only",
+                    deps.settings.config_dir)
+        return
+    message = Message(text_ru, text, tag="b24app:ops-alert")
+    try:
+        if not any(TelegramNotifier(m, deps.redis, config).notify(ops.user_id, message) for m in targets):
+            log.warning("the operations manager has no linked Telegram chat: the alert above went to the log only")
+    except (B24AppError, ConfigError, OSError) as exc:
+        log.warning("the alert could not be queued for Telegram (%s)", type(exc).__name__)
+
+
+def _refused_for_good(exc: OAuthError) -> bool:
+    from b24app.auth.refresh import REFUSED_FOR_GOOD
+
+    return exc.code in REFUSED_FOR_GOOD
