@@ -149,12 +149,13 @@ def worker(burst: bool) -> None:
 
 
 @cli.command("doctor")
-def doctor() -> None:
+@click.option("--member-id", default=None, help="Check only this portal, and show the configuration it uses.")
+def doctor(member_id: str | None) -> None:
     """Connect to the configured portal and report identity, scopes, Redis and the REST budget."""
     settings = settings_or_exit()
     from b24app.doctor import run_doctor
 
-    ok = run_doctor(settings, REQUIRED_SCOPES, click.echo)
+    ok = run_doctor(settings, REQUIRED_SCOPES, click.echo, member_id)
     sys.exit(0 if ok else 1)
 
 

@@ -22,7 +22,8 @@ AOF_FIX = ("fix: redis-cli CONFIG SET appendonly yes && redis-cli CONFIG SET app
            "redis-cli CONFIG REWRITE   (or in redis.conf: appendonly yes / appendfsync everysec; see docs/operations.md)")
 
 
-def run_doctor(settings: Settings, required_scopes: Sequence[str], say: Callable[[str], Any]) -> bool:
+def run_doctor(settings: Settings, required_scopes: Sequence[str], say: Callable[[str], Any],
+               member_id: str | None = None) -> bool:
     """Print a report line by line; True when everything needed is in place."""
     deps = Deps(settings)
     ok = _check_redis(deps, say)
@@ -35,7 +36,7 @@ def run_doctor(settings: Settings, required_scopes: Sequence[str], say: Callable
     if not ok:
         say("portal: skipped (OAuth tokens live in Redis)")
         return False
-    return _check_installations(deps, required_scopes, say) and ok
+    return _check_installations(deps, required_scopes, say, member_id) and ok
 
 
 def _check_redis(deps: Deps, say: Callable[[str], Any]) -> bool:
@@ -73,9 +74,15 @@ def _check_persistence(deps: Deps, say: Callable[[str], Any]) -> bool:
     return True
 
 
-def _check_installations(deps: Deps, required_scopes: Sequence[str], say: Callable[[str], Any]) -> bool:
+def _check_installations(deps: Deps, required_scopes: Sequence[str], say: Callable[[str], Any],
+                         member_id: str | None = None) -> bool:
     active = deps.installations.active()
     registered = set(deps.credentials.domains())
+    if member_id is not None:
+        active, registered = [i for i in active if i.member_id == member_id], set()
+        if not active:
+            say(f"portal {member_id}: no active installation with this member id")
+            return False
     if not active:
         say("portal: no active installation — an administrator of the portal opens the app to install it")
         return False
@@ -86,10 +93,29 @@ def _check_installations(deps: Deps, required_scopes: Sequence[str], say: Callab
         say(f"portal {installation.domain} ({installation.member_id}): client id "
             f"{pair.client_id if pair else 'NONE'} ({source})")
         registered.discard(installation.domain)
+        if member_id is not None:
+            _show_config(deps, member_id, say)
         ok = _check_portal(deps, installation.member_id, required_scopes, say) and ok
     for domain in sorted(registered):
         say(f"portal {domain}: credentials registered, not installed yet")
     return ok
+
+
+def _show_config(deps: Deps, member_id: str, say: Callable[[str], Any]) -> None:
+    """Which configuration the portal uses (its own folder over the shared one) and its roles."""
+    from b24app.pipeline.definitions import config_for, definitions
+    from b24app.yamlio import ConfigError
+
+    layered = config_for(deps, member_id)
+    own = layered.own_files()
+    say(f"config: {layered.own}/ (own: {', '.join(own) or 'nothing'}) over {layered.shared}/" if layered.own
+        else f"config: {layered.shared}/ (shared; no config/portals/ folder for this portal)")
+    try:
+        roles = definitions(deps, member_id).roles
+    except ConfigError as exc:
+        say(f"config: invalid — {exc.problems[0]} (run `b24app check-config`)")
+        return
+    say("roles: " + (", ".join(f"{code}={user}" for code, user in sorted(roles.items())) or "none"))
 
 
 def _check_portal(deps: Deps, member_id: str | None, required_scopes: Sequence[str],

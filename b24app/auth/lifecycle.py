@@ -121,6 +121,7 @@ def alert_once(deps: Deps, what: str, member_id: str | None, text: str, text_ru:
 def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str) -> None:
     from b24app.notify.base import Message
     from b24app.notify.telegram import TelegramNotifier
+    from b24app.pipeline.definitions import config_for
     from b24app.telegram.config import TelegramConfig
     from b24app.workflow.actors import OPERATIONS_MANAGER
     from b24app.workflow.config import load_org_config
@@ -128,17 +129,17 @@ def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str)
     config = TelegramConfig.from_settings(deps.settings)
     if not config.enabled:
         return
-    org, _ = load_org_config(deps.settings.config_dir)
-    ops = org.roles.get(OPERATIONS_MANAGER)
     targets = [member_id] if member_id else [i.member_id for i in deps.installations.active()] or \
         deps.installations.member_ids()
-    if ops is None:
+    ops = {m: role.user_id for m in targets
+           if (role := load_org_config(config_for(deps, m))[0].roles.get(OPERATIONS_MANAGER)) is not None}
+    if not ops:
         log.warning("no operations_manager in %s/roles.yaml: the alert above went to the log only",
                     deps.settings.config_dir)
         return
     message = Message(text_ru, text, tag="b24app:ops-alert")
     try:
-        if not any(TelegramNotifier(m, deps.redis, config).notify(ops.user_id, message) for m in targets):
+        if not any(TelegramNotifier(m, deps.redis, config).notify(user, message) for m, user in ops.items()):
             log.warning("the operations manager has no linked Telegram chat: the alert above went to the log only")
     except (B24AppError, ConfigError, OSError) as exc:
         log.warning("the alert could not be queued for Telegram (%s)", type(exc).__name__)
