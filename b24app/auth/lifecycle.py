@@ -38,13 +38,12 @@ ALERT_TTL = 24 * 3600
 def request_uninstall_check(deps: Deps, member_id: str) -> bool:
     """The edge's part of ``ONAPPUNINSTALL``: remember the announcement and queue one check (coalesced
     while one is queued); False when a check is queued already."""
-    from b24app import jobs
     from b24app import queue as queues
 
     deps.redis.set(ANNOUNCED.format(member_id), "1", ex=ANNOUNCED_TTL)
     if not deps.redis.set(f"b24app:uninstall-check:{member_id}", "1", nx=True, ex=300):
         return False
-    queues.enqueue_once(deps.queue(queues.EVENTS), jobs.confirm_uninstall, member_id,
+    queues.enqueue_once(deps.queue(queues.EVENTS), "b24app.jobs.confirm_uninstall", member_id,
                         id=queues.job_id("uninstall-check", member_id, deps.redis.incr("b24app:uninstall-checks")),
                         retry=queues.remote_retry())
     return True

@@ -1,7 +1,7 @@
 """Sending to Telegram from RQ jobs: per-chat outboxes, one paced dispatcher, typed-error handling.
 
 ``TelegramNotifier.notify`` appends the message to the chat's outbox (a Redis list), marks the chat
-ready and makes sure a dispatcher job runs. The dispatcher (``dispatch_outbox``, an RQ job) takes
+ready and makes sure a dispatcher job runs. The dispatcher (``b24app.telegram.runtime.dispatch_outbox``, an RQ job) takes
 send slots from a Lua script that enforces, across every process sharing the Redis: at most
 ``global_per_second`` messages in any 1-second window, at least ``chat_interval`` seconds between two
 messages to one chat, and a global pause after ``RetryAfter`` (the message stays at the head of its
@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from redis import Redis
-from rq import Queue, get_current_job
+from rq import Queue
 from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
@@ -36,6 +36,10 @@ from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import LinkStore
 
 log = logging.getLogger(__name__)
+
+#: The RQ job that drains the outboxes, by dotted path (it lives with the process's runtime, which
+#: builds the configuration from the process's settings).
+DISPATCH_JOB = "b24app.telegram.runtime.dispatch_outbox"
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
 FLAG_TTL = 30  # seconds a dispatcher is presumed alive without touching its flag
@@ -112,7 +116,7 @@ class Outbox:
         payload = json.dumps({"text": text, "reply_markup": reply_markup, "id": uuid.uuid4().hex, "step": step_key})
         names = [_key("outbox", chat_id), keys.tg("ready"), _key("pace:chat", chat_id), keys.tg("dispatcher")]
         if self._put(keys=names, args=[payload, chat_id, FLAG_TTL]):
-            self._queue().enqueue(dispatch_outbox)
+            self._queue().enqueue(DISPATCH_JOB)
 
     def pending(self, chat_id: int) -> int:
         return int(self._r.llen(_key("outbox", chat_id)))
@@ -120,7 +124,7 @@ class Outbox:
     def kick(self) -> bool:
         """Start a dispatcher if messages wait and none runs (e.g. after a worker died); for the sweep."""
         if self._r.zcard(keys.tg("ready")) and self._r.set(keys.tg("dispatcher"), "1", nx=True, ex=FLAG_TTL):
-            self._queue().enqueue(dispatch_outbox)
+            self._queue().enqueue(DISPATCH_JOB)
             return True
         return False
 
@@ -196,9 +200,9 @@ class Outbox:
     def _resume_in(self, wait: float) -> None:
         self._r.set(keys.tg("dispatcher"), "1", ex=int(wait) + FLAG_TTL)
         if wait <= 0:
-            self._queue().enqueue(dispatch_outbox)
+            self._queue().enqueue(DISPATCH_JOB)
         else:
-            self._queue().enqueue_at(datetime.fromtimestamp(time.time() + wait, tz=UTC), dispatch_outbox)
+            self._queue().enqueue_at(datetime.fromtimestamp(time.time() + wait, tz=UTC), DISPATCH_JOB)
 
     def _server_now(self) -> float:
         sec, usec = self._r.time()
@@ -259,14 +263,6 @@ def company_label(redis: Redis, member_id: str) -> str:
     return f"🏢 {installation.domain if installation else member_id}"
 
 
-def dispatch_outbox() -> None:
-    """RQ job: drain the outboxes at the allowed pace (one runs at a time; ``Outbox.put`` starts it)."""
-    job = get_current_job()
-    if job is None:
-        raise RuntimeError("dispatch_outbox runs as an RQ job")
-    Outbox(job.connection, TelegramConfig.for_process()).dispatch()
-
-
 def markup_from_dict(data: dict[str, Any] | None) -> InlineKeyboardMarkup | ForceReply | None:
     if not data:
         return None
@@ -296,11 +292,6 @@ def remove_buttons(config: TelegramConfig, messages: list[tuple[int, int]]) -> N
 
     if messages:
         run_bot(config, run)
-
-
-def remove_buttons_job(messages: list[list[int]]) -> None:
-    """RQ job form of ``remove_buttons`` (``[[chat_id, message_id], ...]``), queued by the engine's handlers."""
-    remove_buttons(TelegramConfig.for_process(), [(int(c), int(m)) for c, m in messages])
 
 
 def answer_callback(config: TelegramConfig, query_id: str, text: str, alert: bool = False) -> bool:
