@@ -166,9 +166,10 @@ def worker(burst: bool) -> None:
 
 
 @cli.command("doctor")
-@click.option("--member-id", default=None, help="Only this portal (default: every installation, listed first).")
+@click.option("--member-id", default=None, help="Only this portal, with the configuration it uses (default: every "
+              "installation, listed first).")
 def doctor(member_id: str | None) -> None:
-    """List the installations and check each portal: identity, scopes, Redis and the REST budget."""
+    """List the installations and check each portal: identity, scopes, config, Redis and the REST budget."""
     settings = settings_or_exit()
     from b24app.doctor import run_doctor
 

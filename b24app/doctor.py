@@ -99,6 +99,8 @@ def _check_installations(deps: Deps, member_id: str | None, required_scopes: Seq
     for target in targets:
         installation = deps.installations.get(target)
         say(f"portal {installation.domain} ({target}):")
+        if member_id is not None:
+            _show_config(deps, target, say)
         ok = _check_portal(deps, target, required_scopes, say) and ok
     return ok
 
@@ -116,6 +118,23 @@ def _targets(deps: Deps, rows: list[Listed]) -> list[str]:
     if not proved and len(held) != 1:
         return [choose(deps, None)]   # raises with the next step
     return proved + [choose(deps, m) for m in held]
+
+
+def _show_config(deps: Deps, member_id: str, say: Callable[[str], Any]) -> None:
+    """Which configuration the portal uses (its own folder over the shared one) and its roles."""
+    from b24app.pipeline.definitions import config_for, definitions
+    from b24app.yamlio import ConfigError
+
+    layered = config_for(deps, member_id)
+    own = layered.own_files()
+    say(f"config: {layered.own}/ (own: {', '.join(own) or 'nothing'}) over {layered.shared}/" if layered.own
+        else f"config: {layered.shared}/ (shared; no config/portals/ folder for this portal)")
+    try:
+        roles = definitions(deps, member_id).roles
+    except ConfigError as exc:
+        say(f"config: invalid — {exc.problems[0]} (run `b24app check-config`)")
+        return
+    say("roles: " + (", ".join(f"{code}={user}" for code, user in sorted(roles.items())) or "none"))
 
 
 def _check_portal(deps: Deps, member_id: str | None, required_scopes: Sequence[str],
