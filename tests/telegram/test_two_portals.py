@@ -31,10 +31,15 @@ def _installed(redis: Redis, member_id: str, domain: str) -> None:
                                                refresh_token="r", expires_at=0, application_token="t"))
 
 
+def _record(presses: list[Press], press: Press) -> Outcome:
+    presses.append(press)
+    return Outcome.done("Согласовано")
+
+
 def test_a_chat_linked_on_two_portals_keeps_both_and_says_which_company(
         fake_api: FakeBotApi, runtime: TelegramRuntime, webhook: str, redis: Redis, registry: ActionRegistry) -> None:
     presses: list[Press] = []
-    registry.add("approve", lambda press: presses.append(press) or Outcome.done("Согласовано"))
+    registry.add("approve", lambda press: _record(presses, press))
     _installed(redis, MEMBER, "alpha.bitrix24.ru")
     _installed(redis, OTHER, "beta.bitrix24.ru")
     _link(fake_api, runtime, MEMBER, 1001, 7)
@@ -56,7 +61,7 @@ def test_a_chat_linked_on_two_portals_keeps_both_and_says_which_company(
 def test_a_button_of_a_portal_the_chat_is_not_linked_on_is_refused(
         fake_api: FakeBotApi, runtime: TelegramRuntime, webhook: str, redis: Redis, registry: ActionRegistry) -> None:
     presses: list[Press] = []
-    registry.add("approve", lambda press: presses.append(press) or Outcome.done("Согласовано"))
+    registry.add("approve", lambda press: _record(presses, press))
     _link(fake_api, runtime, MEMBER, 1001, 7)
     _link(fake_api, runtime, OTHER, 2002, 7)
     for member_id in (MEMBER, OTHER):
