@@ -166,7 +166,7 @@ def _str(value: bytes | str) -> str:
 def held(deps: Deps) -> list[Installation]:
     """The installs held until client credentials are set (claims: nothing in them is proved)."""
     claims = []
-    for key in deps.redis.scan_iter(_PENDING.format("*")):
+    for key in deps.redis.scan_iter(keys.install_pending("*")):
         raw = deps.redis.hgetall(key)
         if raw:
             claims.append(Installation.from_hash({_str(k): _str(v) for k, v in raw.items()}))
