@@ -30,7 +30,7 @@ def check_organisation(deps: Deps, member_id: str | None, say: Callable[[str], A
         say(f"organisation: skipped (no {deps.settings.config_dir}/ here; run doctor where config/ lives)")
         return True
     try:
-        defs = definitions(deps)
+        defs = definitions(deps, member_id)
         client = deps.bitrix(member_id)
         roles = defs.org.roles
         answer = client.batch({

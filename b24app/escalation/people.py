@@ -65,7 +65,7 @@ def changed_targets(deps: Deps, member_id: str, now: datetime) -> tuple[list[Tar
     raw = deps.redis.get(mark)
     since = raw.decode() if isinstance(raw, bytes) else raw
     client = deps.bitrix(member_id)
-    pending = {code: 0 for code in definitions(deps).workflows}
+    pending = {code: 0 for code in definitions(deps, member_id).workflows}
     targets: list[Target] = []
     requests = 0
     for _ in range(MAX_PAGES):
