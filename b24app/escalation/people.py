@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 Target = tuple[str, int]
 FEATURE = "rest_offline_extended"
-FEATURE_TTL = 6 * 3600
+FEATURE_TTL = 24 * 3600
 MAX_PAGES = 20
 
 
@@ -45,7 +45,7 @@ def dismissed_targets(deps: Deps, member_id: str, collected: Collected) -> tuple
 
 
 def extended_offline(deps: Deps, member_id: str, refresh: bool = False) -> bool:
-    """Whether this portal's plan has ``rest_offline_extended`` (cached; read at install and by doctor)."""
+    """Whether this portal's plan has ``rest_offline_extended`` (read at install, cached for a day)."""
     key = keys.feature(member_id, FEATURE)
     cached = None if refresh else deps.redis.get(key)
     if cached is not None:

@@ -55,7 +55,7 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
     bind to: it logs why and returns.
     """
     settings = deps.settings
-    _detect_plan(deps, event.member_id)
+    learn_portal(deps, event.member_id)
     if not settings.public_url:
         log.warning("installation %s: B24APP_PUBLIC_URL is not set; events and widgets not bound", event.member_id)
         return
@@ -68,7 +68,7 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
         raise ProvisioningFailed(f"installation {event.member_id}: re-binding did not complete:\n{report.render()}")
 
 
-def _detect_plan(deps: Deps, member_id: str) -> None:
+def learn_portal(deps: Deps, member_id: str) -> None:
     """Whether the plan has ``rest_offline_extended``: without it the sweep reads changed items instead
     of the offline queue (:mod:`b24app.escalation.people`); a failed read is retried by the sweep. Also
     remembers the department heads, so that the items' reads ask about them from the first trigger."""

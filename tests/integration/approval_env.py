@@ -21,8 +21,8 @@ from b24app.auth.store import Installation, InstallationStore
 from b24app.checks import load_definitions
 from b24app.deps import Deps, set_current
 from b24app.pipeline.definitions import item_names
-from b24app.pipeline.read import seed_heads
 from b24app.provisioning.apply import provision
+from b24app.provisioning.install import learn_portal
 from b24app.settings import load_settings
 from b24app.web import create_app
 from b24app.worker import BurstWorker
@@ -137,7 +137,7 @@ def approval_env(sandbox: SandboxPortal, redis_url: str, config_dir: Path = ROOT
         _, workflows = load_definitions(config_dir, ROOT / "workflows")
         report = provision(deps.bitrix(creds.member_id), workflows, url, apply=True)
         assert report.ok, report.render()
-        seed_heads(deps, creds.member_id)           # as the install hook does (provisioning.install)
+        learn_portal(deps, creds.member_id)         # as the install hook does: the plan, the heads
         env = Env(sandbox, deps, Deps(settings), creds.member_id, url)
         env.settle()
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from b24app.errors import RestError
+from b24app.escalation.people import extended_offline
 from b24app.pipeline import read
 from handlers.sweep import run_sweep
 from tests.integration.approval_env import PR, Env
@@ -18,6 +19,7 @@ DIRECTOR = 2
 
 def test_without_extended_offline_events_a_dropped_event_is_recovered_by_the_next_sweep(env: Env) -> None:
     env.sandbox.switches.features["rest_offline_extended"] = "N"
+    assert extended_offline(env.deps, env.member_id, refresh=True) is False   # as at install (cached a day)
     [item] = create(env)
     run_sweep(env.deps, env.member_id)                  # the first sweep marks the moment it read up to
     env.sandbox.faults.events(drop=1.0)                 # every online event is lost from now on
