@@ -55,10 +55,10 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
     bind to: it logs why and returns.
     """
     settings = deps.settings
-    learn_portal(deps, event.member_id)
     if not settings.public_url:
         log.warning("installation %s: B24APP_PUBLIC_URL is not set; events and widgets not bound", event.member_id)
         return
+    learn_portal(deps, event.member_id)
     from b24app.pipeline.definitions import config_for
 
     report = after_install(deps.bitrix(event.member_id), config_for(deps, event.member_id), settings.workflows_dir,
