@@ -17,7 +17,7 @@ from b24app import keys
 from b24app import queue as queues
 from b24app.errors import B24AppError
 from b24app.log import log_context
-from b24app.pipeline import logsign, perform, read, trust
+from b24app.pipeline import echo, logsign, perform, read, trust
 from b24app.pipeline.definitions import item_names
 from b24app.workflow.actions import Action, SetFields, Trigger
 from b24app.workflow.engine import decide
@@ -83,5 +83,8 @@ def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         if loaded.rolled_back is not None:
             actions.append(logsign.rollback_report(workflow_code, item_id, loaded.rolled_back))
         renew(lock, item_id)
-        perform.perform(deps, member_id, loaded, actions, trigger, renew=lambda: renew(lock, item_id))
+        written = perform.perform(deps, member_id, loaded, actions, trigger, renew=lambda: renew(lock, item_id))
+        pipe = deps.redis.pipeline()
+        echo.record(pipe, member_id, names.entity_type_id, item_id, int((loaded.read_at or loaded.now).timestamp()), written)
+        pipe.execute()
         return loaded, actions

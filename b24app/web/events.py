@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -106,13 +105,26 @@ def _verified(deps: Deps, member_id: str, token: str) -> bool:
     return hmac.compare_digest(installation.application_token.encode(), token.encode())
 
 
+#: One round trip: count the delivery on the pending marker; the first one also takes the next generation.
+_COALESCE = """
+local n = redis.call('INCR', KEYS[1])
+if n > 1 then return {n, 0} end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local generation = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return {n, generation}
+"""
+
+
 def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str) -> ResponseReturnValue:
     digest = event_digest(member_id, name, data)
     pending = pending_key(digest)
-    if not deps.redis.set(pending, str(time.time()), nx=True, ex=PENDING_TTL):
+    # The marker counts the deliveries the queued job stands for (``handlers.events.Event.count``): an
+    # echo of the app's own write coalesced with a person's change is two, so the job reads the item.
+    count, generation = deps.redis.eval(_COALESCE, 2, pending, f"b24app:event-generation:{digest}",
+                                        PENDING_TTL, PENDING_TTL * 24)
+    if int(count) > 1:
         return jsonify(result="coalesced")
-    generation = deps.redis.incr(f"b24app:event-generation:{digest}")
-    deps.redis.expire(f"b24app:event-generation:{digest}", PENDING_TTL * 24)
     queues.enqueue_once(
         deps.queue(queues.EVENTS),
         jobs.handle_event,
@@ -121,7 +133,7 @@ def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str
         data,
         ts,
         pending,
-        id=queues.job_id("event", digest, generation),
+        id=queues.job_id("event", digest, int(generation)),
         retry=queues.remote_retry(),
         job_timeout=queues.EVENT_JOB_TIMEOUT,
     )
