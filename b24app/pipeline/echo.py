@@ -59,24 +59,31 @@ def seen_field(entity_type_id: int, item_id: int) -> str:
 
 
 def record(pipe: Pipeline, member_id: str, entity_type_id: int, item_id: int, read_second: int,
-           write_second: int | None) -> None:
-    """The app's last processing of an item: when its read started and (if it wrote) its last write second."""
+           write_second: int | None, earliest_deadline: int) -> None:
+    """The app's last processing of an item: when its read started, (if it wrote) its last write second,
+    and the earliest deadline of its open tasks as the app left them (0: none has a deadline)."""
     pipe.hset(keys.seen(member_id), seen_field(entity_type_id, item_id),
-              f"{read_second}|{write_second if write_second is not None else ''}")
+              f"{read_second}|{write_second if write_second is not None else ''}|{earliest_deadline}")
     pipe.expire(keys.seen(member_id), keys.SEEN_TTL)
 
 
-def seen_moments(redis: Redis, member_id: str, fields: list[str]) -> dict[str, tuple[int, int | None]]:
+def seen_records(redis: Redis, member_id: str, fields: list[str]) -> dict[str, list[str]]:
     if not fields:
         return {}
-    found: dict[str, tuple[int, int | None]] = {}
-    for name, value in zip(fields, redis.hmget(keys.seen(member_id), fields), strict=True):
-        if value is None:
-            continue
-        text = value.decode() if isinstance(value, bytes) else str(value)
-        read, _, write = text.partition("|")
-        found[name] = (int(read), int(write) if write else None)
-    return found
+    values = redis.hmget(keys.seen(member_id), fields)
+    return {name: (value.decode() if isinstance(value, bytes) else str(value)).split("|")
+            for name, value in zip(fields, values, strict=True) if value is not None}
+
+
+def seen_moments(redis: Redis, member_id: str, fields: list[str]) -> dict[str, tuple[int, int | None]]:
+    return {name: (int(parts[0]), int(parts[1]) if len(parts) > 1 and parts[1] else None)
+            for name, parts in seen_records(redis, member_id, fields).items()}
+
+
+def earliest_deadlines(redis: Redis, member_id: str, fields: list[str]) -> dict[str, int]:
+    """The earliest open-task deadline (epoch; 0: none) the app recorded per item; absent when unknown."""
+    return {name: int(parts[2]) for name, parts in seen_records(redis, member_id, fields).items()
+            if len(parts) > 2 and parts[2].isdigit()}
 
 
 def redundant(row: Mapping[str, Any], moments: tuple[int, int | None] | None, app_user: int | None,
