@@ -17,7 +17,7 @@ import click
 
 from b24app import __version__
 from b24app.cliutil import settings_or_exit
-from b24app.errors import B24AppError, SettingsError
+from b24app.errors import B24AppError, SettingsError, with_tls_hint
 from b24app.log import setup_logging
 from b24app.settings import Settings, load_settings
 from b24app.yamlio import Problem
@@ -99,6 +99,23 @@ def check_config() -> None:
         click.echo(f"{len(env_problems) + len(problems)} problem(s) found", err=True)
         sys.exit(2)
     click.echo(f"OK: settings, {config_dir}/ and {workflows_dir}/ are valid")
+    for line in process_needs(settings):
+        click.echo(line)
+
+
+def process_needs(settings: Settings) -> list[str]:
+    """Which settings ``serve``, ``worker`` and ``cron`` need, and which of them are missing."""
+    redis_url = ("B24APP_REDIS_URL", bool(settings.redis_url), "required")
+    public = ("B24APP_PUBLIC_URL", bool(settings.public_url), "events and widgets are registered at it")
+    pair = ("B24APP_CLIENT_ID/B24APP_CLIENT_SECRET", settings.portal_mode == "oauth",
+            "installs are held until they are set (or `b24app portal add`)")
+    needs = {"serve": (redis_url, public, pair), "worker": (redis_url, public, pair), "cron": (redis_url,)}
+    lines = []
+    for process, settings_needed in needs.items():
+        missing = [f"{name} ({why})" for name, present, why in settings_needed if not present]
+        names = ", ".join(name for name, _, _ in settings_needed)
+        lines.append(f"{process}: needs {names} — " + (f"missing: {'; '.join(missing)}" if missing else "all set"))
+    return lines
 
 
 def _file_problems(config_dir: Path, workflows_dir: Path) -> list[Problem]:
@@ -149,12 +166,14 @@ def worker(burst: bool) -> None:
 
 
 @cli.command("doctor")
-def doctor() -> None:
-    """Connect to the configured portal and report identity, scopes, Redis and the REST budget."""
+@click.option("--member-id", default=None, help="Only this portal, with the configuration it uses (default: every "
+              "installation, listed first).")
+def doctor(member_id: str | None) -> None:
+    """List the installations and check each portal: identity, scopes, config, Redis and the REST budget."""
     settings = settings_or_exit()
     from b24app.doctor import run_doctor
 
-    ok = run_doctor(settings, REQUIRED_SCOPES, click.echo)
+    ok = run_doctor(settings, REQUIRED_SCOPES, click.echo, member_id)
     sys.exit(0 if ok else 1)
 
 
@@ -180,7 +199,7 @@ def main() -> None:
     try:
         cli.main(prog_name="b24app")
     except B24AppError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {with_tls_hint(str(exc))}", err=True)
         sys.exit(1)
 
 

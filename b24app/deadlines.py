@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from b24app.portal_config import ConfigDir
 from b24app.worktime import WorkCalendar
 from b24app.worktime_config import check_calendar, read_config
 from b24app.yamlio import ConfigError, LocatedDict, Problem
@@ -145,12 +146,12 @@ class DeadlineRules:
         return end
 
 
-def check(config_dir: str | Path) -> list[Problem]:
+def check(config_dir: str | Path | ConfigDir) -> list[Problem]:
     """Every problem of ``calendar.yaml`` and ``deadlines.yaml`` in ``config_dir``."""
-    directory = Path(config_dir)
+    directory = config_dir if isinstance(config_dir, ConfigDir) else Path(config_dir)
     calendar_file = directory / "calendar.yaml"
     problems = check_calendar(calendar_file) if calendar_file.exists() else []
-    calendar = WorkCalendar.default() if problems or not calendar_file.exists() else None
+    calendar = WorkCalendar.default() if problems or not calendar_file.exists() else WorkCalendar.from_config(calendar_file)
     try:
         DeadlineRules.load(directory / "deadlines.yaml", calendar)
     except ConfigError as exc:

@@ -119,12 +119,9 @@ class Deps:
             promote_pending(self, member_id)
 
     def _only_installation(self) -> str:
-        active = self.installations.active()
-        if len(active) != 1:
-            raise PortalNotConfigured(
-                f"{len(active)} active installations: set B24APP_WEBHOOK_URL, or pass a member_id"
-            )
-        return active[0].member_id
+        from b24app.portal_choice import choose
+
+        return choose(self, None)
 
 
 _current: Deps | None = None

@@ -14,28 +14,34 @@ from typing import Any
 
 import redis
 
+from b24app.auth.credentials import normal_domain
 from b24app.deps import Deps
-from b24app.errors import B24AppError
+from b24app.errors import B24AppError, PortalNotConfigured, with_tls_hint
+from b24app.portal_choice import Listed, choose, listing
 from b24app.settings import Settings
 
 AOF_FIX = ("fix: redis-cli CONFIG SET appendonly yes && redis-cli CONFIG SET appendfsync everysec && "
            "redis-cli CONFIG REWRITE   (or in redis.conf: appendonly yes / appendfsync everysec; see docs/operations.md)")
 
 
-def run_doctor(settings: Settings, required_scopes: Sequence[str], say: Callable[[str], Any]) -> bool:
-    """Print a report line by line; True when everything needed is in place."""
+def run_doctor(settings: Settings, required_scopes: Sequence[str], say: Callable[[str], Any],
+               member_id: str | None = None) -> bool:
+    """Print a report line by line; True when everything needed is in place. ``member_id``: only that portal."""
     deps = Deps(settings)
     ok = _check_redis(deps, say)
-    if settings.portal_mode == "none" and not (ok and deps.credentials.domains()):
-        say("portal: not configured — set B24APP_WEBHOOK_URL, or B24APP_CLIENT_ID/SECRET (or `b24app portal add`) "
-            "and install the app")
-        return False
-    if settings.webhook_url is not None:
+    if settings.webhook_url is not None and not member_id:
         return _check_portal(deps, None, required_scopes, say) and ok
-    if not ok:
-        say("portal: skipped (OAuth tokens live in Redis)")
+    if not ok and not _reachable(deps):
+        say("portal: skipped — the installations live in Redis: fix Redis first (above)")
         return False
-    return _check_installations(deps, required_scopes, say) and ok
+    return _check_installations(deps, member_id, required_scopes, say) and ok
+
+
+def _reachable(deps: Deps) -> bool:
+    try:
+        return bool(deps.settings.redis_url) and bool(deps.redis.ping())
+    except (redis.RedisError, OSError):
+        return False
 
 
 def _check_redis(deps: Deps, say: Callable[[str], Any]) -> bool:
@@ -73,23 +79,62 @@ def _check_persistence(deps: Deps, say: Callable[[str], Any]) -> bool:
     return True
 
 
-def _check_installations(deps: Deps, required_scopes: Sequence[str], say: Callable[[str], Any]) -> bool:
-    active = deps.installations.active()
-    registered = set(deps.credentials.domains())
-    if not active:
-        say("portal: no active installation — an administrator of the portal opens the app to install it")
-        return False
-    ok = True
-    for installation in active:
-        pair = deps.credentials.for_installation(installation)
-        source = "registered pair" if pair is not None and pair.domain else "B24APP_CLIENT_ID"
-        say(f"portal {installation.domain} ({installation.member_id}): client id "
-            f"{pair.client_id if pair else 'NONE'} ({source})")
-        registered.discard(installation.domain)
-        ok = _check_portal(deps, installation.member_id, required_scopes, say) and ok
+def _check_installations(deps: Deps, member_id: str | None, required_scopes: Sequence[str],
+                         say: Callable[[str], Any]) -> bool:
+    """Every installation with its state, then each proved one (only ``member_id`` when given) checked."""
+    rows = listing(deps)
+    for row in rows:
+        pair = deps.credentials.for_domain(row.domain)
+        client = f"client id {row.client_id or (pair.client_id if pair else 'NONE')}"
+        say(f"installation {row.domain} ({row.member_id}): {_STATES[row.state]}; {client}")
+    registered = set(deps.credentials.domains()) - {normal_domain(r.domain) for r in rows}
     for domain in sorted(registered):
         say(f"portal {domain}: credentials registered, not installed yet")
+    try:
+        targets = [choose(deps, member_id)] if member_id else _targets(deps, rows)
+    except PortalNotConfigured as exc:
+        say(f"portal: {exc}")
+        return False
+    ok = True
+    for target in targets:
+        installation = deps.installations.get(target)
+        say(f"portal {installation.domain} ({target}):")
+        if member_id is not None:
+            _show_config(deps, target, say)
+        ok = _check_portal(deps, target, required_scopes, say) and ok
     return ok
+
+
+_STATES = {"proved": "proved (the OAuth server and the portal confirmed the administrator's install)",
+           "held": "held, NOT proved — it arrived before the client id and secret were set; it is proved on the "
+                   "next doctor or provision run once they are",
+           "removed": "removed (the app was uninstalled; an administrator opens it again to re-install)"}
+
+
+def _targets(deps: Deps, rows: list[Listed]) -> list[str]:
+    """Every proved installation, and each held one proved now when its credentials are set."""
+    proved = [r.member_id for r in rows if r.state == "proved"]
+    held = [r.member_id for r in rows if r.state == "held"]
+    if not proved and len(held) != 1:
+        return [choose(deps, None)]   # raises with the next step
+    return proved + [choose(deps, m) for m in held]
+
+
+def _show_config(deps: Deps, member_id: str, say: Callable[[str], Any]) -> None:
+    """Which configuration the portal uses (its own folder over the shared one) and its roles."""
+    from b24app.pipeline.definitions import config_for, definitions
+    from b24app.yamlio import ConfigError
+
+    layered = config_for(deps, member_id)
+    own = layered.own_files()
+    say(f"config: {layered.own}/ (own: {', '.join(own) or 'nothing'}) over {layered.shared}/" if layered.own
+        else f"config: {layered.shared}/ (shared; no config/portals/ folder for this portal)")
+    try:
+        roles = definitions(deps, member_id).roles
+    except ConfigError as exc:
+        say(f"config: invalid — {exc.problems[0]} (run `b24app check-config`)")
+        return
+    say("roles: " + (", ".join(f"{code}={user}" for code, user in sorted(roles.items())) or "none"))
 
 
 def _check_portal(deps: Deps, member_id: str | None, required_scopes: Sequence[str],
@@ -99,7 +144,7 @@ def _check_portal(deps: Deps, member_id: str | None, required_scopes: Sequence[s
         user = client.call("user.current") or {}
         granted = [str(s) for s in client.call("scope") or []]
     except B24AppError as exc:
-        say(f"portal: {exc}")
+        say(f"portal: {with_tls_hint(str(exc))}")
         return False
     name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
     admin = " (admin)" if str(user.get("ADMIN", "")).lower() in ("true", "1", "y") else ""

@@ -23,6 +23,17 @@ class SettingsError(B24AppError):
         super().__init__("invalid settings:\n" + "\n".join(f"  {p}" for p in self.problems))
 
 
+TLS_HINT = ("the server's certificate is not trusted: set REQUESTS_CA_BUNDLE to the CA bundle that signed it "
+            "(a PEM file; the sandbox prints its path as «CA bundle»)")
+
+
+def with_tls_hint(message: str) -> str:
+    """``message``, followed by which CA variable to set when it is a TLS verification failure."""
+    if any(mark in message for mark in ("SSLError", "CERTIFICATE_VERIFY_FAILED", "certificate verify failed")):
+        return f"{message} — {TLS_HINT}"
+    return message
+
+
 class PortalNotConfigured(B24AppError):
     """No way to reach a portal: neither a webhook URL nor an installed local app."""
 

@@ -121,5 +121,22 @@ def echo(member_id: str, kind: str, object_id: int | str) -> str:
 
 
 def seen(member_id: str) -> str:
-    """A hash: ``{etid}:{item id}`` -> ``{read second}|{write second}`` of the app's last processing."""
+    """A hash: ``{etid}:{item id}`` -> ``{read second}|{write second}|{earliest open-task deadline}`` of the app's last processing."""
     return f"b24app:seen:{member_id}"
+
+
+# -- Telegram ------------------------------------------------------------------------------------------
+
+#: Every Telegram key starts so (the outbox's Lua script builds ``outbox:`` and ``pace:chat:`` keys from it).
+TG = "b24app:tg:"
+
+
+def tg(kind: str, *parts: object) -> str:
+    """A Telegram key: ``b24app:tg:{kind}[:{part}...]``. The families (see the modules that keep them):
+    links (:mod:`b24app.telegram.links`): ``token:{token}``, ``link:{member}:{user}``, ``chatlinks:{chat}``
+    (member -> user, one per portal), ``chat:{chat}`` (the single link of earlier releases, read and migrated),
+    ``members:{member}``; presses (:mod:`b24app.telegram.callbacks`): ``cb:{ref}``, ``decided:{step}``,
+    ``deciding:{step}``, ``stepmsgs:{step}``, ``reason:{chat}``, ``round:{member}:{etid}:{item}``;
+    updates: ``update:{update id}``; the outbox (:mod:`b24app.notify.telegram`): ``outbox:{chat}``, ``ready``,
+    ``pace:chat:{chat}``, ``pace:global``, ``pace:blocked``, ``dispatcher``, ``attempts``, ``dead``."""
+    return TG + ":".join([kind, *map(str, parts)])

@@ -25,12 +25,9 @@ def install(portal: SandboxPortal, handler_url: str, install_url: str | None, sc
             mode: str, finish: bool, admin_login: str | None) -> AppCredentials:
     from b24sandbox.portal import AppCredentials
 
-    if mode not in ("ui", "api"):
-        raise ValueError(f"install mode must be 'ui' or 'api', not {mode!r}")
+    app = register(portal, handler_url, install_url, scopes, mode)
     state = portal.state
     with state.lock:
-        app = oauth.register_app(state, handler_url, install_url, scopes or list(oauth.DEFAULT_SCOPES), mode)
-        events.store(state).bindings.clear()  # registrations are wiped on delete or update (§2.3)
         admin = state.user_by_login(admin_login or state.portal.admin_login)
         tokens = oauth.issue_user_tokens(state, admin.id)
     if mode == "api":
@@ -46,6 +43,45 @@ def install(portal: SandboxPortal, handler_url: str, install_url: str | None, sc
     ends = oauth.store(state).endpoints
     return AppCredentials(app.client_id, app.client_secret, app.application_token, state.portal.member_id,
                           state.portal.domain, tokens, ends.client_endpoint, ends.server_endpoint, portal.oauth_url)
+
+
+def register(portal: SandboxPortal, handler_url: str, install_url: str | None, scopes: list[str] | None,
+             mode: str) -> oauth.InstalledApp:
+    """Save the "Local application" form: the app gets its client id and secret, not installed yet."""
+    if mode not in ("ui", "api"):
+        raise ValueError(f"install mode must be 'ui' or 'api', not {mode!r}")
+    unknown = sorted(set(scopes or ()) - oauth.ALL_SCOPES)
+    if unknown:
+        raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+    with portal.state.lock:
+        app = oauth.register_app(portal.state, handler_url, install_url, scopes or list(oauth.DEFAULT_SCOPES), mode)
+        events.store(portal.state).bindings.clear()  # registrations are wiped on delete or update (§2.3)
+    return app
+
+
+def open_app(portal: SandboxPortal, login: str | None = None) -> int:
+    """A person opens the registered app, as a portal administrator does to install it (REFERENCE §2.3).
+
+    An app with an interface: its install path (else the handler path) gets the frame POST in that person's
+    browser; a page that answers 2xx calls ``BX24.installFinish()`` (the sandbox does it then) and
+    ``ONAPPINSTALL`` goes to the handlers bound by then. An API-only app was installed when saved: it gets
+    the ``ONAPPINSTALL``-style form server to server. Returns the HTTP status the app answered.
+    """
+    state = portal.state
+    with state.lock:
+        app = oauth.installed_app(state)
+        if app is None:
+            raise RuntimeError("no local app is registered: save the Local application form first")
+        person = state.user_by_login(login or state.portal.admin_login)
+        tokens = oauth.issue_user_tokens(state, person.id)
+        if app.mode == "api":
+            app.installed = True
+    if app.mode == "api":
+        return portal.post_form(app.install_url or app.handler_url, install_event_pairs(portal, tokens))
+    status = portal.post_form(portal.frame_url(app.install_url or app.handler_url), frame_pairs(portal, tokens))
+    if 200 <= status < 300 and not app.installed:
+        _finish(portal, person.id)
+    return status
 
 
 def finish(portal: SandboxPortal) -> None:

@@ -85,7 +85,7 @@ class FakeBotApi:
     def start(self) -> FakeBotApi:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-bot-api", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-bot-api", daemon=True).start()
         return self
 
     def stop(self) -> None:

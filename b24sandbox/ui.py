@@ -2,10 +2,10 @@
 
 Pages: an index (smart processes, people, the "act as" switch), each smart process as a kanban
 (columns = stages in ``SORT`` order, cards with title, amount and assignee; a card can be moved),
-each person's tasks and notifications (tasks can be started, paused or completed), a "new item" card
+each person's tasks and notifications (tasks can be started, paused or completed, files attached), a "new item" card
 per smart process (:mod:`b24sandbox.cardform`: the process's fields as provisioned, files included,
 created with ``crm.item.add`` as the acting person, so the portal's events fire as for a REST create),
-and widgets in an iframe (a form posting the frame-open data with the acting user's ``AUTH_ID`` to the
+the "Local application" form (:mod:`b24sandbox.localapp`), and widgets in an iframe (a form posting the frame-open data with the acting user's ``AUTH_ID`` to the
 app's handler).
 Plain server-rendered HTML. CRM data is read through the same REST method functions as the admin;
 changes go through :class:`UserActions` as the person chosen in "act as", so they fire events.
@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from b24sandbox import cardform, registry
+from b24sandbox import cardform, localapp, registry
 from b24sandbox import taskstore as ts
 from b24sandbox.actions import UserActions, WidgetNotBound, widget_form
 from b24sandbox.methods import im, placement
@@ -197,6 +197,21 @@ def create_ui(portal: SandboxPortal) -> Flask:
         except registry.RestError as error:
             return redirect(_with_error(target, error.description))
         return redirect(target)
+
+    @app.post("/task/<int:task_id>/attach")
+    def task_attach(task_id: int) -> Response:
+        acting = UserActions(portal, ui.acting())
+        target = request.form.get("next") or url_for("user", login=acting.user.login)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            return redirect(_with_error(target, "choose a file to attach"))
+        try:
+            acting.attach_file_to_task(task_id, upload.filename, upload.read())
+        except registry.RestError as error:
+            return redirect(_with_error(target, error.description))
+        return redirect(target)
+
+    localapp.add_routes(app, ui)
 
     @app.get("/widget")
     def widget() -> str:

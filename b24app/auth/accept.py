@@ -163,3 +163,13 @@ def _take(deps: Deps, member_id: str) -> Installation | None:
 
 def _str(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def held(deps: Deps) -> list[Installation]:
+    """The installs held until client credentials are set (claims: nothing in them is proved)."""
+    claims = []
+    for key in deps.redis.scan_iter(_PENDING.format("*")):
+        raw = deps.redis.hgetall(key)
+        if raw:
+            claims.append(Installation.from_hash({_str(k): _str(v) for k, v in raw.items()}))
+    return sorted(claims, key=lambda c: c.member_id)

@@ -38,13 +38,12 @@ ALERT_TTL = 24 * 3600
 def request_uninstall_check(deps: Deps, member_id: str) -> bool:
     """The edge's part of ``ONAPPUNINSTALL``: remember the announcement and queue one check (coalesced
     while one is queued); False when a check is queued already."""
-    from b24app import jobs
     from b24app import queue as queues
 
     deps.redis.set(ANNOUNCED.format(member_id), "1", ex=ANNOUNCED_TTL)
     if not deps.redis.set(f"b24app:uninstall-check:{member_id}", "1", nx=True, ex=300):
         return False
-    queues.enqueue_once(deps.queue(queues.EVENTS), jobs.confirm_uninstall, member_id,
+    queues.enqueue_once(deps.queue(queues.EVENTS), "b24app.jobs.confirm_uninstall", member_id,
                         id=queues.job_id("uninstall-check", member_id, deps.redis.incr("b24app:uninstall-checks")),
                         retry=queues.remote_retry())
     return True
@@ -121,6 +120,7 @@ def alert_once(deps: Deps, what: str, member_id: str | None, text: str, text_ru:
 def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str) -> None:
     from b24app.notify.base import Message
     from b24app.notify.telegram import TelegramNotifier
+    from b24app.pipeline.definitions import config_for
     from b24app.telegram.config import TelegramConfig
     from b24app.workflow.actors import OPERATIONS_MANAGER
     from b24app.workflow.config import load_org_config
@@ -128,17 +128,17 @@ def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str)
     config = TelegramConfig.from_settings(deps.settings)
     if not config.enabled:
         return
-    org, _ = load_org_config(deps.settings.config_dir)
-    ops = org.roles.get(OPERATIONS_MANAGER)
     targets = [member_id] if member_id else [i.member_id for i in deps.installations.active()] or \
         deps.installations.member_ids()
-    if ops is None:
+    ops = {m: role.user_id for m in targets
+           if (role := load_org_config(config_for(deps, m))[0].roles.get(OPERATIONS_MANAGER)) is not None}
+    if not ops:
         log.warning("no operations_manager in %s/roles.yaml: the alert above went to the log only",
                     deps.settings.config_dir)
         return
     message = Message(text_ru, text, tag="b24app:ops-alert")
     try:
-        if not any(TelegramNotifier(m, deps.redis, config).notify(ops.user_id, message) for m in targets):
+        if not any(TelegramNotifier(m, deps.redis, config).notify(user, message) for m, user in ops.items()):
             log.warning("the operations manager has no linked Telegram chat: the alert above went to the log only")
     except (B24AppError, ConfigError, OSError) as exc:
         log.warning("the alert could not be queued for Telegram (%s)", type(exc).__name__)

@@ -30,11 +30,14 @@ def _targets(member_id: str | None) -> tuple[Deps, list[str]]:
     return deps, targets
 
 
-def _each(targets: list[str], run: Callable[[str], list[str]], what: str) -> None:
-    """Run and print each portal's lines; a failed portal is printed too, and the exit status is 1."""
-    from b24app.portals import run_each
+def _each(deps: Deps, targets: list[str], run: Callable[[str], list[str]], what: str) -> None:
+    """Run and print each portal's lines; a failed portal is printed too, and the exit status is 1 (a portal
+    found uninstalled is printed as such and is no failure)."""
+    from b24app.portals import run_each, uninstalled
 
-    outcomes = run_each(targets, lambda target: _echo(run(target)), what)
+    outcomes = run_each(targets, lambda target: _echo(run(target)), what, uninstalled(deps))
+    for target in outcomes.removed:
+        click.echo(f"{what} {target}: uninstalled (marked removed; its periodic jobs stop)")
     for target, error in outcomes.failed.items():
         click.echo(f"{what} {target or '(webhook)'}: FAILED: {type(error).__name__}: {error}", err=True)
     if outcomes.failed:
@@ -63,7 +66,7 @@ def sweep_command(member_id: str | None, digest: bool, verbose: bool) -> None:
         lines = [report.summary()] + ([f"  digest: {report.digest}"] if report.digest else [])
         return lines + [f"  {line}" for line in (report.notices if verbose else [])]
 
-    _each(targets, one, "sweep")
+    _each(deps, targets, one, "sweep")
 
 
 @click.command("digest")
@@ -74,4 +77,4 @@ def digest_command(member_id: str | None, force: bool) -> None:
     from b24app.escalation.digest import run_digest
 
     deps, targets = _targets(member_id)
-    _each(targets, lambda target: [run_digest(deps, target, force=force).summary()], "digest")
+    _each(deps, targets, lambda target: [run_digest(deps, target, force=force).summary()], "digest")

@@ -11,7 +11,7 @@ from typing import Any
 
 from b24app import deps as deps_module
 from b24app import queue as queues
-from b24app.portals import each_portal, member_ids
+from b24app.portals import each_portal, member_ids, uninstalled
 
 SWEEP_INTERVAL = 300
 SWEEP_TIMEOUT = 600
@@ -23,7 +23,8 @@ def sweep_job(member_id: str | None = None, digest: bool = True) -> list[str]:
 
     deps = deps_module.current()
     targets = [member_id] if member_id is not None else member_ids(deps)
-    done = each_portal(targets, lambda m: run_sweep(deps, m, digest=digest).summary(), "escalation sweep")
+    done = each_portal(targets, lambda m: run_sweep(deps, m, digest=digest).summary(), "escalation sweep",
+                       uninstalled(deps))
     return list(done.values())
 
 
@@ -32,7 +33,8 @@ def digest_job(member_id: str | None = None, force: bool = False) -> list[str]:
 
     deps = deps_module.current()
     targets = [member_id] if member_id is not None else member_ids(deps)
-    done = each_portal(targets, lambda m: run_digest(deps, m, force=force).summary(), "daily digest")
+    done = each_portal(targets, lambda m: run_digest(deps, m, force=force).summary(), "daily digest",
+                       uninstalled(deps))
     return list(done.values())
 
 

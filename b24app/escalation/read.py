@@ -94,7 +94,7 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     not started" only when such a reminder is due now and not yet sent — so a sweep with nothing new
     to send reads no tasks at all.
     """
-    defs = definitions(deps)
+    defs = definitions(deps, member_id)
     batcher = Reader(deps.bitrix(member_id))
     names = {code: item_names(deps, member_id, code) for code in defs.workflows}
     rows = _items(batcher, defs.workflows, names)

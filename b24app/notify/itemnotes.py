@@ -22,7 +22,7 @@ from redis import Redis
 from rq import Queue
 
 from b24app.notify.base import Message
-from b24app.notify.telegram import TelegramNotifier, remove_buttons_job
+from b24app.notify.telegram import TelegramNotifier
 from b24app.telegram.callbacks import CallbackStore, StepRef
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.texts import RequestCard, engine_notice
@@ -113,7 +113,7 @@ class TelegramSync:
         delivered = store.take_messages(step)
         if delivered:
             queue = Queue(self._config.queue_name, connection=self._redis)
-            queue.enqueue(remove_buttons_job, [[chat, message] for chat, message in delivered])
+            queue.enqueue("b24app.telegram.runtime.remove_buttons_job", [[chat, message] for chat, message in delivered])
 
     def _step(self, view: ItemView, step: str) -> StepRef:
         return StepRef(self._member_id, view.entity_type_id, view.snap.item_id, step)

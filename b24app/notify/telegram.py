@@ -1,7 +1,7 @@
 """Sending to Telegram from RQ jobs: per-chat outboxes, one paced dispatcher, typed-error handling.
 
 ``TelegramNotifier.notify`` appends the message to the chat's outbox (a Redis list), marks the chat
-ready and makes sure a dispatcher job runs. The dispatcher (``dispatch_outbox``, an RQ job) takes
+ready and makes sure a dispatcher job runs. The dispatcher (``b24app.telegram.runtime.dispatch_outbox``, an RQ job) takes
 send slots from a Lua script that enforces, across every process sharing the Redis: at most
 ``global_per_second`` messages in any 1-second window, at least ``chat_interval`` seconds between two
 messages to one chat, and a global pause after ``RetryAfter`` (the message stays at the head of its
@@ -25,16 +25,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from redis import Redis
-from rq import Queue, get_current_job
+from rq import Queue
 from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from b24app import keys
 from b24app.notify.base import Message
 from b24app.telegram.callbacks import CallbackRecord, CallbackStore, StepRef
 from b24app.telegram.config import TelegramConfig
-from b24app.telegram.links import PREFIX, LinkStore
+from b24app.telegram.links import LinkStore
 
 log = logging.getLogger(__name__)
+
+#: The RQ job that drains the outboxes, by dotted path (it lives with the process's runtime, which
+#: builds the configuration from the process's settings).
+DISPATCH_JOB = "b24app.telegram.runtime.dispatch_outbox"
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
 FLAG_TTL = 30  # seconds a dispatcher is presumed alive without touching its flag
@@ -109,17 +114,17 @@ class Outbox:
             step_key: str | None = None) -> None:
         """Queue a message; ``step_key`` remembers the delivered message so its buttons can be closed later."""
         payload = json.dumps({"text": text, "reply_markup": reply_markup, "id": uuid.uuid4().hex, "step": step_key})
-        keys = [_key("outbox", chat_id), f"{PREFIX}ready", _key("pace:chat", chat_id), f"{PREFIX}dispatcher"]
-        if self._put(keys=keys, args=[payload, chat_id, FLAG_TTL]):
-            self._queue().enqueue(dispatch_outbox)
+        names = [_key("outbox", chat_id), keys.tg("ready"), _key("pace:chat", chat_id), keys.tg("dispatcher")]
+        if self._put(keys=names, args=[payload, chat_id, FLAG_TTL]):
+            self._queue().enqueue(DISPATCH_JOB)
 
     def pending(self, chat_id: int) -> int:
         return int(self._r.llen(_key("outbox", chat_id)))
 
     def kick(self) -> bool:
         """Start a dispatcher if messages wait and none runs (e.g. after a worker died); for the sweep."""
-        if self._r.zcard(f"{PREFIX}ready") and self._r.set(f"{PREFIX}dispatcher", "1", nx=True, ex=FLAG_TTL):
-            self._queue().enqueue(dispatch_outbox)
+        if self._r.zcard(keys.tg("ready")) and self._r.set(keys.tg("dispatcher"), "1", nx=True, ex=FLAG_TTL):
+            self._queue().enqueue(DISPATCH_JOB)
             return True
         return False
 
@@ -144,10 +149,10 @@ class Outbox:
         self._resume_in(0)
 
     def _take_slot(self) -> tuple[str, str, str]:
-        keys = [f"{PREFIX}ready", f"{PREFIX}pace:global", f"{PREFIX}pace:blocked", f"{PREFIX}dispatcher"]
+        names = [keys.tg("ready"), keys.tg("pace:global"), keys.tg("pace:blocked"), keys.tg("dispatcher")]
         args: list[str | float] = [self._config.global_per_second, self._config.chat_interval, FLAG_TTL,
-                                   uuid.uuid4().hex, PREFIX]
-        verdict, chat, value = self._next(keys=keys, args=args)
+                                   uuid.uuid4().hex, keys.TG]
+        verdict, chat, value = self._next(keys=names, args=args)
         return _text(verdict), _text(chat), _text(value)
 
     async def _deliver(self, bot: Bot, chat_id: int, payload: dict[str, Any]) -> None:
@@ -164,7 +169,7 @@ class Outbox:
         except Forbidden:
             LinkStore(self._r).set_active(chat_id, False)
             self._r.delete(_key("outbox", chat_id))
-            self._r.zrem(f"{PREFIX}ready", chat_id)
+            self._r.zrem(keys.tg("ready"), chat_id)
             log.info("telegram chat %s blocked the bot: link marked inactive", chat_id)
             return
         except BadRequest as exc:
@@ -175,29 +180,29 @@ class Outbox:
         self._r.lpop(_key("outbox", chat_id))
 
     def _retry_later(self, chat_id: int, payload: dict[str, Any], exc: NetworkError) -> bool:
-        attempts = int(self._r.hincrby(f"{PREFIX}attempts", payload["id"], 1))
+        attempts = int(self._r.hincrby(keys.tg("attempts"), payload["id"], 1))
         if attempts >= MAX_ATTEMPTS:
-            self._r.hdel(f"{PREFIX}attempts", payload["id"])
-            self._r.rpush(f"{PREFIX}dead", json.dumps({"chat_id": chat_id, **payload}))
-            log.error("telegram message to chat %s moved to %sdead after %d attempts", chat_id, PREFIX, attempts)
+            self._r.hdel(keys.tg("attempts"), payload["id"])
+            self._r.rpush(keys.tg("dead"), json.dumps({"chat_id": chat_id, **payload}))
+            log.error("telegram message to chat %s moved to %sdead after %d attempts", chat_id, keys.TG, attempts)
             return False
         log.warning("telegram network error for chat %s (attempt %d): %s", chat_id, attempts, exc.message)
-        self._r.zadd(f"{PREFIX}ready", {str(chat_id): self._server_now() + min(2.0**attempts, 300.0)}, xx=True)
+        self._r.zadd(keys.tg("ready"), {str(chat_id): self._server_now() + min(2.0**attempts, 300.0)}, xx=True)
         return True
 
     def _block_for(self, seconds: float) -> None:
         until = self._server_now() + seconds
-        key = f"{PREFIX}pace:blocked"
+        key = keys.tg("pace:blocked")
         current = self._r.get(key)
         if current is None or float(current) < until:
             self._r.set(key, str(until), ex=int(seconds) + 60)
 
     def _resume_in(self, wait: float) -> None:
-        self._r.set(f"{PREFIX}dispatcher", "1", ex=int(wait) + FLAG_TTL)
+        self._r.set(keys.tg("dispatcher"), "1", ex=int(wait) + FLAG_TTL)
         if wait <= 0:
-            self._queue().enqueue(dispatch_outbox)
+            self._queue().enqueue(DISPATCH_JOB)
         else:
-            self._queue().enqueue_at(datetime.fromtimestamp(time.time() + wait, tz=UTC), dispatch_outbox)
+            self._queue().enqueue_at(datetime.fromtimestamp(time.time() + wait, tz=UTC), DISPATCH_JOB)
 
     def _server_now(self) -> float:
         sec, usec = self._r.time()
@@ -218,7 +223,8 @@ class TelegramNotifier:
     def notify(self, user_id: int, message: Message) -> bool:
         if not self._config.enabled:
             return False
-        link = LinkStore(self._redis).for_user(self._member_id, user_id)
+        store = LinkStore(self._redis)
+        link = store.for_user(self._member_id, user_id)
         if link is None or not link.active:
             return False
         markup = self._markup(message, link.lang)
@@ -226,7 +232,10 @@ class TelegramNotifier:
         if message.decision and any(b.action for b in message.buttons):
             d = message.decision
             step = StepRef(self._member_id, d.entity_type_id, d.item_id, d.step).step_key
-        Outbox(self._redis, self._config).put(link.chat_id, message.text(link.lang), markup, step)
+        text = message.text(link.lang)
+        if len(store.links_of_chat(link.chat_id)) > 1:  # the chat serves several companies: say which one
+            text = f"{company_label(self._redis, self._member_id)}\n{text}"
+        Outbox(self._redis, self._config).put(link.chat_id, text, markup, step)
         return True
 
     def _markup(self, message: Message, lang: str) -> dict[str, Any] | None:
@@ -246,12 +255,12 @@ class TelegramNotifier:
         return InlineKeyboardMarkup(rows).to_dict() if rows else None
 
 
-def dispatch_outbox() -> None:
-    """RQ job: drain the outboxes at the allowed pace (one runs at a time; ``Outbox.put`` starts it)."""
-    job = get_current_job()
-    if job is None:
-        raise RuntimeError("dispatch_outbox runs as an RQ job")
-    Outbox(job.connection, TelegramConfig.for_process()).dispatch()
+def company_label(redis: Redis, member_id: str) -> str:
+    """The first line of a notice to a chat linked on several portals: which company (portal) it is about."""
+    from b24app.auth.store import InstallationStore
+
+    installation = InstallationStore(redis).find(member_id)
+    return f"🏢 {installation.domain if installation else member_id}"
 
 
 def markup_from_dict(data: dict[str, Any] | None) -> InlineKeyboardMarkup | ForceReply | None:
@@ -285,11 +294,6 @@ def remove_buttons(config: TelegramConfig, messages: list[tuple[int, int]]) -> N
         run_bot(config, run)
 
 
-def remove_buttons_job(messages: list[list[int]]) -> None:
-    """RQ job form of ``remove_buttons`` (``[[chat_id, message_id], ...]``), queued by the engine's handlers."""
-    remove_buttons(TelegramConfig.for_process(), [(int(c), int(m)) for c, m in messages])
-
-
 def answer_callback(config: TelegramConfig, query_id: str, text: str, alert: bool = False) -> bool:
     """Answer a button press; False when Telegram no longer accepts an answer (query too old)."""
     try:
@@ -308,4 +312,4 @@ def _text(value: Any) -> str:
 
 
 def _key(kind: str, chat_id: int) -> str:
-    return f"{PREFIX}{kind}:{chat_id}"
+    return keys.tg(kind, chat_id)

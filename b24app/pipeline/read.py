@@ -48,7 +48,7 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
 
     Only what the app wrote counts: approval log entries are verified and tasks not created by the app
     are left out (:mod:`b24app.pipeline.trust`). Any read error but "item not found" raises (the job retries)."""
-    defs = definitions(deps)
+    defs = definitions(deps, member_id)
     names = item_names(deps, member_id, workflow_code)
     client = deps.bitrix(member_id)
     app_user = trust.cached_app_user(deps, member_id)

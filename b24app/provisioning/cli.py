@@ -14,6 +14,8 @@ import click
 from b24app.checks import load_definitions
 from b24app.cliutil import settings_or_exit
 from b24app.deps import Deps
+from b24app.errors import PortalNotConfigured
+from b24app.portal_choice import choose
 from b24app.provisioning.apply import Report, provision
 from b24app.provisioning.mapping import MappingCache
 from b24app.yamlio import ConfigError
@@ -24,8 +26,8 @@ __all__ = ["Report", "provision", "provision_command"]
 @click.command("provision")
 @click.option("--apply", "apply_", is_flag=True, help="Carry the plan out (default: only print it).")
 @click.option("--allow-delete", is_flag=True, help="Also delete what the workflows no longer list.")
-@click.option("--member-id", default=None, help="The portal to provision (default: the webhook or the only "
-              "installation).")
+@click.option("--member-id", default=None, help="The portal to provision (default: the only installation; "
+              "`b24app doctor` lists them).")
 def provision_command(apply_: bool, allow_delete: bool, member_id: str | None) -> None:
     """Compare the portal with workflows/ and print the plan; --apply carries it out."""
     settings = settings_or_exit()
@@ -41,6 +43,7 @@ def provision_command(apply_: bool, allow_delete: bool, member_id: str | None) -
         click.echo(f"{len(exc.problems)} problem(s) found; nothing was sent to the portal", err=True)
         sys.exit(2)
     deps = Deps(settings)
+    member_id = _portal_or_exit(deps, member_id)
     report = provision(deps.bitrix(member_id), workflows, settings.public_url, apply_, allow_delete)
     click.echo(report.render())
     if report.applied and settings.redis_url:
@@ -49,8 +52,19 @@ def provision_command(apply_: bool, allow_delete: bool, member_id: str | None) -
 
 
 
-def _forget_mapping(deps: Deps, member_id: str | None) -> None:
+def _portal_or_exit(deps: Deps, member_id: str | None) -> str:
+    """Provisioning binds events and widgets: it needs an installation of the local app, never a webhook."""
+    if not deps.settings.redis_url:
+        click.echo("environment: set B24APP_REDIS_URL to the Redis of b24app serve and worker (the installations "
+                   "live there)", err=True)
+        sys.exit(2)
+    try:
+        return choose(deps, member_id)
+    except PortalNotConfigured as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _forget_mapping(deps: Deps, member_id: str) -> None:
     """The cached code -> id mapping may be stale after changes: drop it (it is re-read on next use)."""
-    members = [member_id] if member_id else [i.member_id for i in deps.installations.active()]
-    for member in members:
-        MappingCache(deps.redis, member).invalidate()
+    MappingCache(deps.redis, member_id).invalidate()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from b24app.checks import load_definitions
 from b24app.errors import B24AppError
+from b24app.portal_config import ConfigDir
 from b24app.provisioning.apply import Report, provision, rebind
 from b24app.rest.protocol import Bitrix24
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def after_install(client: Bitrix24, config_dir: Path, workflows_dir: Path, public_url: str,
+def after_install(client: Bitrix24, config_dir: Path | ConfigDir, workflows_dir: Path, public_url: str,
                   provision_too: bool = False) -> Report:
     """Re-bind events and widgets (always), then provision with ``--apply`` semantics if asked.
 
@@ -57,7 +58,9 @@ def on_installed(deps: Deps, event: InstallEvent) -> None:
     if not settings.public_url:
         log.warning("installation %s: B24APP_PUBLIC_URL is not set; events and widgets not bound", event.member_id)
         return
-    report = after_install(deps.bitrix(event.member_id), settings.config_dir, settings.workflows_dir,
+    from b24app.pipeline.definitions import config_for
+
+    report = after_install(deps.bitrix(event.member_id), config_for(deps, event.member_id), settings.workflows_dir,
                            settings.public_url, settings.provision_on_install)
     log.info("installation %s: %s", event.member_id, report.render().replace("\n", " | "))
     if not report.ok:

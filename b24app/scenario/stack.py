@@ -14,9 +14,10 @@ loopback too: the app gets its token, secret and bot username, sends through it,
 webhook is the app's own ``/telegram/webhook`` (with the secret header), so people can link their
 chats and press buttons (``stack.bot``). Telegram jobs run on the same worker in :meth:`settle`.
 
-Jobs run on a real RQ :class:`rq.SimpleWorker` against the real Redis, in the calling thread, in
-:meth:`settle` — called after every action until the portal has delivered every event and the
-queues are empty, so what a scenario checks next is the settled outcome.
+Jobs run on a real RQ worker (:class:`b24app.worker.BurstWorker`, an :class:`rq.SimpleWorker`) against
+the real Redis, in the calling thread, in :meth:`settle` — called after every action until the portal
+has delivered every event and the queues are empty, so what a scenario checks next is the settled
+outcome.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from typing import Any
 
 import redis
 from flask import Flask
-from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -39,6 +39,7 @@ from b24app import queue as queues
 from b24app.deps import Deps, set_current
 from b24app.log import register_secret
 from b24app.settings import Settings, load_settings
+from b24app.worker import BurstWorker
 from b24app.workflow.config import load_org_config
 from b24app.workflow.loader import load_workflows
 from b24app.workflow.models import Workflow
@@ -179,7 +180,7 @@ class Stack:
             if not waiting:
                 self._raise_failures(conn)
                 return ran
-            worker = SimpleWorker([self.deps.queue(n) for n in names], connection=conn,
+            worker = BurstWorker([self.deps.queue(n) for n in names], connection=conn,
                                   exception_handlers=[self._record_error])
             worker.work(burst=True, logging_level="WARNING", with_scheduler=False)
             ran += waiting
@@ -230,7 +231,8 @@ class Stack:
     def _serve(self, app: Any) -> None:
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.web_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="b24app-web", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="b24app-web",
+                                        daemon=True)
         self._thread.start()
 
     def _settings(self, **extra: Any) -> Settings:

@@ -26,7 +26,8 @@ from typing import Any
 
 from redis import Redis
 
-from b24app.telegram.links import PREFIX, Clock, utcnow
+from b24app import keys
+from b24app.telegram.links import Clock, utcnow
 
 RECORD_TTL = timedelta(days=30)
 REASON_TTL = timedelta(hours=1)
@@ -175,11 +176,11 @@ class CallbackStore:
 
     def set_round(self, member_id: str, entity_type_id: int, item_id: int, round_: int) -> None:
         """The item's current approval round: buttons created from now on belong to it."""
-        self._r.set(f"{PREFIX}round:{member_id}:{entity_type_id}:{item_id}", str(round_),
+        self._r.set(keys.tg("round", member_id, entity_type_id, item_id), str(round_),
                     ex=int(RECORD_TTL.total_seconds()))
 
     def current_round(self, member_id: str, entity_type_id: int, item_id: int) -> int | None:
-        raw = self._r.get(f"{PREFIX}round:{member_id}:{entity_type_id}:{item_id}")
+        raw = self._r.get(keys.tg("round", member_id, entity_type_id, item_id))
         text = raw.decode() if isinstance(raw, bytes) else raw
         return int(text) if text and str(text).isdigit() else None
 
@@ -189,13 +190,13 @@ class CallbackStore:
             record = replace(record, round=found)
         ref = secrets.token_urlsafe(12)  # 16 chars, well under the 64-byte callback_data limit
         ttl = int(RECORD_TTL.total_seconds())
-        self._r.set(f"{PREFIX}cb:{ref}", json.dumps(asdict(record)), ex=ttl)
+        self._r.set(keys.tg("cb", ref), json.dumps(asdict(record)), ex=ttl)
         return ref
 
     def get(self, ref: str) -> CallbackRecord | None:
         if not ref or len(ref) > 64:
             return None
-        raw = self._r.get(f"{PREFIX}cb:{ref}")
+        raw = self._r.get(keys.tg("cb", ref))
         return CallbackRecord(**json.loads(raw)) if raw else None
 
     def mark_decided(self, step: StepRef | CallbackRecord, by_user_id: int, by_name: str,
@@ -205,10 +206,10 @@ class CallbackStore:
         decision = Decision(by_user_id, by_name, at or self._clock(), action)
         value = json.dumps({**asdict(decision), "at": decision.at.isoformat()})
         ttl = int(RECORD_TTL.total_seconds())
-        return bool(self._r.set(f"{PREFIX}decided:{step.step_key}", value, nx=True, ex=ttl))
+        return bool(self._r.set(keys.tg("decided", step.step_key), value, nx=True, ex=ttl))
 
     def decision(self, step: StepRef | CallbackRecord) -> Decision | None:
-        raw = self._r.get(f"{PREFIX}decided:{step.step_key}")
+        raw = self._r.get(keys.tg("decided", step.step_key))
         if raw is None:
             return None
         data: dict[str, Any] = json.loads(raw)
@@ -216,28 +217,28 @@ class CallbackStore:
 
     def reopen(self, step: StepRef | CallbackRecord) -> None:
         """The step waits for a decision again (a new round, back from a pause): its buttons work again."""
-        self._r.delete(f"{PREFIX}decided:{step.step_key}")
+        self._r.delete(keys.tg("decided", step.step_key))
 
     def step_lock(self, record: CallbackRecord, seconds: int = 120) -> bool:
-        return bool(self._r.set(f"{PREFIX}deciding:{record.step_key}", "1", nx=True, ex=seconds))
+        return bool(self._r.set(keys.tg("deciding", record.step_key), "1", nx=True, ex=seconds))
 
     def release_step_lock(self, record: CallbackRecord) -> None:
-        self._r.delete(f"{PREFIX}deciding:{record.step_key}")
+        self._r.delete(keys.tg("deciding", record.step_key))
 
     def remember_message(self, step_key: str, chat_id: int, message_id: int) -> None:
         """A message with this step's buttons was delivered (its buttons are removed once the step is decided)."""
-        key = f"{PREFIX}stepmsgs:{step_key}"
+        key = keys.tg("stepmsgs", step_key)
         self._r.sadd(key, f"{chat_id}:{message_id}")
         self._r.expire(key, int(RECORD_TTL.total_seconds()))
 
     def step_messages(self, step: StepRef | CallbackRecord) -> list[tuple[int, int]]:
-        members = self._r.smembers(f"{PREFIX}stepmsgs:{step.step_key}")
+        members = self._r.smembers(keys.tg("stepmsgs", step.step_key))
         pairs = (m.decode() if isinstance(m, bytes) else str(m) for m in members)
         return sorted((int(c), int(m)) for c, _, m in (p.partition(":") for p in pairs))
 
     def take_messages(self, step: StepRef | CallbackRecord) -> list[tuple[int, int]]:
         """The delivered messages with this step's buttons, forgotten as they are returned (to close them once)."""
-        key = f"{PREFIX}stepmsgs:{step.step_key}"
+        key = keys.tg("stepmsgs", step.step_key)
         with self._r.pipeline(transaction=True) as pipe:
             pipe.smembers(key)
             pipe.delete(key)
@@ -248,12 +249,12 @@ class CallbackStore:
     # -- reasons ----------------------------------------------------------------------------------
     def await_reason(self, chat_id: int, pending: PendingReason) -> None:
         ttl = int(REASON_TTL.total_seconds())
-        self._r.set(f"{PREFIX}reason:{chat_id}", json.dumps(asdict(pending)), ex=ttl)
+        self._r.set(keys.tg("reason", chat_id), json.dumps(asdict(pending)), ex=ttl)
 
     def pending_reason(self, chat_id: int) -> PendingReason | None:
-        raw = self._r.get(f"{PREFIX}reason:{chat_id}")
+        raw = self._r.get(keys.tg("reason", chat_id))
         return PendingReason(**json.loads(raw)) if raw else None
 
     def take_reason(self, chat_id: int) -> PendingReason | None:
-        raw = self._r.getdel(f"{PREFIX}reason:{chat_id}")
+        raw = self._r.getdel(keys.tg("reason", chat_id))
         return PendingReason(**json.loads(raw)) if raw else None

@@ -13,14 +13,14 @@ from b24app.deps import current
 from b24app.errors import SettingsError
 from b24app.notify.telegram import run_bot
 from b24app.telegram.config import TelegramConfig
-from b24app.telegram.runtime import TelegramRuntime, load_action_modules
+from b24app.telegram.runtime import TelegramRuntime, load_action_modules, process_config
 from b24app.telegram.updates import UpdateHandler
 
 log = logging.getLogger(__name__)
 
 
 def _config() -> TelegramConfig:
-    config = TelegramConfig.for_process()
+    config = process_config()
     if not config.enabled:
         raise click.ClickException("Telegram is off: set B24APP_TELEGRAM_TOKEN.")
     return config

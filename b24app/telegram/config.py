@@ -72,14 +72,3 @@ class TelegramConfig:
             webhook_secret=secret.get_secret_value() if secret else config.webhook_secret,
             webhook_url=config.webhook_url or (f"{public}/telegram/webhook" if public else ""),
         )
-
-    @classmethod
-    def for_process(cls) -> TelegramConfig:
-        """In workers and CLI commands: the app's Settings (environment and ``.env``), else the environment."""
-        from b24app.deps import current
-        from b24app.errors import SettingsError
-
-        try:
-            return cls.from_settings(current().settings)
-        except SettingsError:
-            return cls.from_env()

@@ -4,10 +4,15 @@ A person asks the app (widget or page inside Bitrix24) for a one-time deep link
 ``https://t.me/<bot>?start=<token>``; the bot's ``/start <token>`` binds the chat. Tokens are 32
 characters of ``[A-Za-z0-9_-]``, single use (GETDEL) and valid ``TOKEN_TTL`` on the injected clock.
 
-Redis keys (prefix ``b24app:tg:``):
+A chat may be linked on several portals (a person who works for two hosted customers), one user per
+portal: linking it on a second portal keeps the first link. A press is decided only with the chat's link on
+the button's own portal (:mod:`b24app.telegram.updates`).
+
+Redis keys (:func:`b24app.keys.tg`, prefix ``b24app:tg:``):
   token:{token}               JSON {member_id, user_id, issued}        (Redis TTL as a backstop)
   link:{member_id}:{user_id}  hash {chat_id, active, linked_at, lang}
-  chat:{chat_id}              "{member_id}:{user_id}"
+  chatlinks:{chat_id}         hash member_id -> user_id (the chat's link on each portal)
+  chat:{chat_id}              "{member_id}:{user_id}" (the single link of earlier releases; read, then migrated)
   members:{member_id}         set of linked user ids
 """
 
@@ -24,6 +29,7 @@ from typing import Any
 
 from redis import Redis
 
+from b24app import keys
 from b24app.rest.protocol import Bitrix24
 
 log = logging.getLogger(__name__)
@@ -31,7 +37,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 TOKEN_TTL = timedelta(minutes=10)
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-PREFIX = "b24app:tg:"
 
 
 def utcnow() -> datetime:
@@ -60,7 +65,7 @@ class LinkStore:
         token = secrets.token_urlsafe(24)  # 32 chars of [A-Za-z0-9_-]
         value = {"member_id": member_id, "user_id": int(user_id), "issued": self._clock().isoformat()}
         ttl = int(TOKEN_TTL.total_seconds()) + 60
-        self._r.set(f"{PREFIX}token:{token}", json.dumps(value), ex=ttl)
+        self._r.set(keys.tg("token", token), json.dumps(value), ex=ttl)
         return token
 
     @staticmethod
@@ -71,7 +76,7 @@ class LinkStore:
         """Bind ``chat_id`` to the token's user; None when the token is malformed, used or expired."""
         if not TOKEN_RE.fullmatch(token):
             return None
-        raw = self._r.getdel(f"{PREFIX}token:{token}")
+        raw = self._r.getdel(keys.tg("token", token))
         if raw is None:
             return None
         data = json.loads(raw)
@@ -81,18 +86,24 @@ class LinkStore:
 
     # -- links --------------------------------------------------------------------------------
     def _bind(self, member_id: str, user_id: int, chat_id: int, lang: str) -> Link:
+        """Link the chat on this portal; its links on other portals stay. The user's earlier chat on this
+        portal, and another user of this portal earlier linked to this chat, are unlinked."""
         old_chat = self.for_user(member_id, user_id)
-        old_owner = self.by_chat(chat_id)
+        owners = self._owners(chat_id)
+        old_user = owners.get(member_id)
         link = Link(member_id, user_id, chat_id, True, self._clock(), lang)
         with self._r.pipeline(transaction=True) as pipe:
             if old_chat and old_chat.chat_id != chat_id:
-                pipe.delete(f"{PREFIX}chat:{old_chat.chat_id}")
-            if old_owner and (old_owner.member_id, old_owner.user_id) != (member_id, user_id):
-                pipe.delete(_link_key(old_owner.member_id, old_owner.user_id))
-                pipe.srem(f"{PREFIX}members:{old_owner.member_id}", old_owner.user_id)
+                pipe.hdel(keys.tg("chatlinks", old_chat.chat_id), member_id)
+                pipe.delete(keys.tg("chat", old_chat.chat_id))
+            if old_user is not None and old_user != int(user_id):
+                pipe.delete(_link_key(member_id, old_user))
+                pipe.srem(keys.tg("members", member_id), old_user)
+            owners[member_id] = int(user_id)
             pipe.hset(_link_key(member_id, user_id), mapping=_to_hash(link))
-            pipe.set(f"{PREFIX}chat:{chat_id}", f"{member_id}:{user_id}")
-            pipe.sadd(f"{PREFIX}members:{member_id}", user_id)
+            pipe.hset(keys.tg("chatlinks", chat_id), mapping={m: str(u) for m, u in owners.items()})
+            pipe.delete(keys.tg("chat", chat_id))  # migrated into chatlinks above
+            pipe.sadd(keys.tg("members", member_id), user_id)
             pipe.execute()
         log.info("telegram chat linked member=%s user=%s", member_id, user_id)
         return link
@@ -101,42 +112,57 @@ class LinkStore:
         data = self._r.hgetall(_link_key(member_id, user_id))
         return _from_hash(member_id, int(user_id), data) if data else None
 
-    def by_chat(self, chat_id: int) -> Link | None:
-        owner = self._r.get(f"{PREFIX}chat:{chat_id}")
-        if owner is None:
-            return None
-        member_id, _, user_id = _text(owner).rpartition(":")
-        link = self.for_user(member_id, int(user_id))
-        return link if link and link.chat_id == chat_id else None
+    def by_chat(self, chat_id: int, member_id: str | None = None) -> Link | None:
+        """The chat's link on ``member_id``'s portal; without it, the chat's latest link (its language)."""
+        found = self.links_of_chat(chat_id)
+        if member_id is not None:
+            return next((link for link in found if link.member_id == member_id), None)
+        return max(found, key=lambda link: link.linked_at, default=None)
+
+    def links_of_chat(self, chat_id: int) -> list[Link]:
+        """The chat's link on every portal it is linked on."""
+        found = [self.for_user(member_id, user_id) for member_id, user_id in sorted(self._owners(chat_id).items())]
+        return [link for link in found if link is not None and link.chat_id == chat_id]
+
+    def _owners(self, chat_id: int) -> dict[str, int]:
+        owners = {_text(m): int(_text(u)) for m, u in self._r.hgetall(keys.tg("chatlinks", chat_id)).items()}
+        legacy = self._r.get(keys.tg("chat", chat_id))
+        if legacy is not None:
+            member_id, _, user_id = _text(legacy).rpartition(":")
+            owners.setdefault(member_id, int(user_id))
+        return owners
 
     def linked_users(self, member_id: str) -> list[int]:
-        return sorted(int(_text(u)) for u in self._r.smembers(f"{PREFIX}members:{member_id}"))
+        return sorted(int(_text(u)) for u in self._r.smembers(keys.tg("members", member_id)))
 
-    def unlink_chat(self, chat_id: int) -> Link | None:
-        link = self.by_chat(chat_id)
-        if link:
+    def unlink_chat(self, chat_id: int) -> list[Link]:
+        """Unlink the chat on every portal (``/stop``)."""
+        found = self.links_of_chat(chat_id)
+        for link in found:
             self.unlink_user(link.member_id, link.user_id)
-        return link
+        return found
 
     def unlink_user(self, member_id: str, user_id: int) -> bool:
         link = self.for_user(member_id, user_id)
         if link is None:
             return False
+        legacy = self._r.get(keys.tg("chat", link.chat_id))
         with self._r.pipeline(transaction=True) as pipe:
             pipe.delete(_link_key(member_id, user_id))
-            pipe.delete(f"{PREFIX}chat:{link.chat_id}")
-            pipe.srem(f"{PREFIX}members:{member_id}", user_id)
+            pipe.hdel(keys.tg("chatlinks", link.chat_id), member_id)
+            if legacy is not None and _text(legacy) == f"{member_id}:{int(user_id)}":
+                pipe.delete(keys.tg("chat", link.chat_id))
+            pipe.srem(keys.tg("members", member_id), user_id)
             pipe.execute()
         log.info("telegram chat unlinked member=%s user=%s", member_id, user_id)
         return True
 
     def set_active(self, chat_id: int, active: bool) -> bool:
-        """Mark a chat's link (in)active, e.g. after ``Forbidden``; False when the chat is not linked."""
-        link = self.by_chat(chat_id)
-        if link is None:
-            return False
-        self._r.hset(_link_key(link.member_id, link.user_id), "active", "1" if active else "0")
-        return True
+        """Mark the chat's links (in)active on every portal, e.g. after ``Forbidden``; False when not linked."""
+        found = self.links_of_chat(chat_id)
+        for link in found:
+            self._r.hset(_link_key(link.member_id, link.user_id), "active", "1" if active else "0")
+        return bool(found)
 
 
 def unlink_inactive(client: Bitrix24, store: LinkStore, member_id: str) -> list[int]:
@@ -163,7 +189,7 @@ def _lang(code: str | None) -> str:
 
 
 def _link_key(member_id: str, user_id: int) -> str:
-    return f"{PREFIX}link:{member_id}:{int(user_id)}"
+    return keys.tg("link", member_id, int(user_id))
 
 
 def _to_hash(link: Link) -> dict[Any, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from b24app.deps import current
-from b24app.portals import each_portal
+from b24app.portals import each_portal, uninstalled
 from b24app.telegram.links import LinkStore, unlink_inactive
 
 log = logging.getLogger(__name__)
@@ -25,4 +25,5 @@ def unlink_inactive_everywhere_job() -> dict[str, list[int]]:
     (a broken portal is logged, the others still run; then the job fails naming it)."""
     deps = current()
     targets = [i.member_id for i in deps.installations.active()]
-    return each_portal(targets, unlink_inactive_job, "telegram unlink of deactivated people")
+    return each_portal(targets, unlink_inactive_job, "telegram unlink of deactivated people",
+                       uninstalled(deps))

@@ -43,7 +43,7 @@ def process_press_job(data: dict[str, Any]) -> None:
 
 
 def process_press(rt: TelegramRuntime, job: PressJob) -> None:
-    link = rt.links.by_chat(job.chat_id)
+    link = rt.links.by_chat(job.chat_id, job.member_id)
     lang = link.lang if link else "ru"
     record = rt.callbacks.get(job.ref)
     if link is None or (link.member_id, link.user_id) != (job.member_id, job.user_id):

@@ -9,7 +9,7 @@ from typing import Any
 from redis import Redis
 from rq import Queue, get_current_job
 
-from b24app.notify.telegram import Outbox
+from b24app.notify.telegram import Outbox, remove_buttons
 from b24app.telegram.callbacks import ActionRegistry, CallbackStore, actions
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import Clock, LinkStore, utcnow
@@ -43,7 +43,7 @@ def job_runtime() -> TelegramRuntime:
     job = get_current_job()
     if job is None:
         raise RuntimeError("job_runtime() is only available inside an RQ job")
-    config = TelegramConfig.for_process()
+    config = process_config()
     load_action_modules(config)
     return TelegramRuntime(config=config, redis=job.connection)
 
@@ -56,3 +56,27 @@ def load_action_modules(config: TelegramConfig) -> None:
         hook = getattr(module, "register_actions", None)
         if callable(hook):  # registers again what a cleared registry lost (a module is imported only once)
             hook()
+
+
+def process_config() -> TelegramConfig:
+    """In workers and CLI commands: the app's Settings (environment and ``.env``), else the environment."""
+    from b24app.deps import current
+    from b24app.errors import SettingsError
+
+    try:
+        return TelegramConfig.from_settings(current().settings)
+    except SettingsError:
+        return TelegramConfig.from_env()
+
+
+def dispatch_outbox() -> None:
+    """RQ job: drain the outboxes at the allowed pace (one runs at a time; ``Outbox.put`` starts it)."""
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("dispatch_outbox runs as an RQ job")
+    Outbox(job.connection, process_config()).dispatch()
+
+
+def remove_buttons_job(messages: list[list[int]]) -> None:
+    """RQ job form of ``remove_buttons`` (``[[chat_id, message_id], ...]``), queued by the engine's handlers."""
+    remove_buttons(process_config(), [(int(c), int(m)) for c, m in messages])

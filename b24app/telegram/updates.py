@@ -15,8 +15,8 @@ from typing import Any
 from telegram import CallbackQuery, ForceReply, Update
 from telegram import Message as TgMessage
 
+from b24app import keys
 from b24app.telegram.callbacks import PendingReason
-from b24app.telegram.links import PREFIX
 from b24app.telegram.presses import PressJob, process_press_job
 from b24app.telegram.runtime import TelegramRuntime
 from b24app.telegram.texts import bot_text, decided_text
@@ -35,7 +35,7 @@ class UpdateHandler:
     def handle(self, update: Update) -> ApiCall | None:
         """Handle an update once. It is claimed while handled and marked seen only once handled (its
         job enqueued); if handling fails the claim is dropped, so Telegram's redelivery is handled."""
-        key = f"{PREFIX}update:{update.update_id}"
+        key = keys.tg("update", update.update_id)
         if not self._rt.redis.set(key, "handling", nx=True, ex=CLAIM_TTL):
             return None
         try:
@@ -88,7 +88,8 @@ class UpdateHandler:
         if not reason:
             return _send(chat_id, bot_text("reason_required", lang))
         pending = self._rt.callbacks.take_reason(chat_id)
-        link = self._rt.links.by_chat(chat_id)
+        record = self._rt.callbacks.get(pending.ref) if pending is not None else None
+        link = self._rt.links.by_chat(chat_id, record.member_id) if record is not None else None
         if pending is None or link is None or link.user_id != pending.user_id:
             return _send(chat_id, bot_text("not_linked", lang))
         job = PressJob(pending.ref, link.member_id, link.user_id, chat_id, pending.message_id,
@@ -107,7 +108,8 @@ class UpdateHandler:
         record = self._rt.callbacks.get(ref)
         if record is None:
             return _answer(query.id, bot_text("unknown_button", lang), alert=True)
-        if record.member_id != link.member_id:
+        link = self._rt.links.by_chat(chat_id, record.member_id)  # a button of a portal this chat is not linked on
+        if link is None:
             return _answer(query.id, bot_text("not_linked", lang), alert=True)
         decided = self._rt.callbacks.decision(record)
         if decided is not None:

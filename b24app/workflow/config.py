@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from b24app.portal_config import ConfigDir
 from b24app.workflow.models import Absence, EnumValue, Label, OrgConfig, Role
 from b24app.workflow.schema import Reader
 from b24app.yamlio import ConfigError, LocatedDict, Problem, load
@@ -22,8 +23,9 @@ CODE = r"[A-Z][A-Z0-9_]{0,39}"
 ROLE = r"[a-z][a-z0-9_]{0,39}"
 
 
-def load_org_config(config_dir: Path) -> tuple[OrgConfig, list[Problem]]:
-    """Read roles and lists; returns what could be read and every problem found."""
+def load_org_config(config_dir: Path | ConfigDir) -> tuple[OrgConfig, list[Problem]]:
+    """Read roles and lists (a portal's own files over the shared ones, :mod:`b24app.portal_config`);
+    returns what could be read and every problem found."""
     problems: list[Problem] = []
     roles, absences = _roles(config_dir / ROLES_FILE, problems)
     lists = {name: _list(config_dir / file, name, problems) for name, file in LIST_FILES.items()}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from b24app import queue as queues
@@ -24,9 +24,11 @@ from b24app.pipeline.definitions import item_names
 from b24app.provisioning.apply import provision
 from b24app.settings import load_settings
 from b24app.web import create_app
+from b24app.worker import BurstWorker
 from b24app.workflow.snapshot import ItemNames
 from b24sandbox import SandboxPortal
 from b24sandbox.ufnames import to_camel
+from tests.fixtures.waits import WAIT
 from tests.integration.webserver import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,22 +57,20 @@ class Env:
 
     # -- running everything the portal's events cause ------------------------------------------
     def settle(self, rounds: int = 50) -> int:
-        """Deliver events and run jobs until nothing is left; returns how many jobs ran."""
+        """Deliver events and run jobs until nothing is left; returns how many jobs ran.
+
+        Waits for conditions, never for time: every delivery the portal queued has been answered by the
+        app's edge (which enqueues before it answers), then the queues are empty. Jobs run here, in this
+        process, so nothing else can add work once both hold."""
         conn = self.deps.redis
         queue_list = [Queue(name, connection=conn) for name in (queues.EVENTS, queues.DEFAULT)]
         ran = 0
-        quiet = 0
         for _ in range(rounds):
-            self.sandbox.drain_events(timeout=10)
+            assert self.sandbox.drain_events(timeout=WAIT), "the portal's event deliveries did not finish"
             pending = sum(q.count for q in queue_list)
             if pending == 0:
-                quiet += 1
-                if quiet >= 2:
-                    return ran
-                time.sleep(0.05)
-                continue
-            quiet = 0
-            SimpleWorker(queue_list, connection=conn).work(burst=True)
+                return ran
+            BurstWorker(queue_list, connection=conn).work(burst=True)
             ran += pending
         raise AssertionError("events kept coming: the handlers loop")
 

@@ -10,11 +10,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from b24app import queue as queues
 from b24app.deps import Deps
 from b24app.web import create_app
+from b24app.worker import BurstWorker
 from b24sandbox import SandboxPortal, oauth
 from b24sandbox.install import frame_pairs
 from b24sandbox.portal import AppCredentials
@@ -56,7 +57,7 @@ class World:
     def run_jobs(self) -> None:
         """Run what the edge queued (the uninstall check, install hooks) in a real RQ worker, once."""
         queue_list = [Queue(name, connection=self.deps.redis) for name in (queues.EVENTS, queues.DEFAULT)]
-        SimpleWorker(queue_list, connection=self.deps.redis).work(burst=True)
+        BurstWorker(queue_list, connection=self.deps.redis).work(burst=True)
 
     def install_jobs(self) -> list[str]:
         queue = Queue(queues.DEFAULT, connection=self.deps.redis)

@@ -6,7 +6,6 @@ the same private Redis as the events.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,14 +13,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
 from b24app import queue as queues
 from b24app.telegram.links import LinkStore
+from b24app.worker import BurstWorker
 from b24sandbox import SandboxPortal, oauth
 from b24sandbox.telegram_api import FakeBotApi, SentMessage
+from tests.fixtures.waits import nap_until_next_scheduled
 from tests.integration.approval_env import ROOT, Env, approval_env
 
 SECRET = "flow-webhook-secret_42"
@@ -36,23 +37,22 @@ class TgEnv:
     def queue(self) -> Queue:
         return Queue(queues.TELEGRAM, connection=self.env.deps.redis)
 
-    def settle(self, rounds: int = 50, timeout: float = 30.0) -> None:
+    def settle(self, rounds: int = 50) -> None:
         """Portal events, engine jobs and Telegram jobs (scheduled ones when due) until all are done."""
         scheduler = RQScheduler([self.queue], connection=self.env.deps.redis)
         scheduler.acquire_locks()
-        deadline = time.monotonic() + timeout
         try:
             for _ in range(rounds):
                 self.env.settle()
                 scheduler.enqueue_scheduled_jobs()
                 if self.queue.count:
-                    SimpleWorker([self.queue], connection=self.env.deps.redis).work(burst=True)
+                    BurstWorker([self.queue], connection=self.env.deps.redis).work(burst=True)
                     continue
-                if not self.queue.scheduled_job_registry.count and self.env.settle() == 0:
+                if self.env.settle():                  # the Telegram jobs' own effects on the portal
+                    continue
+                if not self.queue.scheduled_job_registry.count:
                     return
-                if time.monotonic() > deadline:
-                    raise AssertionError("scheduled Telegram jobs did not finish")
-                time.sleep(0.1)  # a scheduled job (a paced resend) is not due yet
+                nap_until_next_scheduled(self.queue)  # a scheduled job (a paced resend) is not due yet
         finally:
             scheduler.release_locks()
         raise AssertionError("jobs kept coming")

@@ -19,6 +19,7 @@ from b24app import queue as queues
 from b24app.workflow.listoptions import UNKNOWN_OPTION
 from b24sandbox import SandboxPortal
 from handlers import decisions
+from tests.fixtures.waits import WAIT
 from tests.integration.approval_env import PR, ROOT, Env, approval_env
 
 ETID = 1100
@@ -195,13 +196,14 @@ def test_freeze_unfreeze_and_documents_requested(env: Env) -> None:
 WORKER = """
 import sys, time
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
+from b24app.worker import BurstWorker
 import b24app.jobs, b24app.pipeline.process   # imported before the start signal: the three start together
 conn = Redis.from_url(sys.argv[1])
 conn.incr("test:ready")
 while not conn.get("test:go"):
     time.sleep(0.005)
-SimpleWorker([Queue("b24app-events", connection=conn)], connection=conn).work(burst=True)
+BurstWorker([Queue("b24app-events", connection=conn)], connection=conn).work(burst=True)
 """
 
 
@@ -216,7 +218,7 @@ def worker_env(env: Env) -> dict[str, str]:
 
 def test_copies_of_one_event_in_three_worker_processes_make_one_task(env: Env) -> None:
     item = env.as_user("a.ivanova").create_item(ETID, env.request_fields())
-    env.sandbox.drain_events(timeout=10)
+    assert env.sandbox.drain_events(WAIT)
     assert [d for d in env.sandbox.deliveries if d.event.upper().startswith("ONCRMDYNAMICITEMADD")]
     [first] = env.deps.queue(queues.EVENTS).jobs           # the edge coalesces re-deliveries while this waits,
     for copy in range(5):                                  # so put copies on the queue directly, as workers of

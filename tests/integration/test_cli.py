@@ -98,7 +98,8 @@ def test_doctor_without_a_portal_says_what_to_set(tmp_path: Path, redis_url: str
     result = run_cli("doctor", cwd=tmp_path, env={"B24APP_REDIS_URL": redis_url})
     assert result.returncode == 1
     assert "redis: ok" in result.stdout
-    assert "B24APP_WEBHOOK_URL" in result.stdout
+    assert "no installation and no client credentials: register the local app" in result.stdout
+    assert "B24APP_CLIENT_ID" in result.stdout and "--app-handler-url" in result.stdout   # the one next step
 
 
 def wait_for_health(url: str, process: subprocess.Popen[str]) -> int:

@@ -12,11 +12,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from b24app import queue as queues
 from b24app.deps import Deps, set_current
 from b24app.web import create_app
+from b24app.worker import BurstWorker
 from b24sandbox import SandboxPortal, oauth
 from b24sandbox.install import frame_pairs
 from b24sandbox.portal import AppCredentials
@@ -78,7 +79,7 @@ def test_two_portals_with_their_own_credentials_both_install_and_run(hosted: Hos
     assert stored[b.member_id].client_id == hosted.creds[1].client_id
     # the install hooks re-bind events on each portal with that portal's pair (through RQ, on real Redis)
     queue_list = [Queue(name, connection=hosted.deps.redis) for name in (queues.EVENTS, queues.DEFAULT)]
-    SimpleWorker(queue_list, connection=hosted.deps.redis).work(burst=True)
+    BurstWorker(queue_list, connection=hosted.deps.redis).work(burst=True)
     for portal in (a, b):
         bound = hosted.deps.bitrix(portal.member_id).call("event.get")
         assert {row["event"] for row in bound} >= {"ONAPPUNINSTALL", "ONCRMDYNAMICITEMUPDATE"}

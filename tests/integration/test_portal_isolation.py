@@ -125,14 +125,13 @@ def test_sweep_and_digest_commands_run_every_portal_and_fail_naming_the_broken_o
     env, other = revoked_portal
     refused_before = len(other.calls)
     swept = _cli(env, "sweep")
-    assert swept.returncode == 1, swept.stdout + swept.stderr
+    # the broken portal refuses the tokens for good: it is marked removed, an outcome, not a failure (#19)
+    assert swept.returncode == 0, swept.stdout + swept.stderr
     assert f"sweep {env.member_id} at " in swept.stdout                 # the good portal ran after the broken one
-    assert f"sweep {BROKEN}: FAILED" in swept.stderr and env.member_id not in swept.stderr.split("FAILED")[-1]
-    assert "1 of 2 portal(s) failed" in swept.stderr
+    assert f"sweep {BROKEN}: uninstalled" in swept.stdout and "FAILED" not in swept.stderr
     assert len(other.calls) > refused_before                             # it was asked, and refused the tokens
     digest = _cli(env, "digest", "--force")
-    assert digest.returncode == 1, digest.stdout + digest.stderr
-    assert f"digest {env.member_id} for " in digest.stdout
-    assert f"digest {BROKEN}: FAILED" in digest.stderr
+    assert digest.returncode == 0, digest.stdout + digest.stderr
+    assert f"digest {env.member_id} for " in digest.stdout and BROKEN not in digest.stdout  # removed: not asked
     only_good = _cli(env, "sweep", "--member-id", env.member_id)
     assert only_good.returncode == 0, only_good.stdout + only_good.stderr

@@ -6,13 +6,14 @@ import os
 from typing import Any
 
 import redis
-from rq import Queue, Retry, SimpleWorker
+from rq import Queue, Retry
 from rq.registry import ScheduledJobRegistry
 
 from b24app import deps as deps_module
 from b24app import jobs
 from b24app import queue as queues
 from b24app.deps import Deps
+from b24app.worker import BurstWorker
 from handlers import events
 from tests.integration.helpers import make_settings
 
@@ -26,7 +27,7 @@ def flaky(key: str, failures: int) -> str:
 
 
 def run_worker(conn: redis.Redis, name: str = queues.DEFAULT) -> None:
-    SimpleWorker([Queue(name, connection=conn)], connection=conn).work(burst=True)
+    BurstWorker([Queue(name, connection=conn)], connection=conn).work(burst=True)
 
 
 def test_same_job_id_is_enqueued_once(redis_conn: redis.Redis) -> None:

@@ -8,19 +8,20 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from b24app import queue as queues
 from b24app.escalation.jobs import sweep_job
+from b24app.worker import BurstWorker
 from handlers import decisions
 from handlers.sweep import run_sweep
+from tests.fixtures.waits import WAIT, wait_until
 from tests.integration.approval_env import PR, ROOT, Env
 from tests.integration.sweep_seed import seed_requests
 
@@ -42,7 +43,7 @@ def at(env: Env, day: int, hour: int, minute: int = 0) -> None:
 def sweep_via_rq(env: Env, digest: bool = False) -> list[str]:
     queue = Queue(queues.DEFAULT, connection=env.deps.redis)
     job = queue.enqueue(sweep_job, env.member_id, digest)
-    SimpleWorker([queue], connection=env.deps.redis).work(burst=True)
+    BurstWorker([queue], connection=env.deps.redis).work(burst=True)
     job.refresh()
     assert job.is_finished, job.latest_result()
     return list(job.return_value() or [])
@@ -192,6 +193,7 @@ def claim_after_both_planned(deps, deliveries):
     return claim(deps, deliveries)
 
 sweep.claim = claim_after_both_planned
+r.incr("test:ready")
 while not r.exists("test:go"):
     time.sleep(0.005)
 report = run_sweep(deps, sys.argv[1])
@@ -213,7 +215,8 @@ def test_two_sweeps_at_the_same_moment_send_nothing_twice(env: Env) -> None:
     at(env, 2, 14, 5)
     procs = [subprocess.Popen([sys.executable, "-c", SWEEPER, env.member_id], cwd=ROOT, env=_process_env(env),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    time.sleep(1.5)                                             # both started and waiting for the signal
+    wait_until(lambda: int(env.deps.redis.get("test:ready") or 0) == 2 or any(p.poll() is not None for p in procs),
+               WAIT, "both sweeps to be ready")                   # both started and waiting for the signal
     env.deps.redis.set("test:go", "1")
     reports: list[dict[str, Any]] = []
     for proc in procs:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,6 +24,7 @@ from b24app.escalation.sweep import CLAIM_TTL
 from b24sandbox import oauth as sandbox_oauth
 from b24sandbox.install import frame_pairs
 from handlers.sweep import run_sweep
+from tests.fixtures.waits import WAIT, wait_until
 from tests.integration.approval_env import ROOT, Env
 
 ETID = 1100
@@ -146,20 +145,13 @@ def _process_env(env: Env) -> dict[str, str]:
             "PYTHONPATH": str(ROOT)}
 
 
-def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def test_a_sweep_killed_between_claiming_and_sending_loses_nothing(env: Env) -> None:
     items = create(env, 2)
     at(env, 2, 14, 5)
     proc = subprocess.Popen([sys.executable, "-c", DYING_SWEEP, env.member_id], cwd=ROOT,
                             env=_process_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        wait_until(lambda: env.deps.redis.exists("test:claimed") or proc.poll() is not None, 60, "the claims")
+        wait_until(lambda: env.deps.redis.exists("test:claimed") or proc.poll() is not None, WAIT, "the claims")
         assert proc.poll() is None, proc.communicate()[1]
     finally:
         proc.kill()
@@ -177,7 +169,7 @@ def test_a_sweep_killed_between_claiming_and_sending_loses_nothing(env: Env) -> 
 
     for key in claims:                                          # ten minutes later in Redis: the claims expire
         env.deps.redis.pexpire(key, 1)
-    wait_until(lambda: not esc_markers(env), 10, "the claims to expire")
+    wait_until(lambda: not esc_markers(env), WAIT, "the claims to expire")
     at(env, 2, 14, 16)                                          # the next periodic sweep
     recovered = run_sweep(env.deps, env.member_id)
     assert (recovered.sent, recovered.skipped) == (len(items), 0)

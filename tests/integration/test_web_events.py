@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 import redis
 import requests
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from b24app import phpform
 from b24app import queue as queues
 from b24app.deps import Deps, set_current
 from b24app.web import create_app
+from b24app.worker import BurstWorker
+from tests.fixtures.waits import WAIT
 from tests.integration.helpers import MEMBER_ID, event_form, install, make_settings
 from tests.integration.webserver import serve
 
@@ -83,7 +85,7 @@ def test_the_same_event_after_its_job_started_gets_a_job_of_its_own(
     first = events_queue(redis_conn).job_ids
     set_current(deps)
     try:
-        SimpleWorker([events_queue(redis_conn)], connection=redis_conn).work(burst=True)
+        BurstWorker([events_queue(redis_conn)], connection=redis_conn).work(burst=True)
     finally:
         set_current(None)
     assert post(base_url, event_form()).json() == {"result": "queued"}
@@ -133,7 +135,7 @@ def test_sandbox_install_then_a_real_event_becomes_one_job(
     assert client.call("event.bind", {"event": "ONCRMDYNAMICITEMADD", "handler": f"{base_url}/b24/events"}) is True
     etid = client.call("crm.type.add", {"fields": {"title": "Events"}})["type"]["entityTypeId"]
     item = client.call("crm.item.add", {"entityTypeId": etid, "fields": {"title": "Заявка"}})["item"]
-    assert sandbox.drain_events(10)
+    assert sandbox.drain_events(WAIT)
     jobs = [job for job in events_queue(redis_conn).jobs if job.args[1] == "ONCRMDYNAMICITEMADD"]
     assert len(jobs) == 1
     member_id, _, data, _ = jobs[0].args[:4]

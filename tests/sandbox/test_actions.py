@@ -14,6 +14,7 @@ from b24sandbox import SandboxPortal, diskstore
 from b24sandbox import taskstore as ts
 from b24sandbox.shared import load_example
 from tests.fixtures.sandbox import Receiver
+from tests.fixtures.waits import WAIT
 
 KUZNETSOV, IVANOVA = 6, 4
 
@@ -46,7 +47,7 @@ def test_task_actions_fire_events_delivered_to_the_app(sandbox: SandboxPortal, a
     assert kuznetsov.start_task(task_id)["status"] == "3"
     assert kuznetsov.pause_task(task_id)["status"] == "2"
     assert kuznetsov.complete_task(task_id)["status"] == "5"
-    assert sandbox.drain_events(10)
+    assert sandbox.drain_events(WAIT)
     delivered = event_receiver.at("/events")
     assert len(delivered) == 3
     assert all(d.form["event"] == "ONTASKUPDATE" and d.form["data"]["FIELDS_AFTER"]["ID"] == str(task_id)

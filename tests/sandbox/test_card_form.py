@@ -13,6 +13,7 @@ import requests
 
 from b24sandbox import SandboxPortal, registry
 from tests.fixtures.sandbox import Receiver
+from tests.fixtures.waits import WAIT
 from tests.sandbox.test_events_delivery import call, installed
 
 IVANOVA = 4
@@ -111,7 +112,7 @@ def test_saving_the_card_creates_the_item_as_the_person_and_fires_the_rest_event
     rest_fields = {"title": "По REST", n["COUNTERPARTY_NAME"]: "ООО"}
     by_http = call(sandbox, "crm.item.add", app.tokens["access_token"], entityTypeId=etid, fields=rest_fields)
     assert by_http.status_code == 200, by_http.text
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
     by_card, by_rest = event_receiver.at("/ev")
     assert by_card.form["event"] == by_rest.form["event"] == "ONCRMDYNAMICITEMADD"
     assert by_card.form["data"] == {"FIELDS": {"ID": str(item["id"]), "ENTITY_TYPE_ID": str(etid)}}
@@ -137,5 +138,5 @@ def test_the_portals_refusal_is_shown_and_nothing_is_created(sandbox: SandboxPor
     bad_money = session.post(url, data={"title": "Сумма словами", n["COUNTERPARTY_NAME"]: "ООО",
                                         n["AMOUNT"]: "сто"}, timeout=10)
     assert bad_money.status_code == 400
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
     assert items(sandbox, etid) == [] and event_receiver.at("/ev") == []

@@ -12,6 +12,7 @@ import requests
 from b24sandbox import AppCredentials, SandboxPortal
 from b24sandbox.shared import load_example
 from tests.fixtures.sandbox import Receiver
+from tests.fixtures.waits import WAIT
 
 
 def call(portal: SandboxPortal, method: str, token: str, **params: Any) -> requests.Response:
@@ -40,7 +41,7 @@ def test_wire_format_matches_the_documented_event(sandbox: SandboxPortal, event_
     app = installed(sandbox, event_receiver, "ONCRMDYNAMICITEMADD")
 
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(22))
-    assert sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     [received] = event_receiver.at("/ev")
     assert received.content_type == "application/x-www-form-urlencoded"
@@ -72,7 +73,7 @@ def test_automation_changes_carry_no_tokens(sandbox: SandboxPortal, event_receiv
     installed(sandbox, event_receiver, "ONCRMDYNAMICITEMUPDATE")
 
     emit(sandbox, "ONCRMDYNAMICITEMUPDATE", item_added(5), user_id=None)
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     [received] = event_receiver.at("/ev")
     assert set(received.form["auth"]) == {"domain", "client_endpoint", "server_endpoint", "member_id", "application_token"}
@@ -85,7 +86,7 @@ def test_auth_type_binding_sends_that_users_tokens(sandbox: SandboxPortal, event
          auth_type=olga.id)
 
     emit(sandbox, "ONTASKADD", {"FIELDS_BEFORE": "undefined", "FIELDS_AFTER": {"ID": 9}}, user_id=1)
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     [received] = event_receiver.at("/ev")
     assert received.form["data"]["FIELDS_BEFORE"] == "undefined"
@@ -98,7 +99,7 @@ def test_per_type_binding_gets_only_its_type(sandbox: SandboxPortal, event_recei
 
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(1, etid=1220))
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(2, etid=31))
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     assert [(r.form["event"], r.form["data"]["FIELDS"]["ID"]) for r in event_receiver.at("/ev")] == [
         ("ONCRMDYNAMICITEMADD_31", "2")]
@@ -109,7 +110,7 @@ def test_failed_deliveries_are_not_retried(sandbox: SandboxPortal, event_receive
     event_receiver.status = 500
 
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(3))
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     assert len(event_receiver.at("/ev")) == 1
     assert [d.status for d in sandbox.deliveries] == [500]
@@ -139,7 +140,7 @@ def _delivered_ids(make: Callable[..., SandboxPortal], receiver: Receiver, path:
     installed(portal, receiver, "ONCRMDYNAMICITEMADD", path=path)
     for item_id in range(1, 21):
         emit(portal, "ONCRMDYNAMICITEMADD", item_added(item_id))
-    assert portal.drain_events()
+    assert portal.drain_events(WAIT)
     return [r.form["data"]["FIELDS"]["ID"] for r in receiver.at(path)]
 
 
@@ -210,11 +211,11 @@ def test_onofflineevent_signals_new_rows_throttled_by_min_timeout(sandbox: Sandb
 
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(1))
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(2))
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
     first = list(event_receiver.at("/signal"))
     sandbox.clock.advance(timedelta(seconds=6))
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(3))
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     assert len(first) == 1 and len(event_receiver.at("/signal")) == 2
     documented = load_example("event.ONOFFLINEEVENT")["form_encoded_derived"][0]
@@ -228,7 +229,7 @@ def test_unverified_event_switches(sandbox_factory: Callable[..., SandboxPortal]
 
     emit(portal, "ONTASKUPDATE", {"FIELDS_BEFORE": {"ID": 1}, "FIELDS_AFTER": {"ID": 1}})
     emit(portal, "ONCRMDYNAMICITEMADD", item_added(1))
-    portal.drain_events()
+    assert portal.drain_events(WAIT)
 
     task, item = (r.form for r in event_receiver.at("/ev"))
     assert "event_handler_id" not in task and "event_handler_id" in item
@@ -244,7 +245,7 @@ def test_refresh_tokens_come_only_with_events_that_need_long_term_access(
 
     emit(sandbox, "ONCRMDYNAMICITEMADD", item_added(1))
     emit(sandbox, "ONCRMDYNAMICITEMUPDATE", item_added(1))
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     [ordinary] = [r.form for r in event_receiver.at("/ev") if r.form["event"] == "ONCRMDYNAMICITEMADD"]
     [signal] = [r.form for r in event_receiver.at("/sig")]
@@ -259,7 +260,7 @@ def test_what_an_automation_rule_does_comes_without_tokens(sandbox: SandboxPorta
 
     sandbox.as_user("admin").create_item(entity_type_id, {"title": "by hand"})
     sandbox.as_automation("admin").create_item(entity_type_id, {"title": "by a robot"})
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     by_hand, by_robot = (r.form["auth"] for r in event_receiver.at("/ev"))
     assert "access_token" in by_hand

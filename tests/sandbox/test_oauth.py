@@ -11,6 +11,7 @@ import requests
 from b24sandbox import SandboxPortal, oauth
 from b24sandbox.shared import load_example
 from tests.fixtures.sandbox import Receiver
+from tests.fixtures.waits import WAIT
 
 
 def refresh(portal: SandboxPortal, client_id: str, secret: str, token: str) -> requests.Response:
@@ -92,13 +93,13 @@ def test_install_without_finish_keeps_events_back(sandbox: SandboxPortal, event_
 
     with sandbox.state.lock:
         sandbox.state.emit("ONCRMTYPEADD", {"FIELDS": {"ID": 1}}, 1)
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
     assert event_receiver.at("/ev") == []
 
     sandbox.finish_install()
     with sandbox.state.lock:
         sandbox.state.emit("ONCRMTYPEADD", {"FIELDS": {"ID": 2}}, 1)
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     forms = [r.form for r in event_receiver.at("/ev")]
     assert [f["event"] for f in forms] == ["ONAPPINSTALL", "ONCRMTYPEADD"]
@@ -126,7 +127,7 @@ def test_uninstall_posts_onappuninstall_and_revokes_tokens(sandbox: SandboxPorta
     call(sandbox, "event.bind", app.tokens["access_token"], event="ONAPPUNINSTALL", handler=event_receiver.url + "/bye")
 
     sandbox.uninstall_app()
-    sandbox.drain_events()
+    assert sandbox.drain_events(WAIT)
 
     [posted] = event_receiver.at("/bye")
     documented = load_example("event.ONAPPUNINSTALL")["form_encoded_derived"][0]

@@ -5,8 +5,6 @@ Redis is the private redis-server of ``tests/fixtures/redis.py`` (``redis_url``)
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,16 +12,18 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.scheduler import RQScheduler
-from werkzeug.serving import make_server
 
 from b24app.deps import set_current
 from b24app.telegram.callbacks import ActionRegistry, actions
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.runtime import TelegramRuntime
 from b24app.web.telegram import init_telegram
+from b24app.worker import BurstWorker
 from b24sandbox.telegram_api import FakeBotApi
+from tests.fixtures.waits import nap_until_next_scheduled
+from tests.integration.webserver import serve
 
 SECRET = "test-webhook-secret_0123456789"
 QUEUE = "telegram-test"
@@ -99,32 +99,26 @@ def webhook(runtime: TelegramRuntime, fake_api: FakeBotApi) -> Iterator[str]:
     """The Flask webhook served over real HTTP, registered with the fake Bot API."""
     app = Flask("telegram-test")
     init_telegram(app, runtime)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/telegram/webhook"
-    fake_api.call("setWebhook", {"url": url, "secret_token": SECRET})
-    yield url
-    server.shutdown()
+    with serve(app) as base:
+        url = f"{base}/telegram/webhook"
+        fake_api.call("setWebhook", {"url": url, "secret_token": SECRET})
+        yield url
 
 
-def run_jobs(redis: Redis, timeout: float = 30.0) -> None:
+def run_jobs(redis: Redis) -> None:
     """Run queued jobs in-process, moving scheduled ones when due, until nothing is left."""
     queue = Queue(QUEUE, connection=redis)
     scheduler = RQScheduler([queue], connection=redis)
     scheduler.acquire_locks()
-    deadline = time.monotonic() + timeout
     try:
         while True:
             scheduler.enqueue_scheduled_jobs()
             if queue.count:
-                SimpleWorker([queue], connection=redis).work(burst=True)
+                BurstWorker([queue], connection=redis).work(burst=True)
                 continue
             if not queue.scheduled_job_registry.count:
                 return
-            if time.monotonic() > deadline:
-                raise AssertionError("scheduled Telegram jobs did not finish")
-            time.sleep(0.1)  # waiting for a scheduled job to fall due
+            nap_until_next_scheduled(queue)
     finally:
         scheduler.release_locks()
 
