@@ -17,7 +17,7 @@ from redis.commands.core import Script
 from rq import Queue
 from rq.job import Job
 
-from b24app import jobs
+from b24app import jobs, keys
 from b24app import queue as queues
 
 PENDING_TTL = 3600
@@ -45,12 +45,12 @@ _scripts: dict[int, Script] = {}
 
 
 def generation_key(digest: str) -> str:
-    return f"b24app:event-generation:{digest}"
+    return keys.event_generation(digest)
 
 
 def pending_key(digest: str) -> str:
     """Set while a job for this event is queued (it counts the deliveries); the job deletes it as it starts."""
-    return f"b24app:event-pending:{digest}"
+    return keys.event_pending(digest)
 
 
 def _job(queue: Queue, digest: str, generation: int, args: tuple[Any, ...]) -> Job:
