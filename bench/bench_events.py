@@ -75,7 +75,8 @@ def interleaved(bare_url: str, app_url: str, n: int) -> tuple[list[float], list[
     """A, B, A, B ...: one client, both servers up; the first 50 of each are warm-up."""
     bare, app = requests.Session(), requests.Session()
     bodies = [event_body(i) for i in range(n)]
-    bare_times, app_times = [], []
+    bare_times: list[float] = []
+    app_times: list[float] = []
     for index, body in enumerate(bodies):
         first, second = ((bare, bare_url, bare_times), (app, app_url, app_times))[:: 1 if index % 2 else -1]
         for session, url, times in (first, second):
@@ -95,7 +96,7 @@ def round_trips(deps: Deps, app_url: str) -> int:
         calls += 1
         original(self, command, check_health)
 
-    Connection.send_packed_command = counting  # type: ignore[method-assign]
+    Connection.send_packed_command = counting  # type: ignore[method-assign,assignment]
     try:
         post(requests.Session(), app_url, event_body(10_000_000))
     finally:
