@@ -15,6 +15,7 @@ from functools import cached_property
 import redis
 from rq import Queue
 
+from b24app import keys
 from b24app import queue as queues
 from b24app.auth.credentials import PortalCredentials
 from b24app.auth.refresh import TokenRefresher
@@ -24,9 +25,6 @@ from b24app.log import register_secret
 from b24app.rest.client import OAuthAuth, RestClient, RetryPolicy, WebhookAuth
 from b24app.rest.pacing import Pacer
 from b24app.settings import Settings, load_settings, webhook_parts
-
-#: Where the generated app secret lives when ``B24APP_SECRET_KEY`` is not set.
-APP_SECRET_KEY = "b24app:app-secret"
 
 
 class Deps:
@@ -57,8 +55,8 @@ class Deps:
         client_secret = self.settings.client_secret
         if client_secret is not None and client_secret.get_secret_value():
             return hmac.new(client_secret.get_secret_value().encode(), b"b24app app secret", "sha256").hexdigest().encode()
-        self.redis.set(APP_SECRET_KEY, secrets.token_hex(32), nx=True)
-        stored = self.redis.get(APP_SECRET_KEY)
+        self.redis.set(keys.APP_SECRET, secrets.token_hex(32), nx=True)
+        stored = self.redis.get(keys.APP_SECRET)
         if not stored:
             raise PortalNotConfigured("could not keep the app's secret key in Redis; set B24APP_SECRET_KEY")
         return stored if isinstance(stored, bytes) else stored.encode()

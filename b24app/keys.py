@@ -1,9 +1,10 @@
-"""Every Redis key the item pipeline, the escalation and the handlers keep, with its lifetime — one place.
+"""Every Redis key the app keeps, with its lifetime — one place.
 
-A key is built by a function of this module, never spelled elsewhere; each family's TTL sits beside it.
-(The installation store, token refresh, install hand-off, widget tickets, event coalescing, pacing and
-Telegram keep their own families next to their code: ``b24app.auth``, ``b24app.web``, ``b24app.rest.pacing``,
-``b24app.telegram.links``.)
+A key is built by a function (or named by a constant) of this module, never spelled elsewhere; each
+family's TTL sits beside it. The families: the item pipeline, escalation and handlers; installations,
+tokens and app credentials (``b24app.auth``); the web edge (install hand-off, widget tickets and
+identities, event coalescing); REST pacing (``b24app.rest.pacing``); Telegram (:func:`tg`). The strings
+are what stored data is found under: changing one loses that data (``tests/unit/test_keys.py`` pins them).
 """
 
 from __future__ import annotations
@@ -105,6 +106,90 @@ def digest(member_id: str, day: date) -> str:
 
 #: The generated app secret, when ``B24APP_SECRET_KEY`` is not set and there is no client secret.
 APP_SECRET = "b24app:app-secret"
+
+
+# -- installations, tokens and app credentials (b24app.auth) ------------------------------------------
+
+#: The set of every member id ever installed.
+INSTALLATIONS = "b24app:installations"
+#: The per-portal app credentials (a hash: domain -> encrypted pair).
+PORTAL_CREDENTIALS = "b24app:portal-credentials"
+#: An install claim waiting for its proof (never used for a REST call).
+INSTALL_PENDING_TTL = 3600
+#: How long an uninstall announcement is remembered, and an operations alert is not repeated.
+ANNOUNCED_TTL = DAY
+ALERT_TTL = DAY
+#: One uninstall check queued per portal at a time, at most this long.
+UNINSTALL_CHECK_TTL = 300
+#: A counter numbering the uninstall checks' job ids.
+UNINSTALL_CHECKS = "b24app:uninstall-checks"
+
+
+def installation(member_id: str) -> str:
+    """A hash: the installation's domain, endpoint, tokens, client id and removed flag."""
+    return f"b24app:installation:{member_id}"
+
+
+def refresh_lock(member_id: str) -> str:
+    return f"b24app:lock:refresh:{member_id}"
+
+
+def refresh_count(member_id: str) -> str:
+    return f"b24app:stats:oauth_refresh:{member_id}"
+
+
+def install_pending(member_id: str) -> str:
+    return f"b24app:install-pending:{member_id}"
+
+
+def portal_refused(member_id: str) -> str:
+    """Set while the portal refuses the app's tokens for good (``*`` matches every portal)."""
+    return f"b24app:portal-refused:{member_id}"
+
+
+def uninstall_announced(member_id: str) -> str:
+    return f"b24app:uninstall-announced:{member_id}"
+
+
+def uninstall_check(member_id: str) -> str:
+    return f"b24app:uninstall-check:{member_id}"
+
+
+def alerted(what: str) -> str:
+    """An operations alert said (once a day)."""
+    return f"b24app:alerted:{what}"
+
+
+# -- the web edge (b24app.web) ----------------------------------------------------------------------------
+
+def widget_ticket(nonce: str) -> str:
+    return f"b24app:widget:ticket:{nonce}"
+
+
+def widget_identity(digest: str) -> str:
+    """Who a posted widget token belongs to (by a hash of portal and token, never the token)."""
+    return f"b24app:widget:who:{digest}"
+
+
+def event_pending(digest: str) -> str:
+    """Set while a job for this event is queued; the job deletes it as it starts."""
+    return f"b24app:event-pending:{digest}"
+
+
+def event_generation(digest: str) -> str:
+    return f"b24app:event-generation:{digest}"
+
+
+# -- REST pacing (b24app.rest.pacing) ---------------------------------------------------------------------
+
+def bucket(portal: str) -> str:
+    """A portal's leaky bucket (``{host}`` or ``{host}:identity``)."""
+    return f"b24app:bucket:{portal}"
+
+
+def pause(portal: str) -> str:
+    """The prefix of a portal's per-method pauses (the method name follows)."""
+    return f"b24app:pause:{portal}:"
 
 
 # -- Telegram ------------------------------------------------------------------------------------------

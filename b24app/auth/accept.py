@@ -19,7 +19,7 @@ refresh token, fails with ``invalid_grant`` and leaves the stored (newer) pair a
 
 The client credentials may not be configured yet when the first install arrives (an administrator
 saves the local app, *then* learns its client id and secret). Such a claim is held for
-:data:`PENDING_TTL` seconds under ``b24app:install-pending:{member_id}`` — never used for a REST call,
+:data:`b24app.keys.INSTALL_PENDING_TTL` seconds under ``b24app:install-pending:{member_id}`` — never used for a REST call,
 not listed as an installation — and proved the same way by :func:`promote_pending` when the app first
 needs that portal (``Deps.bitrix(member_id)``) with credentials set. In webhook mode (no client
 credentials) installs are refused: there is nothing to prove them with.
@@ -32,6 +32,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from b24app import keys
 from b24app.auth.credentials import AppPair, normal_domain
 from b24app.auth.install import InstallRefused, verified
 from b24app.auth.store import Installation
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
     from b24app.deps import Deps
 
 log = logging.getLogger(__name__)
-
-PENDING_TTL = 3600
-_PENDING = "b24app:install-pending:{}"
 
 
 def accept_install(deps: Deps, claim: Installation) -> Installation | None:
@@ -139,16 +137,16 @@ def _enqueue_hooks(deps: Deps, installation: Installation) -> None:
 
 def _hold(deps: Deps, claim: Installation) -> None:
     register_secret(claim.access_token, claim.refresh_token, claim.application_token)
-    key = _PENDING.format(claim.member_id)
+    key = keys.install_pending(claim.member_id)
     pipe = deps.redis.pipeline()
     pipe.delete(key)
     pipe.hset(key, mapping=dict(claim.to_hash()))  # type: ignore[arg-type]
-    pipe.expire(key, PENDING_TTL)
+    pipe.expire(key, keys.INSTALL_PENDING_TTL)
     pipe.execute()
 
 
 def _take(deps: Deps, member_id: str) -> Installation | None:
-    key = _PENDING.format(member_id)
+    key = keys.install_pending(member_id)
     pipe = deps.redis.pipeline()
     pipe.hgetall(key)
     pipe.delete(key)
@@ -168,7 +166,7 @@ def _str(value: bytes | str) -> str:
 def held(deps: Deps) -> list[Installation]:
     """The installs held until client credentials are set (claims: nothing in them is proved)."""
     claims = []
-    for key in deps.redis.scan_iter(_PENDING.format("*")):
+    for key in deps.redis.scan_iter(keys.install_pending("*")):
         raw = deps.redis.hgetall(key)
         if raw:
             claims.append(Installation.from_hash({_str(k): _str(v) for k, v in raw.items()}))

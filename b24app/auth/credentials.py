@@ -29,6 +29,7 @@ import redis
 from b24pysdk.credentials.bitrix_token import AbstractBitrixToken
 from cryptography.fernet import Fernet, InvalidToken
 
+from b24app import keys
 from b24app.errors import SettingsError
 from b24app.log import register_secret
 from b24app.rest import sdk
@@ -36,8 +37,6 @@ from b24app.rest import sdk
 if TYPE_CHECKING:
     from b24app.auth.store import Installation
     from b24app.settings import Settings
-
-KEY = "b24app:portal-credentials"
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ class PortalCredentials:
         name = normal_domain(domain) if domain else ""
         if not name or not self._settings.secret_key:
             return None
-        raw = self._redis.hget(KEY, name)
+        raw = self._redis.hget(keys.PORTAL_CREDENTIALS, name)
         return self._decrypt(name, raw) if raw else None
 
     def for_installation(self, installation: Installation) -> AppPair | None:
@@ -124,7 +123,7 @@ class PortalCredentials:
         return None
 
     def domains(self) -> list[str]:
-        return sorted(_text(k) for k in self._redis.hkeys(KEY))
+        return sorted(_text(k) for k in self._redis.hkeys(keys.PORTAL_CREDENTIALS))
 
     # -- the registry ---------------------------------------------------------------------------
     def add(self, domain: str, client_id: str, client_secret: str, oauth_server: str | None = None) -> AppPair:
@@ -133,12 +132,12 @@ class PortalCredentials:
             raise SettingsError(["portal add: --domain, --client-id and --client-secret are required"])
         pair = AppPair(client_id, client_secret, (oauth_server or self._settings.oauth_server).rstrip("/"), name)
         body = json.dumps({"client_id": client_id, "client_secret": client_secret, "oauth_server": pair.oauth_server})
-        self._redis.hset(KEY, name, self._fernet().encrypt(body.encode()))
+        self._redis.hset(keys.PORTAL_CREDENTIALS, name, self._fernet().encrypt(body.encode()))
         register_secret(client_secret)
         return pair
 
     def remove(self, domain: str) -> bool:
-        return bool(self._redis.hdel(KEY, normal_domain(domain)))
+        return bool(self._redis.hdel(keys.PORTAL_CREDENTIALS, normal_domain(domain)))
 
     def _fernet(self) -> Fernet:
         secret = self._settings.secret_key

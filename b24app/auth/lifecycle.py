@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from b24app import keys
 from b24app.errors import B24AppError, OAuthError
 from b24app.yamlio import ConfigError
 
@@ -28,23 +29,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REFUSED = "b24app:portal-refused:{}"
-ANNOUNCED = "b24app:uninstall-announced:{}"
-ALERTED = "b24app:alerted:{}"
-ANNOUNCED_TTL = 24 * 3600
-ALERT_TTL = 24 * 3600
-
 
 def request_uninstall_check(deps: Deps, member_id: str) -> bool:
     """The edge's part of ``ONAPPUNINSTALL``: remember the announcement and queue one check (coalesced
     while one is queued); False when a check is queued already."""
     from b24app import queue as queues
 
-    deps.redis.set(ANNOUNCED.format(member_id), "1", ex=ANNOUNCED_TTL)
-    if not deps.redis.set(f"b24app:uninstall-check:{member_id}", "1", nx=True, ex=300):
+    deps.redis.set(keys.uninstall_announced(member_id), "1", ex=keys.ANNOUNCED_TTL)
+    if not deps.redis.set(keys.uninstall_check(member_id), "1", nx=True, ex=keys.UNINSTALL_CHECK_TTL):
         return False
     queues.enqueue_once(deps.queue(queues.EVENTS), "b24app.jobs.confirm_uninstall", member_id,
-                        id=queues.job_id("uninstall-check", member_id, deps.redis.incr("b24app:uninstall-checks")),
+                        id=queues.job_id("uninstall-check", member_id, deps.redis.incr(keys.UNINSTALL_CHECKS)),
                         retry=queues.remote_retry())
     return True
 
@@ -52,7 +47,7 @@ def request_uninstall_check(deps: Deps, member_id: str) -> bool:
 def confirm_uninstall(deps: Deps, member_id: str) -> str:
     """Ask the portal with the app's own tokens whether the app is still installed; "removed", "ignored"
     or "unknown" (no active installation to check)."""
-    deps.redis.delete(f"b24app:uninstall-check:{member_id}")
+    deps.redis.delete(keys.uninstall_check(member_id))
     installation = deps.installations.find(member_id)
     if installation is None or installation.removed:
         return "unknown"
@@ -66,7 +61,7 @@ def confirm_uninstall(deps: Deps, member_id: str) -> str:
     if isinstance(info, dict) and info.get("INSTALLED") is False:
         portal_refused(deps, member_id, "app.info INSTALLED=false")
         return "removed"
-    deps.redis.delete(ANNOUNCED.format(member_id))
+    deps.redis.delete(keys.uninstall_announced(member_id))
     log.warning("ONAPPUNINSTALL for %s ignored: the portal still accepts the app's tokens (a forged event — its "
                 "application_token is visible to every user who opens a widget)", member_id)
     return "ignored"
@@ -76,10 +71,10 @@ def portal_refused(deps: Deps, member_id: str, reason: str) -> None:
     """The portal refuses the app for good: mark it removed, keep the refused marker, say so once."""
     if not deps.installations.mark_removed(member_id):
         return
-    deps.redis.set(REFUSED.format(member_id), reason)
-    announced = bool(deps.redis.get(ANNOUNCED.format(member_id)))
+    deps.redis.set(keys.portal_refused(member_id), reason)
+    announced = bool(deps.redis.get(keys.uninstall_announced(member_id)))
     if announced:
-        deps.redis.delete(REFUSED.format(member_id))
+        deps.redis.delete(keys.portal_refused(member_id))
         log.info("installation %s marked removed: the app was uninstalled (%s); its periodic jobs stop", member_id,
                  reason)
         return
@@ -93,14 +88,14 @@ def portal_refused(deps: Deps, member_id: str, reason: str) -> None:
 
 def clear_refused(deps: Deps, member_id: str) -> None:
     """A proved administrator install: the portal works again."""
-    deps.redis.delete(REFUSED.format(member_id), ALERTED.format(f"refused:{member_id}"),
-                      ANNOUNCED.format(member_id))
+    deps.redis.delete(keys.portal_refused(member_id), keys.alerted(f"refused:{member_id}"),
+                      keys.uninstall_announced(member_id))
 
 
 def refused_portals(deps: Deps) -> list[tuple[str, str]]:
     """(member id, reason) of every portal whose tokens were refused without an announced uninstall."""
     found = []
-    for key in deps.redis.scan_iter(match=REFUSED.format("*"), count=500):
+    for key in deps.redis.scan_iter(match=keys.portal_refused("*"), count=500):
         name = key.decode() if isinstance(key, bytes) else str(key)
         reason = deps.redis.get(name)
         found.append((name.rsplit(":", 1)[-1], reason.decode() if isinstance(reason, bytes) else str(reason or "")))
@@ -110,7 +105,7 @@ def refused_portals(deps: Deps) -> list[tuple[str, str]]:
 def alert_once(deps: Deps, what: str, member_id: str | None, text: str, text_ru: str) -> bool:
     """An ERROR log line with the fix and, when Telegram is configured, a message to the operations
     manager — once per ``what`` (a day at most, so a lasting problem is repeated daily); False if said already."""
-    if not deps.redis.set(ALERTED.format(what), "1", nx=True, ex=ALERT_TTL):
+    if not deps.redis.set(keys.alerted(what), "1", nx=True, ex=keys.ALERT_TTL):
         return False
     log.error("%s", text)
     _tell_operations(deps, member_id, text, text_ru)

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import redis
 import requests
 
+from b24app import keys
 from b24app.auth.credentials import AppPair, PortalCredentials
 from b24app.auth.store import Installation, InstallationStore
 from b24app.errors import OAuthError
@@ -34,8 +35,6 @@ from b24app.log import register_secret
 
 log = logging.getLogger(__name__)
 
-_LOCK = "b24app:lock:refresh:{}"
-_COUNTER = "b24app:stats:oauth_refresh:{}"
 #: OAuth answers that no retry will change: the portal no longer accepts this app's refresh token.
 REFUSED_FOR_GOOD = frozenset({"invalid_grant", "invalid_client"})
 
@@ -65,7 +64,7 @@ class TokenRefresher:
         unless it already points there (another process proved the move first).
         """
         lock = self._redis.lock(
-            _LOCK.format(member_id), timeout=self._timeout + 5, blocking_timeout=self._timeout + 10
+            keys.refresh_lock(member_id), timeout=self._timeout + 5, blocking_timeout=self._timeout + 10
         )
         if not lock.acquire():
             raise OAuthError(0, "lock_timeout", f"refresh lock for {member_id} not acquired")
@@ -82,7 +81,7 @@ class TokenRefresher:
 
     def refresh_count(self, member_id: str) -> int:
         """How many times tokens of this portal were refreshed (across processes)."""
-        return int(self._redis.get(_COUNTER.format(member_id)) or 0)
+        return int(self._redis.get(keys.refresh_count(member_id)) or 0)
 
     def exchange(self, refresh_token: str, pair: AppPair) -> dict[str, Any]:
         """Spend ``refresh_token`` once at ``pair``'s OAuth server; its answer (REFERENCE §2.2) or OAuthError.
@@ -110,7 +109,7 @@ class TokenRefresher:
         expires_at = time.time() + float(answer.get("expires_in") or 3600)
         endpoint = _endpoint(answer.get("client_endpoint")) or current.client_endpoint
         self._store.update_tokens(current.member_id, access, refresh, expires_at, client_endpoint=endpoint)
-        self._redis.incr(_COUNTER.format(current.member_id))
+        self._redis.incr(keys.refresh_count(current.member_id))
         log.info("refreshed OAuth tokens for %s", current.member_id)
         updated = current.with_tokens(access, refresh, expires_at)
         if endpoint != current.client_endpoint:

@@ -15,11 +15,9 @@ from urllib.parse import urlsplit
 
 import redis
 
+from b24app import keys
 from b24app.errors import InstallationNotFound
 from b24app.log import register_secret
-
-_KEY = "b24app:installation:{}"
-_INDEX = "b24app:installations"
 
 
 @dataclass(frozen=True)
@@ -101,17 +99,17 @@ class InstallationStore:
         self._redis = conn
 
     def save(self, installation: Installation) -> None:
-        key = _KEY.format(installation.member_id)
+        key = keys.installation(installation.member_id)
         pipe = self._redis.pipeline()
         pipe.delete(key)
         pipe.hset(key, mapping=dict(installation.to_hash()))  # type: ignore[arg-type]
-        pipe.sadd(_INDEX, installation.member_id)
+        pipe.sadd(keys.INSTALLATIONS, installation.member_id)
         pipe.execute()
         register_secret(installation.access_token, installation.refresh_token, installation.application_token)
 
     def find(self, member_id: str) -> Installation | None:
         """The stored installation (removed ones too), or None."""
-        raw = self._redis.hgetall(_KEY.format(member_id))
+        raw = self._redis.hgetall(keys.installation(member_id))
         if not raw:
             return None
         data = {_text(k): _text(v) for k, v in raw.items()}
@@ -127,7 +125,7 @@ class InstallationStore:
         return installation
 
     def member_ids(self) -> list[str]:
-        return sorted(_text(m) for m in self._redis.smembers(_INDEX))
+        return sorted(_text(m) for m in self._redis.smembers(keys.INSTALLATIONS))
 
     def active(self) -> list[Installation]:
         found = (self.find(m) for m in self.member_ids())
@@ -137,7 +135,7 @@ class InstallationStore:
                       client_endpoint: str = "") -> None:
         """Store a rotated token pair (called under the refresh lock), and the portal's endpoint when the
         OAuth server's answer names one; no-op for an unknown portal."""
-        key = _KEY.format(member_id)
+        key = keys.installation(member_id)
         if not self._redis.exists(key):
             return
         mapping = {"access_token": access_token, "refresh_token": refresh_token, "expires_at": repr(expires_at)}
@@ -153,7 +151,7 @@ class InstallationStore:
     def mark_removed(self, member_id: str) -> bool:
         """Flag the installation removed (its tokens are kept: a proved re-install replaces them);
         False when the member id is unknown."""
-        key = _KEY.format(member_id)
+        key = keys.installation(member_id)
         if not self._redis.exists(key):
             return False
         self._redis.hset(key, mapping={"removed": "1", "removed_at": repr(time.time())})

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import redis
 
+from b24app import keys
+
 # KEYS[1] bucket hash; ARGV: drain/s, burst. Returns seconds to wait (0 = admitted, level +1).
 _TAKE = """
 local now = redis.call('TIME')
@@ -60,8 +62,8 @@ class Pacer:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._redis = conn
-        self._key = f"b24app:bucket:{portal}"
-        self._pause_key = f"b24app:pause:{portal}:"
+        self._key = keys.bucket(portal)
+        self._pause_key = keys.pause(portal)
         self.drain = drain * margin
         self.burst = max(1, int(burst * margin) if burst > 10 else burst - 1)
         self._sleep = sleep

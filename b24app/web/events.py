@@ -28,7 +28,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from b24app import jobs, phpform
+from b24app import jobs, keys, phpform
 from b24app import queue as queues
 from b24app.auth.lifecycle import alert_once, request_uninstall_check
 from b24app.deps import Deps
@@ -111,8 +111,8 @@ def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str
     pending = pending_key(digest)
     if not deps.redis.set(pending, str(time.time()), nx=True, ex=PENDING_TTL):
         return jsonify(result="coalesced")
-    generation = deps.redis.incr(f"b24app:event-generation:{digest}")
-    deps.redis.expire(f"b24app:event-generation:{digest}", PENDING_TTL * 24)
+    generation = deps.redis.incr(keys.event_generation(digest))
+    deps.redis.expire(keys.event_generation(digest), PENDING_TTL * 24)
     queues.enqueue_once(
         deps.queue(queues.EVENTS),
         jobs.handle_event,
@@ -130,4 +130,4 @@ def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str
 
 def pending_key(digest: str) -> str:
     """Set while a job for this event is queued; the job deletes it as it starts."""
-    return f"b24app:event-pending:{digest}"
+    return keys.event_pending(digest)

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from b24app import keys
 from b24app.errors import RestError, TransportError
 from b24app.rest.pacing import Pacer
 
@@ -35,7 +36,6 @@ BURST = 10
 DRAIN = 0.5
 POSITIVE_TTL = 300
 NEGATIVE_TTL = 600
-_CACHE = "b24app:widget:who:{}"
 
 
 class WidgetAuthError(Exception):
@@ -49,7 +49,7 @@ class IdentityBusy(WidgetAuthError):
 def who(deps: Deps, installation: Installation, access_token: str,
         ask: Callable[[], Any]) -> tuple[int, str]:
     """(user id, name) of the posted token's owner; ``ask()`` calls ``user.current`` with that token."""
-    key = _CACHE.format(hashlib.sha256(f"{installation.member_id}\x00{access_token}".encode()).hexdigest())
+    key = keys.widget_identity(hashlib.sha256(f"{installation.member_id}\x00{access_token}".encode()).hexdigest())
     cached = deps.redis.get(key)
     if cached:
         data = json.loads(cached)

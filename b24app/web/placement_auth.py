@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from b24app import keys
 from b24app.auth.credentials import PostedToken
 from b24app.auth.store import Installation
 from b24app.errors import RestError
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from b24app.deps import Deps
 
 TICKET_TTL = 30 * 60
-_KEY = "b24app:widget:ticket:{}"
 
 
 #: ``crm.item.get`` error codes that mean "this person cannot see that item" (REFERENCE §6: 400
@@ -141,7 +141,7 @@ class Tickets:
         nonce = secrets.token_urlsafe(18)
         expires = int((now if now is not None else time.time()) + self._ttl)
         stored = replace(ticket, nonce=nonce, expires=expires)
-        self._redis.set(_KEY.format(nonce), json.dumps(asdict(stored)), ex=self._ttl)
+        self._redis.set(keys.widget_ticket(nonce), json.dumps(asdict(stored)), ex=self._ttl)
         return f"{nonce}.{expires}.{self._sign(stored)}"
 
     def check(self, token: str, now: float | None = None) -> Ticket | None:
@@ -152,7 +152,7 @@ class Tickets:
         nonce, expires, signature = parts
         if int(expires) < (now if now is not None else time.time()):
             return None
-        raw = self._redis.get(_KEY.format(nonce))
+        raw = self._redis.get(keys.widget_ticket(nonce))
         ticket = _ticket(raw)
         if ticket is None or ticket.nonce != nonce or ticket.expires != int(expires):
             return None
@@ -160,7 +160,7 @@ class Tickets:
 
     def consume(self, ticket: Ticket) -> bool:
         """Spend the ticket; False when it was spent already (a replayed form)."""
-        return bool(self._redis.delete(_KEY.format(ticket.nonce)))
+        return bool(self._redis.delete(keys.widget_ticket(ticket.nonce)))
 
     def _sign(self, ticket: Ticket) -> str:
         body = "|".join(str(v) for v in (ticket.member_id, ticket.user_id, ticket.workflow, ticket.item_id,

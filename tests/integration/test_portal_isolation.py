@@ -119,7 +119,7 @@ def _cli(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300)
 
 
-def test_sweep_and_digest_commands_run_every_portal_and_fail_naming_the_broken_one(
+def test_sweep_and_digest_commands_run_every_portal_and_report_a_refusing_portal_uninstalled(
     revoked_portal: tuple[Env, SandboxPortal]
 ) -> None:
     env, other = revoked_portal
@@ -135,3 +135,15 @@ def test_sweep_and_digest_commands_run_every_portal_and_fail_naming_the_broken_o
     assert f"digest {env.member_id} for " in digest.stdout and BROKEN not in digest.stdout  # removed: not asked
     only_good = _cli(env, "sweep", "--member-id", env.member_id)
     assert only_good.returncode == 0, only_good.stdout + only_good.stderr
+
+
+def test_sweep_and_digest_commands_exit_1_naming_a_portal_that_is_unreachable(two_portals: Env) -> None:
+    env = two_portals  # BROKEN's server is gone (connection refused): trouble, not an uninstall
+    for command, line in ((["sweep"], f"sweep {env.member_id} at "), (["digest", "--force"], f"digest {env.member_id} for ")):
+        ran = _cli(env, *command)
+        assert ran.returncode == 1, ran.stdout + ran.stderr
+        assert line in ran.stdout                                       # the good portal ran after the broken one
+        assert f"{command[0]} {BROKEN}: FAILED" in ran.stderr and env.member_id not in ran.stderr
+        assert "uninstalled" not in ran.stdout
+    stored = env.deps.installations.find(BROKEN)
+    assert stored is not None and not stored.removed

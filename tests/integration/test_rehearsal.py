@@ -115,9 +115,12 @@ def test_the_rehearsal_of_docs_deploy_md_works_across_processes(shell: Rehearsal
     # 1. the sandbox portal, with the local app registered (Developer resources → Other → Local application)
     shell.start("sandbox", "--port", "0", "--ca-dir", str(tmp_path / "ca"), "--app-handler-url", f"{public}/b24/install",
                 "--env-file", str(tmp_path / "sandbox.env"))
-    printed = wait_for("the sandbox to start", lambda: "Press Ctrl+C" in shell.output("sandbox") and shell.output("sandbox"))
-    base = re.search(r"Sandbox portal:\s+(\S+)", printed)[1]  # type: ignore[index]
-    webhook = re.search(r"Webhook \(admin\): (\S+)", printed)[1]  # type: ignore[index]
+    wait_for("the sandbox to start", lambda: "Press Ctrl+C" in shell.output("sandbox"))
+    printed = shell.output("sandbox")
+    base_match = re.search(r"Sandbox portal:\s+(\S+)", printed)
+    webhook_match = re.search(r"Webhook \(admin\): (\S+)", printed)
+    assert base_match is not None and webhook_match is not None, printed
+    base, webhook = base_match[1], webhook_match[1]
     assert re.search(r"export B24APP_CLIENT_ID=local\.\S+", printed) and "B24APP_CLIENT_SECRET=" in printed
 
     # 2. export what it printed, plus Redis and the app's address; check, then start web and worker

@@ -19,7 +19,8 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from b24app.deps import APP_SECRET_KEY, Deps, set_current
+from b24app import keys
+from b24app.deps import Deps, set_current
 from b24app.escalation.sweep import CLAIM_TTL
 from b24sandbox import oauth as sandbox_oauth
 from b24sandbox.install import frame_pairs
@@ -91,7 +92,7 @@ def test_losing_redis_costs_at_most_one_repeated_reminder_per_request(env: Env) 
     app = restarted(env)
     assert app.deps.installations.find(env.member_id) is not None
     # the signing key comes from the local app's client secret, so the signed approval logs stay valid
-    assert app.deps.app_secret == env.deps.app_secret and not app.deps.redis.exists(APP_SECRET_KEY)
+    assert app.deps.app_secret == env.deps.app_secret and not app.deps.redis.exists(keys.APP_SECRET)
 
     again = run_sweep(app.deps, app.member_id)                  # the same portal moment
     assert again.open_requests == 3
