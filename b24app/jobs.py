@@ -15,9 +15,10 @@ def handle_event(member_id: str, name: str, data: dict[str, Any], ts: str, pendi
     the next event about the same object queue a job of its own (see ``b24app.web.events``)."""
     events.load_handlers()
     current = deps.current()
-    if pending_key:
-        current.redis.delete(pending_key)
-    return events.dispatch(current, events.Event(member_id, name, data, ts))
+    marker = current.redis.getdel(pending_key) if pending_key else None
+    text = marker.decode() if isinstance(marker, bytes) else str(marker or "")
+    deliveries = int(text) if text.isdigit() else 1      # how many deliveries the edge coalesced into this job
+    return events.dispatch(current, events.Event(member_id, name, data, ts, deliveries))
 
 
 @log_context(member_id="member_id")

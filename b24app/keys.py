@@ -114,13 +114,31 @@ APP_SECRET = "b24app:app-secret"
 
 
 def feature(member_id: str, code: str) -> str:
-    """What ``feature.get`` answered for ``code`` on this portal (the plan), cached for a few hours."""
+    """What ``feature.get`` answered for ``code`` on this portal (the plan), cached for a day."""
     return f"b24app:feature:{member_id}:{code}"
 
 
 def reconciled(member_id: str) -> str:
     """When the sweep last read the items changed since (plans without ``rest_offline_extended``)."""
     return f"b24app:reconciled:{member_id}"
+
+
+# -- echoes of the app's own writes (b24app.pipeline.echo) ----------------------------------------------
+
+#: How long an expected echo waits for its event; a lost echo's expectation expires.
+ECHO_TTL = 600
+#: The moments (portal seconds) of the app's last read and last write of an item (offline-row filter).
+SEEN_TTL = 7 * DAY
+
+
+def echo(member_id: str, kind: str, object_id: int | str) -> str:
+    """The app's own writes of an object (``item:{etid}:{id}`` or ``task:{id}``) whose events are still due."""
+    return f"b24app:echo:{member_id}:{kind}:{object_id}"
+
+
+def seen(member_id: str) -> str:
+    """A hash: ``{etid}:{item id}`` -> ``{read second}|{write second}|{earliest open-task deadline}`` of the app's last processing."""
+    return f"b24app:seen:{member_id}"
 
 
 # -- installations, tokens and app credentials (b24app.auth) ------------------------------------------

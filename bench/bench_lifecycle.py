@@ -1,31 +1,27 @@
-"""REST requests per payment-request lifecycle on the happy path: ``python bench/bench_lifecycle.py``.
+"""REST requests per lifecycle, on four routes, with the next sweep's share: ``python bench/bench_lifecycle.py``.
 
 Runs the whole stack against the sandbox portal (HTTPS, strict mode): a private ``redis-server``, the
-web app receiving the sandbox's events over HTTP, an RQ worker, the app provisioned. One request goes
-creation -> head approves (completes the task) -> finance approves in the card -> the junior accountant
-attaches the payment order and completes the subtask -> the chief accountant completes the payment task
--> «Оплачено». Prints the app's HTTP requests to the portal (a ``batch`` counts as one), by method and
-by trigger.
+web app receiving the sandbox's events over HTTP, an RQ worker, the app provisioned. Routes:
 
-The lower bound
----------------
-Bitrix24 pushes only ids (REFERENCE §0.6, §3), so every trigger that can change the route costs one read,
-and every transition costs one write. The happy path has 5 triggers that matter (creation, the head's
-task completed, the finance decision, the subtask completed, the payment task completed) and 4
-transitions (start, approve, approve, complete): the reads and writes of one trigger cannot share a
-request, because what to write depends on what was read. So **9 requests** is the floor for an app that
-reads the state it acts on, each read packed into one ``batch`` (item + bound tasks + initiator +
-departments) and each write packed into one ``batch`` (item update + tasks + notifications + timeline).
+* **payment, happy path**: creation -> head completes the task -> finance approves in the card -> the junior
+  accountant attaches the payment order and completes the subtask -> the chief completes the payment task;
+* **contract, 4 approvals**: creation -> head, lawyer, finance, director approve in the card -> «Подписан»;
+* **payment with one rejection and resubmission**: the happy path with finance rejecting (with a reason)
+  and the initiator resubmitting before the second round;
+* **payment with one freeze and unfreeze**: the happy path with the head freezing and unfreezing first.
 
-On top of the floor come the echoes of the app's own writes: Bitrix24 fires ``ONCRMDYNAMICITEMUPDATE``
-for the app's item update and ``ONTASKUPDATE`` for tasks it closes, and the event does not say who made
-the change, so each echo costs one read that finds nothing to do (``ONTASKADD`` of the app's own tasks
-costs nothing: the app remembers the tasks it created). A task completed by a person fires an
-``ONTASKUPDATE`` that is the trigger itself; attaching the payment order to the subtask fires one more
-``ONTASKUPDATE`` (one read, nothing to do). The measured count is the floor plus these echo reads plus
-the one-time reads (display names of people not seen before, cached in Redis). Dropping the echo reads
-would need ``auth_connector`` (offline events, Professional plans) or trusting a Redis note of "my own
-write", which a lost event would turn into a missed change.
+After each route one sweep runs (``handlers.sweep.run_sweep``: the offline queue, then escalation); its
+share is the refreshes of the route's item plus the ``event.offline.clear`` its rows cost. A person's
+action reaches the app a moment later (the portal delivers events through its queue server, §3.2): the
+bench advances the sandbox clock by a second after each, so the app's read falls in a later second than
+the change (a change in the same second as the read is refreshed once more by the sweep — the safe side).
+
+The floor (docs/performance.md): events carry ids only (REFERENCE §0.6, §3), so every trigger carrying
+information the app cannot know costs one read, every visible transition one write batch, and a read and
+the write that depends on it cannot share a batch. The app's own writes come back as events (echoes):
+they are recognised (``b24app.pipeline.echo``) and cost nothing; so does the display-name lookup (folded
+into the first read). Capacity: a standard portal allows about 2 requests a second (7200 an hour) shared
+with everything; lifecycles/hour = (7200 - sweep requests per hour) / requests per lifecycle.
 """
 
 from __future__ import annotations
@@ -34,58 +30,138 @@ import logging
 import os
 import sys
 import tempfile
-from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from b24app.escalation.sweep import sweep
 from b24sandbox import SandboxPortal
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
 from handlers import decisions
+from handlers.offline import catch_up
+from handlers.sweep import run_sweep
 from tests.fixtures.redis import start_redis_server
 from tests.integration.approval_env import PR, Env, approval_env
 
-FINANCE = 8
+ETID, CONTRACTS = 1100, 1102
+HEAD, LAWYER, FINANCE, DIRECTOR, INITIATOR = 3, 13, 8, 2, 4
+SWEEPS_PER_HOUR = 12
+FLOORS = {"payment, happy path": 9, "contract, 4 approvals": 10, "payment, rejection + resubmission": 15,
+          "payment, freeze + unfreeze": 13}
 
 
-def lifecycle(env: Env) -> tuple[int, Counter[str], list[tuple[str, int]]]:
-    client = env.deps.bitrix(env.member_id)
-    env.names()                                    # the runtime mapping, read once per portal and cached
-    steps: list[tuple[str, int]] = []
-    start = client.request_count
-    by_method_start = Counter(client.requests_by_method)
+class Route:
+    """Counts the app's requests per step; ``person`` lets a moment pass after a person's action."""
 
-    def step(name: str) -> None:
-        env.settle()
-        steps.append((name, client.request_count - start - sum(n for _, n in steps)))
+    def __init__(self, env: Env) -> None:
+        self.env, self.client = env, env.deps.bitrix(env.member_id)
+        self.start = self.client.request_count
+        self.steps: list[tuple[str, int]] = []
 
-    item = env.as_user("a.ivanova").create_item(1100, env.request_fields())
-    item_id = int(item["id"])
-    step("created -> head approval (task, notification)")
-    env.as_user("m.orlova").complete_task(int(env.tasks(item_id)[0]["id"]))
-    step("head completes the task -> finance review")
-    env.sandbox.clock.advance(timedelta(seconds=1))    # a person acts a moment after the app's last write
-    decisions.decide(env.deps, env.member_id, PR, item_id, FINANCE, "approve")
-    step("finance approves in the card -> payment (task + subtask)")
-    tasks = sorted(env.tasks(item_id), key=lambda t: int(t["id"]))
+    def step(self, name: str) -> None:
+        self.env.settle()
+        self.steps.append((name, self.client.request_count - self.start - sum(n for _, n in self.steps)))
+
+    def person(self) -> None:
+        self.env.sandbox.clock.advance(timedelta(seconds=1))
+
+    def decide(self, workflow: str, item_id: int, user: int, decision: str, comment: str = "") -> None:
+        self.person()
+        assert decisions.decide(self.env.deps, self.env.member_id, workflow, item_id, user, decision, comment).ok
+
+    def complete(self, login: str, task_id: int) -> None:
+        self.env.as_user(login).complete_task(task_id)
+        self.person()
+
+    def total(self) -> int:
+        return sum(n for _, n in self.steps)
+
+
+def created(route: Route, etid: int, fields: dict[str, object]) -> int:
+    item = route.env.as_user("a.ivanova").create_item(etid, fields)
+    route.person()
+    route.step("created -> first approval (task, notification)")
+    return int(item["id"])
+
+
+def head_task(route: Route, item_id: int) -> None:
+    open_tasks = [t for t in route.env.tasks(item_id) if int(t["status"]) not in (4, 5)]
+    route.complete("m.orlova", int(open_tasks[0]["id"]))
+    route.step("head completes the task -> finance review")
+
+
+def payment_tail(route: Route, item_id: int) -> None:
+    route.decide(PR, item_id, FINANCE, "approve")
+    route.step("finance approves in the card -> payment (task + subtask)")
+    tasks = sorted(route.env.tasks(item_id), key=lambda t: int(t["id"]))
     main, sub = tasks[-2], tasks[-1]
-    env.as_user("junior.accountant").attach_file_to_task(int(sub["id"]), "order.pdf", b"%PDF order")
-    env.as_user("junior.accountant").complete_task(int(sub["id"]))
-    step("junior attaches the order and completes the subtask")
-    env.as_user("chief.accountant").complete_task(int(main["id"]))
-    step("chief completes the payment task -> paid")
-    assert env.stage(item_id) == "PAID", env.stage(item_id)
-    total = sum(n for _, n in steps)
-    by_method = Counter(client.requests_by_method)
-    by_method.subtract(by_method_start)
-    return total, +by_method, steps
+    route.env.as_user("junior.accountant").attach_file_to_task(int(sub["id"]), "order.pdf", b"%PDF order")
+    route.complete("junior.accountant", int(sub["id"]))
+    route.step("junior attaches the order and completes the subtask")
+    route.complete("chief.accountant", int(main["id"]))
+    route.step("chief completes the payment task -> paid")
+    assert route.env.stage(item_id) == "PAID", route.env.stage(item_id)
+
+
+def happy(route: Route) -> int:
+    item_id = created(route, ETID, route.env.request_fields())
+    head_task(route, item_id)
+    payment_tail(route, item_id)
+    return item_id
+
+
+def rejected(route: Route) -> int:
+    item_id = created(route, ETID, route.env.request_fields())
+    head_task(route, item_id)
+    route.decide(PR, item_id, FINANCE, "reject", "Нет бюджета")
+    route.step("finance rejects with a reason -> rejected")
+    route.decide(PR, item_id, INITIATOR, "resubmit")
+    route.step("the initiator resubmits -> head approval")
+    head_task(route, item_id)
+    payment_tail(route, item_id)
+    return item_id
+
+
+def frozen(route: Route) -> int:
+    item_id = created(route, ETID, route.env.request_fields())
+    route.decide(PR, item_id, HEAD, "freeze", "Ждём бюджет")
+    route.step("head freezes -> frozen")
+    route.decide(PR, item_id, HEAD, "unfreeze")
+    route.step("head unfreezes -> head approval (task renewed)")
+    head_task(route, item_id)
+    payment_tail(route, item_id)
+    return item_id
+
+
+def contract(route: Route) -> int:
+    fields = route.env.ui_fields({"title": "Договор поставки", "SUBJECT": "Поставка флаконов",
+                                  "AMOUNT": "500000|RUB", "CONTRACT_FILE": ["contract.pdf", "JVBERi0="]}, "contracts")
+    item_id = created(route, CONTRACTS, fields)
+    for user in (HEAD, LAWYER, FINANCE, DIRECTOR):
+        route.decide("contracts", item_id, user, "approve")
+        route.step(f"user {user} approves in the card")
+    assert route.env.stage(item_id, "contracts") == "SIGNED"
+    return item_id
+
+
+def sweep_share(env: Env, item_id: int) -> tuple[int, int, int]:
+    """One sweep after the route: (its requests, refreshes of the route's item, offline requests)."""
+    client = env.deps.bitrix(env.member_id)
+    before = client.request_count
+    caught = catch_up(env.deps, env.member_id)
+    sweep(env.deps, env.member_id, None, False, offline=(caught.requests, len(caught.targets)))
+    refreshed = sum(1 for target in caught.targets if target[1] == item_id)
+    return client.request_count - before, refreshed, caught.requests
 
 
 def main() -> None:
     logging.getLogger("rq").setLevel(logging.WARNING)
+    routes = {"payment, happy path": happy, "contract, 4 approvals": contract,
+              "payment, rejection + resubmission": rejected, "payment, freeze + unfreeze": frozen}
+    results: list[tuple[str, Route, tuple[int, int, int]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         process, redis_url = start_redis_server(tmp)
         try:
@@ -96,16 +172,36 @@ def main() -> None:
                 assert portal.ca_bundle
                 os.environ["REQUESTS_CA_BUNDLE"] = portal.ca_bundle
                 with approval_env(portal, redis_url) as env:
-                    total, by_method, steps = lifecycle(env)
+                    env.names()                  # the runtime mapping, read once per portal and cached
+                    env.names("contracts")
+                    run_sweep(env.deps, env.member_id)      # the offline rows of provisioning
+                    for name, run in routes.items():
+                        route = Route(env)
+                        item_id = run(route)
+                        results.append((name, route, sweep_share(env, item_id)))
                 assert not portal.violations, portal.violations
         finally:
             process.terminate()
             process.wait(timeout=10)
-    print("REST requests per payment-request lifecycle (happy path, batch = 1 request)")
-    for name, count in steps:
-        print(f"  {count:3d}  {name}")
-    print(f"  {total:3d}  total (lower bound argued in the docstring: 9)")
-    print("by method:", ", ".join(f"{m} {n}" for m, n in sorted(by_method.items())))
+    report(results)
+
+
+def report(results: list[tuple[str, Route, tuple[int, int, int]]]) -> None:
+    print("REST requests per lifecycle (batch = 1 request), then the next sweep's share")
+    idle_sweep = min(total - refreshed for _, _, (total, refreshed, _) in results)
+    for name, route, (sweep_total, refreshed, offline) in results:
+        print(f"\n{name}")
+        for step, count in route.steps:
+            print(f"  {count:3d}  {step}")
+        print(f"  {route.total():3d}  total (floor {FLOORS[name]})")
+        print(f"  {refreshed:3d}  added to the next sweep (refreshes of this item; that sweep made {sweep_total} "
+              f"requests, {offline} of them reading and clearing the offline queue)")
+    per_hour = SWEEPS_PER_HOUR * idle_sweep
+    print(f"\ncapacity of a standard portal (7200 requests/hour; sweeps {SWEEPS_PER_HOUR}/hour x {idle_sweep} = "
+          f"{per_hour} requests/hour)")
+    for name, route, (_, refreshed, _) in results:
+        each = route.total() + refreshed
+        print(f"  {name:<36} {(7200 - per_hour) / each:7.0f} lifecycles/hour ({each} requests each)")
 
 
 if __name__ == "__main__":

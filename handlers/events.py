@@ -36,6 +36,8 @@ class Event:
     name: str
     data: Mapping[str, Any] = field(default_factory=dict)
     ts: str = ""
+    #: Deliveries the web edge coalesced into this one (an echo plus a person's change is two).
+    count: int = 1
 
 
 Handler = Callable[["Deps", Event], None]

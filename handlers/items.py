@@ -9,7 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from b24app import keys
-from b24app.pipeline import trust
+from b24app.pipeline import echo, trust
 from b24app.pipeline.definitions import item_names, workflow_code_for
 from b24app.pipeline.perform import STALE
 from b24app.pipeline.process import item_lock, process
@@ -41,8 +41,13 @@ def _target(deps: Deps, event: Event) -> tuple[str, int] | None:
 @handles("ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE")
 def on_item(deps: Deps, event: Event) -> None:
     target = _target(deps, event)
-    if target is not None:
-        process(deps, event.member_id, target[0], target[1], Refresh("item"))
+    if target is None:
+        return
+    if event.name.startswith("ONCRMDYNAMICITEMUPDATE"):
+        ref = echo.item_ref(item_names(deps, event.member_id, target[0]).entity_type_id, target[1])
+        if echo.explained(deps.redis, event.member_id, ref, event.count, event.ts):
+            return                          # the app's own write coming back: nothing new to read
+    process(deps, event.member_id, target[0], target[1], Refresh("item"))
 
 
 @handles("ONCRMDYNAMICITEMDELETE")

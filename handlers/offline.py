@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
@@ -104,7 +105,10 @@ def _process(deps: Deps, member_id: str, rows: list[Mapping[str, Any]], report: 
             done.add(row_id)
         else:
             by_target.setdefault(target, []).append(row_id)
+    done |= _already_seen(deps, member_id, by_target, rows)
     for target, ids in by_target.items():
+        if done.issuperset(ids):
+            continue
         try:
             process(deps, member_id, target[0], target[1], Refresh("sweep"))
         except Exception:       # one item's failure must not stop the others; its rows stay reserved
@@ -115,6 +119,27 @@ def _process(deps: Deps, member_id: str, rows: list[Mapping[str, Any]], report: 
         report.targets.append(target)
         done.update(ids)
     return done
+
+
+def _already_seen(deps: Deps, member_id: str, by_target: dict[Target, list[int]],
+                  rows: list[Mapping[str, Any]]) -> set[int]:
+    """Rows whose change the app has already read or made itself (:func:`b24app.pipeline.echo.redundant`)."""
+    from b24app.pipeline import echo, trust
+    from b24app.pipeline.definitions import item_names
+
+    fields = {t: echo.seen_field(item_names(deps, member_id, t[0]).entity_type_id, t[1]) for t in by_target}
+    moments = echo.seen_moments(deps.redis, member_id, list(fields.values()))
+    app_user = trust.cached_app_user(deps, member_id)
+    by_id = {int(r.get("ID") or 0): r for r in rows}
+    return {row_id for target, ids in by_target.items() for row_id in ids
+            if echo.redundant(by_id[row_id], moments.get(fields[target]), app_user, _second(by_id[row_id]))}
+
+
+def _second(row: Mapping[str, Any]) -> int | None:
+    try:
+        return int(datetime.fromisoformat(str(row.get("TIMESTAMP_X") or "")).timestamp())
+    except ValueError:
+        return None
 
 
 def _target(deps: Deps, member_id: str, row: Mapping[str, Any]) -> Target | None:

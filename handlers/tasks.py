@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
+from b24app.pipeline import echo
 from b24app.pipeline.definitions import workflow_code_for
 from b24app.pipeline.perform import STALE
 from b24app.pipeline.process import process
@@ -38,6 +39,8 @@ def on_task(deps: Deps, event: Event) -> None:
     known = deps.redis.get(keys.task_item(event.member_id, task_id))
     if known is not None and event.name.upper().startswith("ONTASKADD"):
         return
+    if known is not None and echo.explained(deps.redis, event.member_id, f"task:{task_id}", event.count, event.ts):
+        return                              # the app's own deadline move or renewal coming back
     try:
         target = _decode(known) if known is not None else _look_up(deps, event.member_id, task_id)
     except MappingError as exc:

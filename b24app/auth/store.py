@@ -11,6 +11,7 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
@@ -109,7 +110,16 @@ class InstallationStore:
 
     def find(self, member_id: str) -> Installation | None:
         """The stored installation (removed ones too), or None."""
-        raw = self._redis.hgetall(keys.installation(member_id))
+        return self.from_raw(self._redis.hgetall(keys.installation(member_id)))
+
+    @staticmethod
+    def key(member_id: str) -> str:
+        """The installation's hash (for callers reading it in their own pipeline: :meth:`from_raw`)."""
+        return keys.installation(member_id)
+
+    @staticmethod
+    def from_raw(raw: Any) -> Installation | None:
+        """The installation from its hash as Redis returned it, or None when empty."""
         if not raw:
             return None
         data = {_text(k): _text(v) for k, v in raw.items()}

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
-from b24app.escalation.rules import OpenRequest, due_notices, task_rules
+from b24app.escalation.rules import Notice, OpenRequest, due_notices, task_rules
 from b24app.escalation.state import open_request
+from b24app.pipeline import echo
 from b24app.pipeline.definitions import Definitions, definitions, item_names
 from b24app.pipeline.logsign import Scope, records, rolled_back
 from b24app.pipeline.read import TASK_SELECT
@@ -45,6 +46,8 @@ class Found:
     names: ItemNames
     snap: Snapshot
     request: OpenRequest
+    #: The notices due, when the reading already computed them (tasks not read: they change nothing).
+    notices: tuple[Notice, ...] | None = None
 
     @property
     def step(self) -> Step:
@@ -104,14 +107,15 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         request = open_request(workflow, item_names_.entity_type_id, snap)
         if request is not None and request.step is not None:
             bare.append(Found(workflow, item_names_, snap, request))
-    wanted = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks)
+    wanted, known = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks)
     tasks = _tasks(batcher, [(f.names, f.snap.item_id) for f in wanted])
     for found in bare:
         key = (found.names.entity_type_id, found.snap.item_id)
         request = found.request
         if key in tasks:
             request = open_request(found.workflow, key[0], found.snap, tasks[key]) or request
-        collected.found.append(Found(found.workflow, found.names, found.snap, request))
+        notices = known.get(key) if key not in tasks else None
+        collected.found.append(Found(found.workflow, found.names, found.snap, request, notices))
     collected.http_requests = batcher.requests
     return collected
 
@@ -132,28 +136,56 @@ def _verified_items(deps: Deps, member_id: str, names: Mapping[str, ItemNames],
 
 
 def _wanting_tasks(deps: Deps, member_id: str, collected: Collected, bare: list[Found],
-                   skip_sent: bool) -> list[Found]:
+                   skip_sent: bool) -> tuple[list[Found], dict[tuple[int, int], tuple[Notice, ...]]]:
+    """The requests whose tasks must be read, and the notices of the others where they were computed
+    (the rules that look at no task give the same notices whatever the tasks: computed once)."""
     defs, now = collected.defs, collected.now
     wanted: list[Found] = []
+    known: dict[tuple[int, int], tuple[Notice, ...]] = {}
     maybe: list[tuple[Found, list[str]]] = []
+    deadlines = _recorded_deadlines(deps, member_id, bare) if skip_sent else {}
     for found in bare:
         rules = task_rules(found.step)
         if not rules:
             continue
         if not skip_sent or any(found.step.time_rules.rules[i].when is not None for i in rules):
-            wanted.append(found)
+            if _no_task_overdue(found, rules, deadlines, now):
+                known[(found.names.entity_type_id, found.snap.item_id)] = tuple(due_notices(
+                    found.step, found.request, now, defs.calendar, roles=defs.roles, absences=defs.org.absences))
+            else:
+                wanted.append(found)
             continue
         notices = due_notices(found.step, found.request, now, defs.calendar, roles=defs.roles,
                               absences=defs.org.absences, assume=TASK_CONDITIONS)
+        known[(found.names.entity_type_id, found.snap.item_id)] = tuple(
+            n for n in notices if n.rule_index not in rules)
         keys = [marker(member_id, d) for n in notices if n.rule_index in rules for d, _ in n.deliveries()]
         if keys:
             maybe.append((found, keys))
     if maybe:
-        pipe = deps.redis.pipeline()
+        pipe = deps.redis.pipeline(transaction=False)
         for _, keys in maybe:
             pipe.exists(*keys)
         wanted += [found for (found, keys), count in zip(maybe, pipe.execute(), strict=True) if count < len(keys)]
-    return wanted
+    return wanted, known
+
+
+def _recorded_deadlines(deps: Deps, member_id: str, bare: list[Found]) -> dict[tuple[int, int], int]:
+    """The earliest open-task deadline the app recorded when it last processed each item (one round trip)."""
+    keys_ = [(f.names.entity_type_id, f.snap.item_id) for f in bare if task_rules(f.step)]
+    found = echo.earliest_deadlines(deps.redis, member_id, [echo.seen_field(*k) for k in keys_])
+    return {k: found[echo.seen_field(*k)] for k in keys_ if echo.seen_field(*k) in found}
+
+
+def _no_task_overdue(found: Found, rules: list[int], deadlines: Mapping[tuple[int, int], int],
+                     now: datetime) -> bool:
+    """Only ``when: tasks_overdue`` looks at the tasks, and the app knows no open task is past its deadline
+    (the deadlines it set itself; a person's change of one is an event the pipeline reads)."""
+    whens = [found.step.time_rules.rules[i].when for i in rules]
+    if any(when is None or when.name != "tasks_overdue" for when in whens):
+        return False
+    earliest = deadlines.get((found.names.entity_type_id, found.snap.item_id))
+    return earliest is not None and (earliest == 0 or earliest > now.timestamp())
 
 
 # -- items --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ recipient, and a notice whose deliveries are all in ``sent`` is not due again.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,6 +111,8 @@ def used_time(request: OpenRequest, now: datetime, calendar: WorkCalendar) -> ti
 
 def span(calendar: WorkCalendar, start: datetime, duration: Duration) -> timedelta:
     """A duration as working time counted from ``start`` ("2 working days" = 18 h on ordinary days)."""
+    if duration.working and not duration.days:          # working hours are working time as they are
+        return timedelta(hours=duration.hours, minutes=duration.minutes)
     end = add_duration(calendar, start, duration)
     if end is None:
         return timedelta(0)
@@ -173,13 +175,26 @@ def due_notices(step: Step, request: OpenRequest, now: datetime, calendar: WorkC
         return []
     used = used_time(request, now, calendar)
     start = request.started_at
-    allowance = span(calendar, start, step.time_rules.allowance) if step.time_rules.allowance else None
+    spans: dict[tuple[int, int, int, bool], timedelta] = {}
+
+    def measured(duration: Duration) -> timedelta:          # each duration measured once per request
+        key = (duration.days, duration.hours, duration.minutes, duration.working)
+        if key not in spans:
+            if duration.working and duration.days and (duration.hours or duration.minutes):
+                # days first, then working hours (add_duration): the hours add as they are
+                spans[key] = measured(Duration(days=duration.days)) + \
+                    timedelta(hours=duration.hours, minutes=duration.minutes)
+            else:
+                spans[key] = span(calendar, start, duration)
+        return spans[key]
+
+    allowance = measured(step.time_rules.allowance) if step.time_rules.allowance else None
     base = f"{request.entity_type_id}:{request.item_id}:{step.code}:r{request.round}"
     notices: list[Notice] = []
     for index, rule in enumerate(step.time_rules.rules):
         if rule.while_ is not None and not holds(rule.while_.name, request, now, assume):
             continue
-        for occurrence, task in _occurrences(rule, request, now, calendar, start, used, allowance):
+        for occurrence, task in _occurrences(rule, request, now, measured, used, allowance):
             people = recipients(rule.to, request, now, roles or {}, absences)
             if not people:
                 continue
@@ -190,13 +205,12 @@ def due_notices(step: Step, request: OpenRequest, now: datetime, calendar: WorkC
     return notices
 
 
-def _occurrences(rule: TimeRule, request: OpenRequest, now: datetime, calendar: WorkCalendar,
-                 start: datetime, used: timedelta,
-                 allowance: timedelta | None) -> list[tuple[str, OpenTask | None]]:
+def _occurrences(rule: TimeRule, request: OpenRequest, now: datetime, measured: Callable[[Duration], timedelta],
+                 used: timedelta, allowance: timedelta | None) -> list[tuple[str, OpenTask | None]]:
     if rule.after is not None:
-        return [("after", None)] if used >= span(calendar, start, rule.after) else []
+        return [("after", None)] if used >= measured(rule.after) else []
     if rule.every is not None:
-        period = span(calendar, start, rule.every)
+        period = measured(rule.every)
         if period <= timedelta(0):
             return []
         count = int(used / period)

@@ -107,6 +107,8 @@ def sweep(deps: Deps, member_id: str, now: datetime | None = None, digest: bool 
 # -- deciding -----------------------------------------------------------------------------------------
 
 def due_for(collected: Collected, found: Found) -> list[Notice]:
+    if found.notices is not None:
+        return list(found.notices)
     defs = collected.defs
     return due_notices(found.step, found.request, collected.now, defs.calendar, roles=defs.roles,
                        absences=defs.org.absences)
@@ -114,7 +116,7 @@ def due_for(collected: Collected, found: Found) -> list[Notice]:
 
 def unsent(deps: Deps, member_id: str, pairs: list[tuple[Found, Notice]]) -> list[tuple[Found, Notice]]:
     """The notices with a delivery not remembered as sent or claimed (one pipelined round trip)."""
-    pipe = deps.redis.pipeline()
+    pipe = deps.redis.pipeline(transaction=False)
     for _, notice in pairs:
         pipe.exists(*(marker(member_id, key) for key, _ in notice.deliveries()))
     return [pair for pair, count in zip(pairs, pipe.execute(), strict=True) if count < len(pair[1].recipients)]

@@ -33,7 +33,7 @@ from b24app import keys
 from b24app.notify.base import Bitrix24Notifier, Message
 from b24app.notify.deliver import portal_domain
 from b24app.notify.itemnotes import ItemView, TelegramSync, item_url, written_entry
-from b24app.pipeline import trust
+from b24app.pipeline import echo, trust
 from b24app.pipeline.logsign import Scope, remember, sign_chain
 from b24app.rest.protocol import BatchResult, Command, merge_batches
 from b24app.telegram.callbacks import CallbackStore
@@ -65,16 +65,17 @@ STALE = "-"
 
 
 def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger,
-            renew: Callable[[], None] | None = None) -> None:
+            renew: Callable[[], None] | None = None) -> int | None:
     """One ``batch`` with ``halt=1``: nothing after a failed command runs, so the next step's tasks and
     notifications exist only once the item (stage + signed log) is written. A failed item or task command
     raises (the queue retries; the retried job reads the state again and finds what was done). After a
     failed notification or timeline entry the rest of them is sent in a second batch (``halt=0``).
-    ``renew`` keeps the item's lock alive between the two batches."""
+    ``renew`` keeps the item's lock alive between the two batches. Returns the portal second of the last
+    write (None when nothing was written); the written objects' echoes are expected (:mod:`echo`)."""
     commands, marks = _commands(deps, member_id, loaded, actions, trigger)
     _remember_tasks(deps, member_id, loaded)
     if not commands:
-        return
+        return None
     client = deps.bitrix(member_id)
     answer = client.batch(commands, halt=True)
     failed = next(iter(answer.errors), None)
@@ -85,7 +86,8 @@ def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], t
                 renew()
             more = client.batch(rest, halt=False)
             answer = merge_batches([answer, more])
-    _remember(deps, member_id, loaded, commands, marks, answer)
+    written_at = int(answer.finished.timestamp()) if answer.finished is not None else None
+    _remember(deps, member_id, loaded, commands, marks, answer, written_at)
     sent = [a for k, a in _notes(actions).items() if answer.ok(k)]
     _telegram(deps, member_id, loaded, actions, sent, written=answer.ok("item"))
     for key in answer.errors:
@@ -94,12 +96,22 @@ def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], t
             raise error
         log.warning("%s for item %s failed: %s", commands[key][0] if key in commands else "batch",
                     loaded.snap.item_id, error)
+    return written_at
+
+
+def _echoes(loaded: Loaded, commands: Mapping[str, Command], answer: BatchResult) -> list[str]:
+    """The objects whose update events are the app's own echo: the item, and tasks it updated or renewed."""
+    refs = [echo.item_ref(loaded.names.entity_type_id, loaded.snap.item_id)] if answer.ok("item") else []
+    return refs + [f"task:{command[1]['taskId']}" for key, command in commands.items()
+                   if key.startswith(("deadline", "renew")) and answer.ok(key)]
 
 
 def _remember(deps: Deps, member_id: str, loaded: Loaded, commands: Mapping[str, Command],
-              marks: Mapping[str, str], answer: BatchResult) -> None:
+              marks: Mapping[str, str], answer: BatchResult, written_at: int | None) -> None:
     etid, item_id = loaded.names.entity_type_id, loaded.snap.item_id
     pipe = deps.redis.pipeline()
+    if written_at is not None:
+        echo.expect(pipe, member_id, _echoes(loaded, commands, answer), written_at)
     written = _written_log(loaded, commands)
     if written is not None and answer.ok("item"):
         remember(pipe, Scope(member_id, etid, item_id), written)     # the copy that tells a rollback

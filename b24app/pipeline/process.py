@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from redis.exceptions import LockError
@@ -17,9 +18,17 @@ from b24app import keys
 from b24app import queue as queues
 from b24app.errors import B24AppError
 from b24app.log import log_context
-from b24app.pipeline import logsign, perform, read, trust
+from b24app.pipeline import echo, logsign, perform, read, trust
 from b24app.pipeline.definitions import item_names
-from b24app.workflow.actions import Action, SetFields, Trigger
+from b24app.workflow.actions import (
+    Action,
+    CompleteTask,
+    CreateTask,
+    MoveDeadline,
+    RenewTask,
+    SetFields,
+    Trigger,
+)
 from b24app.workflow.engine import decide
 
 if TYPE_CHECKING:
@@ -66,6 +75,26 @@ def _restore(loaded: read.Loaded, actions: list[Action]) -> list[Action]:
     return [SetFields({"DECISIONS": [e.to_text() for e in loaded.snap.log]})]
 
 
+def _earliest_deadline(loaded: read.Loaded, actions: list[Action]) -> int:
+    """The earliest deadline of the item's open tasks once the actions are done (epoch; 0: none; -1: not
+    known), so the
+    sweep need not read tasks whose deadlines the app set itself (a person's change of one is an event)."""
+    deadlines: dict[object, datetime] = {}
+    for task in loaded.snap.tasks:
+        if task.marker is not None and not task.done and task.deadline:
+            deadlines[task.id] = datetime.fromisoformat(task.deadline)
+    for index, action in enumerate(actions):
+        if isinstance(action, CompleteTask):
+            deadlines.pop(action.task_id, None)
+        elif isinstance(action, MoveDeadline):
+            deadlines[action.task_id] = action.deadline
+        elif isinstance(action, CreateTask) and action.deadline is not None:
+            deadlines[f"new{index}"] = action.deadline
+        elif isinstance(action, RenewTask):
+            return -1                   # unknown: a renewed task's deadline is read by the sweep
+    return int(min(deadlines.values()).timestamp()) if deadlines else 0
+
+
 @log_context(member_id="member_id", workflow="workflow_code", item_id="item_id")
 def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             trigger: Trigger) -> tuple[read.Loaded | None, list[Action]]:
@@ -83,5 +112,9 @@ def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         if loaded.rolled_back is not None:
             actions.append(logsign.rollback_report(workflow_code, item_id, loaded.rolled_back))
         renew(lock, item_id)
-        perform.perform(deps, member_id, loaded, actions, trigger, renew=lambda: renew(lock, item_id))
+        written = perform.perform(deps, member_id, loaded, actions, trigger, renew=lambda: renew(lock, item_id))
+        pipe = deps.redis.pipeline()
+        echo.record(pipe, member_id, names.entity_type_id, item_id, int((loaded.read_at or loaded.now).timestamp()),
+                    written, _earliest_deadline(loaded, actions))
+        pipe.execute()
         return loaded, actions

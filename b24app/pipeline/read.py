@@ -40,6 +40,8 @@ class Loaded:
     rejected: tuple[str, ...] = ()
     #: The verified log found on the portal when it was rolled back (the snapshot holds the app's copy).
     rolled_back: tuple[str, ...] | None = None
+    #: The portal's clock when the read started (what changed before it, the read saw).
+    read_at: datetime | None = None
 
 
 def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded | None:
@@ -60,11 +62,13 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
     }
     if app_user is None:
         commands[trust.ME] = ("user.current", {})
+    known = _known_names(deps, member_id)
+    commands.update(_name_commands(known, defs))
     answer = client.batch(commands)
     results = answer.results
     if _not_found(answer.errors.get("item")) and _type_exists(client, names.entity_type_id):
         return None
-    answer.raise_first(skip=[trust.ME, APPROVER])   # a failed read must not look like "no tasks": the job retries
+    answer.raise_first(skip=[trust.ME, APPROVER, *NAME_COMMANDS])   # a failed read must not look like "no tasks": the job retries
     item = (results.get("item") or {}).get("item") if isinstance(results.get("item"), dict) else None
     if not item:
         return None
@@ -86,16 +90,17 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
     head = _head(client, table, start)
     chain = actors.heads_up(table, start)
     states = _states(deps, member_id, client, chain, results)
-    people = _names(deps, member_id, client, snap, head, results.get("initiator"), defs)
+    people = _names(deps, member_id, client, snap, head, known, [results.get(k) for k in ("initiator", *NAME_COMMANDS)],
+                    defs)
     ctx = Context(roles=defs.roles, calendar=defs.calendar, deadlines=defs.deadlines,
                   absences=defs.org.absences, head=head, names=people, heads=tuple(chain), people=states,
                   role_names={c: r.name for c, r in defs.org.roles.items()})
     now = answer.finished or datetime.now(defs.calendar.tz)
     return Loaded(defs.workflows[workflow_code], names, snap, ctx, now.astimezone(defs.calendar.tz),
-                  checked.rejected, found if kept is not None else None)
+                  checked.rejected, found if kept is not None else None, answer.started or now)
 
 
-APPROVER = "approver"
+APPROVER, STATES = "approver", "states"
 #: error codes of ``crm.type.getByEntityTypeId`` for a type that does not exist (the docs list none:
 #: ``0`` as the crm.type.* methods answer, ``NOT_FOUND`` as crm.item.* do) — never the localised text
 TYPE_MISSING = ("NOT_FOUND", "0", "")
@@ -110,14 +115,14 @@ def _people_commands(deps: Deps, member_id: str, names: ItemNames, defs: Definit
         APPROVER: ("im.user.get", {"ID": f"$result[item][item][{names.field('CURRENT_APPROVER')}]"}),
     }
     if ids:
-        commands["people"] = ("im.user.list.get", {"ID": ids})
+        commands[STATES] = ("im.user.list.get", {"ID": ids})
     return commands
 
 
 def _states(deps: Deps, member_id: str, client: Bitrix24, chain: list[int],
             results: dict[str, Any]) -> dict[int, actors.Person]:
     """The portal's view of the people on the route; heads not seen before cost one read, once."""
-    states = actors.people_from(results.get("people"))
+    states = actors.people_from(results.get(STATES))
     states.update(actors.people_from(results.get(APPROVER)))
     missing = [h for h in chain if h not in states]
     if missing:
@@ -165,19 +170,41 @@ def _head(client: Bitrix24, table: dict[int, tuple[int | None, int | None]], sta
     return actors.head_of(table, start)
 
 
-def _names(deps: Deps, member_id: str, client: Bitrix24, snap: Snapshot, head: int | None, initiator_rows: Any,
-           defs: Definitions) -> dict[int, str]:
-    """Display names of the people the texts mention, cached in Redis (one user.get for new ones)."""
+#: Read with the item while a role's display name is not cached: the roles and the initiator's head.
+NAME_COMMANDS = ("people", "dept", "head")
+
+
+def _known_names(deps: Deps, member_id: str) -> dict[int, str]:
+    raw = deps.redis.hgetall(keys.names(member_id))
+    return {int(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in raw.items()}
+
+
+def _name_commands(known: dict[int, str], defs: Definitions) -> dict[str, Command]:
+    """The display-name lookup folded into the first read: roles, and the head of the initiator's department."""
+    roles = sorted({u for u in defs.roles.values() if u and u not in known})
+    if not roles:
+        return {}
+    return {"people": ("user.get", {"FILTER": {"ID": roles}}),
+            "dept": ("department.get", {"ID": "$result[initiator][0][UF_DEPARTMENT][0]"}),
+            "head": ("user.get", {"ID": "$result[dept][0][UF_HEAD]"})}
+
+
+def _names(deps: Deps, member_id: str, client: Bitrix24, snap: Snapshot, head: int | None, known: dict[int, str],
+           read: list[Any], defs: Definitions) -> dict[int, str]:
+    """Display names of the people the texts mention, cached in Redis (read with the item, else one user.get)."""
     key = keys.names(member_id)
-    known = {int(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in deps.redis.hgetall(key).items()}
-    known.update(actors.user_names(initiator_rows))
+    fresh: dict[int, str] = {}
+    for rows in read:
+        fresh.update(actors.user_names(rows))
+    known = {**known, **fresh}
     wanted = {snap.initiator, head, *defs.roles.values(), *(a.substitute_id for a in defs.org.absences)}
     for entry in snap.log:
         wanted |= {entry.by, entry.on_behalf_of, entry.approver}
     missing = sorted(u for u in wanted if u and u not in known)
-    if missing:
-        fetched = actors.user_names(client.call("user.get", {"FILTER": {"ID": missing}}))
-        known.update(fetched)
+    fetched = actors.user_names(client.call("user.get", {"FILTER": {"ID": missing}})) if missing else {}
+    known.update(fetched)
+    fetched |= {u: n for u, n in fresh.items() if u in wanted or u in defs.roles.values()}
+    if fetched:
         pipe = deps.redis.pipeline()
         for user_id, name in fetched.items():
             pipe.hset(key, str(user_id), name)

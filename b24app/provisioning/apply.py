@@ -8,8 +8,9 @@ done, and running again converges because the next plan starts from the portal a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from b24app.errors import RestError
@@ -18,6 +19,8 @@ from b24app.provisioning.observed import ObservedState, observe, observe_binding
 from b24app.provisioning.plan import Action, Change, Plan, binding_changes, make_plan
 from b24app.rest.protocol import Bitrix24
 from b24app.workflow.models import Workflow
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
 Command = tuple[str, Mapping[str, Any]]
@@ -83,7 +86,16 @@ def rebind(client: Bitrix24, workflows: list[Workflow], public_url: str) -> Repo
     updated). Bindings belong to the app alone, so stale ones of the app are removed too."""
     start = client.request_count
     desired = desired_state(workflows, public_url)
-    bindings, placements = observe_bindings(client)
+    etids = [t.entity_type_id for t in desired.types]
+    bindings, placements, present = observe_bindings(client, etids)
+    missing = [e for e in etids if e not in present]
+    if missing:
+        # A widget of a type the portal does not have yet cannot be bound (ERROR_PLACEMENT_NOT_FOUND): bind
+        # the events now and the widgets once `provision --apply` has created the types (it binds them too).
+        log.warning("smart-process types %s are not on this portal yet: widgets not bound; run "
+                    "`b24app provision --apply`", ", ".join(map(str, missing)))
+        desired = replace(desired, placements=tuple(
+            p for p in desired.placements if not any(f"_{e}_" in p.placement for e in missing)))
     plan = Plan(tuple(binding_changes(desired, ObservedState({}, bindings, placements))))
     outcomes = _run(client, list(plan.changes), _Ids(ObservedState({}, (), ())), allow_delete=True)
     return Report(plan, True, outcomes, client.request_count - start)

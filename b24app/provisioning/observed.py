@@ -130,10 +130,14 @@ def _with_enums(client: Bitrix24, types: dict[int, ObservedType]) -> dict[int, O
     return {e: replace(t, fields=tuple(full.get(f.id, f) for f in t.fields)) for e, t in types.items()}
 
 
-def observe_bindings(client: Bitrix24) -> tuple[tuple[ObservedBinding, ...], tuple[ObservedPlacement, ...]]:
-    """Only the app's event bindings and widgets (one request) — for the re-bind on install."""
-    result = client.batch({"events": ("event.get", {}), "placements": ("placement.get", {})})
-    return _bindings(result), _placements(result)
+def observe_bindings(client: Bitrix24, etids: Iterable[int] = ()) -> tuple[
+        tuple[ObservedBinding, ...], tuple[ObservedPlacement, ...], frozenset[int]]:
+    """The app's event bindings and widgets, and which of the smart-process types ``etids`` exist on the
+    portal (one request) — for the re-bind on install."""
+    wanted = sorted(set(etids))
+    result = client.batch({"events": ("event.get", {}), "placements": ("placement.get", {}),
+                           **{f"type_{e}": ("crm.type.getByEntityTypeId", {"entityTypeId": e}) for e in wanted}})
+    return _bindings(result), _placements(result), frozenset(e for e in wanted if _exists(result, f"type_{e}"))
 
 
 def _required(result: BatchResult, key: str, method: str) -> Any:

@@ -21,17 +21,18 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from b24app import jobs, keys, phpform
+from b24app import phpform
 from b24app import queue as queues
-from b24app.auth.lifecycle import alert_once, request_uninstall_check
+from b24app.auth.lifecycle import request_uninstall_check, tokens_lost
+from b24app.auth.store import Installation
 from b24app.deps import Deps
+from b24app.web import accept
 from b24app.web.app import get_deps
 from b24app.web.install import install_event
 
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("events", __name__)
 
 #: How long a "job pending" marker may outlive a job that never started (a lost queue, say).
-PENDING_TTL = 3600
+PENDING_TTL = accept.PENDING_TTL
 
 
 @bp.post("/b24/events")
@@ -56,8 +57,12 @@ def receive() -> ResponseReturnValue:
     deps = get_deps()
     if name == "ONAPPINSTALL":
         return install_event(deps, payload)
-    if not name or not _verified(deps, member_id, token):
-        _maybe_lost(deps, member_id)
+    data = _block(payload, "data")
+    digest = event_digest(member_id, name, data)
+    installation, generation = _look_up(deps, member_id, digest)
+    if not name or not _verified(installation, token):
+        if member_id and installation is None:
+            tokens_lost(deps, member_id)
         return jsonify(error="unauthorized"), 401
     if name == "ONAPPUNINSTALL":
         # The application_token is the only check the event allows (REFERENCE §2.5, §3.3) and every
@@ -65,20 +70,8 @@ def receive() -> ResponseReturnValue:
         queued = request_uninstall_check(deps, member_id)
         log.info("ONAPPUNINSTALL from %s: %s", member_id, "checking with the portal" if queued else "check queued")
         return jsonify(result="checking")
-    data = _block(payload, "data")
     ts = _text(payload.get("ts")) or ""
-    return _accept(deps, member_id, name, data, ts)
-
-
-def _maybe_lost(deps: Deps, member_id: str) -> None:
-    """Refused events while no installation is stored at all: the tokens were lost (say it once)."""
-    if member_id and not deps.installations.member_ids():
-        alert_once(deps, "no-installations", None,
-                   "events arrive but no installation is stored (Redis lost its data?): every event is refused. "
-                   "Fix: run Redis with appendonly yes (docs/operations.md), then an administrator of each portal "
-                   "opens the app again so it re-installs",
-                   "Приложение согласований потеряло ключи доступа к Битрикс24: события отклоняются. "
-                   "Администратор портала должен открыть приложение ещё раз.")
+    return _accept(deps, member_id, name, data, ts, generation)
 
 
 def _text(value: Any) -> str | None:
@@ -99,35 +92,32 @@ def event_digest(member_id: str, name: str, data: Mapping[str, Any]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _verified(deps: Deps, member_id: str, token: str) -> bool:
-    installation = deps.installations.find(member_id) if member_id else None
+def _look_up(deps: Deps, member_id: str, digest: str) -> tuple[Installation | None, int]:
+    """The installation and the event's current generation, in one round trip."""
+    if not member_id:
+        return None, 0
+    pipe = deps.redis.pipeline(transaction=False)
+    pipe.hgetall(deps.installations.key(member_id))
+    pipe.get(accept.generation_key(digest))
+    raw, generation = pipe.execute()
+    return deps.installations.from_raw(raw), int(generation or 0)
+
+
+def _verified(installation: Installation | None, token: str) -> bool:
     if installation is None or installation.removed or not token:
         return False
     return hmac.compare_digest(installation.application_token.encode(), token.encode())
 
 
-def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str) -> ResponseReturnValue:
+def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str,
+            generation: int = 0) -> ResponseReturnValue:
+    """Coalesce or enqueue, in one round trip (:mod:`b24app.web.accept`). The pending marker counts the
+    deliveries the queued job stands for (``handlers.events.Event.count``): an echo of the app's own write
+    coalesced with a person's change is two, so the job reads the item."""
     digest = event_digest(member_id, name, data)
-    pending = pending_key(digest)
-    if not deps.redis.set(pending, str(time.time()), nx=True, ex=PENDING_TTL):
-        return jsonify(result="coalesced")
-    generation = deps.redis.incr(keys.event_generation(digest))
-    deps.redis.expire(keys.event_generation(digest), PENDING_TTL * 24)
-    queues.enqueue_once(
-        deps.queue(queues.EVENTS),
-        jobs.handle_event,
-        member_id,
-        name,
-        data,
-        ts,
-        pending,
-        id=queues.job_id("event", digest, generation),
-        retry=queues.remote_retry(),
-        job_timeout=queues.EVENT_JOB_TIMEOUT,
-    )
-    return jsonify(result="queued")
+    queued = accept.accept(deps.redis, deps.queue(queues.EVENTS), digest, generation + 1,
+                           (member_id, name, data, ts, pending_key(digest)))
+    return jsonify(result="queued" if queued else "coalesced")
 
 
-def pending_key(digest: str) -> str:
-    """Set while a job for this event is queued; the job deletes it as it starts."""
-    return keys.event_pending(digest)
+pending_key = accept.pending_key

@@ -300,3 +300,18 @@ def test_linked_operations_manager_gets_the_alert_in_telegram_with_decision_butt
     buttons = [b["text"] for row in payload["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons[:2] == ["Согласовать", "Отклонить"]
     assert len(escalations(env, "ops.manager")) == 1                  # and in Bitrix24
+
+
+def test_payment_tasks_are_read_only_once_a_deadline_the_app_set_may_have_passed(env: Env) -> None:
+    at(env, 2, 10)
+    [item] = create(env)
+    for user in (HEAD, FINANCE):
+        assert decisions.decide(env.deps, env.member_id, PR, item, user, "approve").ok
+    env.settle()
+    assert env.stage(item) == "PAYMENT"
+    report = run_sweep(env.deps, env.member_id)
+    assert report.reads == 1 and not report.notices       # the items only: the app set the deadlines itself
+    at(env, 20, 12)                                         # long past the payment task's deadline
+    report = run_sweep(env.deps, env.member_id)
+    assert report.reads == 2                                # now the tasks are read ...
+    assert any(":task" in notice for notice in report.notices), report.notices   # ... and the alert is sent

@@ -183,6 +183,23 @@ def test_rebind_on_install_restores_dropped_events_and_widgets(installed: Instal
     assert provision(client, workflows, PUBLIC_URL).plan.empty
 
 
+def test_rebind_before_provisioning_binds_the_events_and_leaves_the_widgets_to_provision(
+        installed: Installed, workflows: list[Workflow]) -> None:
+    # An install on a portal that has not been provisioned yet (B24APP_PROVISION_ON_INSTALL off): the
+    # types are missing, so their widgets cannot be bound; the events are, and the hook succeeds instead
+    # of failing (and being retried by RQ) forever.
+    client = installed.client
+    report = rebind(client, workflows, PUBLIC_URL)
+    assert report.ok, report.render()
+    assert report.requests == 2
+    assert len(client.call("event.get")) == 13
+    bound = {p["placement"] for p in client.call("placement.get")}
+    assert "TASK_VIEW_TAB" in bound and not any(p.startswith("CRM_DYNAMIC_") for p in bound)
+    assert provision(client, workflows, PUBLIC_URL, apply=True).ok      # provisioning binds the rest
+    assert any(p["placement"].startswith("CRM_DYNAMIC_") for p in client.call("placement.get"))
+    assert provision(client, workflows, PUBLIC_URL).plan.empty
+
+
 def test_changed_list_values_converge(installed: Installed, workflows: list[Workflow], tmp_path: Path) -> None:
     assert provision(installed.client, workflows, PUBLIC_URL, apply=True).ok
     config = tmp_path / "config"
