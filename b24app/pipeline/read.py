@@ -90,8 +90,7 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
     head = _head(client, table, start)
     chain = actors.heads_up(table, start)
     states = _states(deps, member_id, client, chain, results)
-    people = _names(deps, member_id, client, snap, head, known, [results.get(k) for k in ("initiator", *NAME_COMMANDS)],
-                    defs)
+    people = _names(deps, member_id, client, snap, head, known, [results.get(k) for k in USER_ROWS], defs)
     ctx = Context(roles=defs.roles, calendar=defs.calendar, deadlines=defs.deadlines,
                   absences=defs.org.absences, head=head, names=people, heads=tuple(chain), people=states,
                   role_names={c: r.name for c, r in defs.org.roles.items()})
@@ -172,6 +171,8 @@ def _head(client: Bitrix24, table: dict[int, tuple[int | None, int | None]], sta
 
 #: Read with the item while a role's display name is not cached: the roles and the initiator's head.
 NAME_COMMANDS = ("people", "dept", "head")
+#: The answers that hold users (``dept`` holds a department: its ID and NAME are not a person's).
+USER_ROWS = ("initiator", "people", "head")
 
 
 def _known_names(deps: Deps, member_id: str) -> dict[int, str]:
