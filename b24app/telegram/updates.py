@@ -17,8 +17,8 @@ from telegram import Message as TgMessage
 
 from b24app import keys
 from b24app.telegram.callbacks import PendingReason
+from b24app.telegram.context import TelegramRuntime
 from b24app.telegram.presses import PressJob, process_press_job
-from b24app.telegram.runtime import TelegramRuntime
 from b24app.telegram.texts import bot_text, decided_text
 
 log = logging.getLogger(__name__)

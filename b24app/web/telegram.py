@@ -2,8 +2,8 @@
 
 The response body is the Bot API call to make in reply (``{"method": "answerCallbackQuery", ...}`` or
 ``sendMessage``), which Telegram executes; anything slow was enqueued by the handler. ``create_app``
-calls ``init_app(app, deps)``; tests may call ``init_telegram(app, runtime)``. Without a bot token or
-secret the endpoint answers 404.
+calls ``init_app(app, deps)`` and the runtime is ``deps.telegram``; a test may attach a double of the
+runtime with ``init_telegram(app, runtime)``. Without a bot token or secret the endpoint answers 404.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from telegram import Update
 
-from b24app.telegram.config import TelegramConfig
+from b24app.telegram.context import TelegramRuntime
 from b24app.telegram.links import TOKEN_TTL, LinkStore
-from b24app.telegram.runtime import TelegramRuntime, load_action_modules
 from b24app.telegram.updates import UpdateHandler
 
 log = logging.getLogger(__name__)
@@ -29,7 +28,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def init_app(app: Flask, deps: Any) -> None:
-    """Hook for ``b24app.web.app.create_app``: the runtime is built on first use from ``deps``."""
+    """Hook for ``b24app.web.app.create_app``: the runtime is ``deps.telegram``, built on first use."""
     app.extensions[EXTENSION + ".deps"] = deps
     app.register_blueprint(telegram_bp)
 
@@ -38,17 +37,12 @@ def _runtime() -> TelegramRuntime | None:
     runtime: TelegramRuntime | None = current_app.extensions.get(EXTENSION)
     deps = current_app.extensions.get(EXTENSION + ".deps")
     if runtime is None and deps is not None:
-        config = TelegramConfig.from_settings(deps.settings)
-        if not config.enabled:
-            return None
-        load_action_modules(config)  # presses are checked here (e.g. "needs a reason") before the worker runs them
-        runtime = TelegramRuntime(config=config, redis=deps.redis)
-        current_app.extensions[EXTENSION] = runtime
+        runtime = deps.telegram
     return runtime
 
 
 def init_telegram(app: Flask, runtime: TelegramRuntime) -> None:
-    """Attach the runtime and register the blueprint (the app factory calls this once)."""
+    """Test hook: attach a runtime of the test's own (a double) and register the blueprint."""
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(telegram_bp)
 
