@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from b24app import keys
 from b24app.errors import B24AppError, OAuthError
+from b24app.texts import ops as ops_texts
 from b24app.yamlio import ConfigError
 
 if TYPE_CHECKING:
@@ -78,12 +79,8 @@ def portal_refused(deps: Deps, member_id: str, reason: str) -> None:
         log.info("installation %s marked removed: the app was uninstalled (%s); its periodic jobs stop", member_id,
                  reason)
         return
-    alert_once(deps, f"refused:{member_id}", member_id,
-               f"portal {member_id} refuses the app's tokens for good ({reason}); its periodic jobs are stopped. "
-               "Fix: an administrator of that portal opens the app again (Applications -> the app), or reinstalls "
-               "it; check that Redis runs with appendonly yes (docs/operations.md)",
-               "Битрикс24 больше не принимает ключи приложения согласований: приложение остановлено на этом портале. "
-               "Администратор портала должен открыть приложение ещё раз (или переустановить его).")
+    alert = ops_texts.portal_refused(member_id, reason)
+    alert_once(deps, f"refused:{member_id}", member_id, alert.en, alert.ru)
 
 
 def clear_refused(deps: Deps, member_id: str) -> None:

@@ -19,7 +19,7 @@ from b24app import keys
 from b24app.telegram.callbacks import PendingReason
 from b24app.telegram.context import TelegramRuntime
 from b24app.telegram.presses import PressJob, process_press_job
-from b24app.telegram.texts import bot_text, decided_text
+from b24app.texts.telegram import bot_text, decided_text
 
 log = logging.getLogger(__name__)
 ApiCall = dict[str, Any]

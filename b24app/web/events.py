@@ -32,6 +32,7 @@ from b24app import queue as queues
 from b24app.auth.lifecycle import alert_once, request_uninstall_check
 from b24app.auth.store import Installation
 from b24app.deps import Deps
+from b24app.texts.ops import NO_INSTALLATIONS
 from b24app.web import accept
 from b24app.web.app import get_deps
 from b24app.web.install import install_event
@@ -76,12 +77,7 @@ def receive() -> ResponseReturnValue:
 def _maybe_lost(deps: Deps, member_id: str) -> None:
     """Refused events while no installation is stored at all: the tokens were lost (say it once)."""
     if member_id and not deps.installations.member_ids():
-        alert_once(deps, "no-installations", None,
-                   "events arrive but no installation is stored (Redis lost its data?): every event is refused. "
-                   "Fix: run Redis with appendonly yes (docs/operations.md), then an administrator of each portal "
-                   "opens the app again so it re-installs",
-                   "Приложение согласований потеряло ключи доступа к Битрикс24: события отклоняются. "
-                   "Администратор портала должен открыть приложение ещё раз.")
+        alert_once(deps, "no-installations", None, NO_INSTALLATIONS.en, NO_INSTALLATIONS.ru)
 
 
 def _text(value: Any) -> str | None:

@@ -20,6 +20,7 @@ from telegram import Update
 from b24app.telegram.context import TelegramRuntime
 from b24app.telegram.links import TOKEN_TTL, LinkStore
 from b24app.telegram.updates import UpdateHandler
+from b24app.texts import telegram as tg_texts
 
 log = logging.getLogger(__name__)
 telegram_bp = Blueprint("telegram", __name__)
@@ -102,13 +103,12 @@ def link_page() -> ResponseReturnValue:
         member_id, user_id = _person(deps)
     except WidgetAuthError as exc:
         log.warning("telegram link page: %s", exc)
-        return _page("Не удалось определить пользователя Битрикс24. Откройте страницу из Битрикс24 ещё раз."), 403
+        return tg_texts.link_page(tg_texts.LINK_PAGE_UNKNOWN_USER), 403
     token = runtime.links.issue_token(member_id, user_id)
     link = LinkStore.deep_link(runtime.config.bot_username, token)
     minutes = int(TOKEN_TTL.total_seconds() // 60)
-    return _page(f'Чтобы получать уведомления и согласовывать заявки в Telegram, откройте ссылку '
-                 f'<a id="deep-link" href="{escape(link)}" target="_blank" rel="noopener">{escape(link)}</a> '
-                 f'и нажмите «Start». Ссылка одноразовая и действует {minutes} минут. Отключить — команда /stop.')
+    anchor = f'<a id="deep-link" href="{escape(link)}" target="_blank" rel="noopener">{escape(link)}</a>'
+    return tg_texts.link_page(tg_texts.link_page_invite(anchor, minutes))
 
 
 def _person(deps: Any) -> tuple[str, int]:
@@ -116,8 +116,3 @@ def _person(deps: Any) -> tuple[str, int]:
 
     person, _, _ = identify(request.form, request.args, deps)
     return person.member_id, person.user_id
-
-
-def _page(body: str) -> str:
-    return ('<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Telegram</title></head>'
-            f"<body><h1>Уведомления в Telegram</h1><p>{body}</p></body></html>")
