@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING
 
 from b24app import keys
 from b24app.errors import B24AppError, OAuthError
-from b24app.texts import ops as ops_texts
+from b24app.texts.ops import ALERTS
 from b24app.yamlio import ConfigError
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
 
 log = logging.getLogger(__name__)
+
 
 
 def request_uninstall_check(deps: Deps, member_id: str) -> bool:
@@ -70,6 +71,7 @@ def confirm_uninstall(deps: Deps, member_id: str) -> str:
 
 def portal_refused(deps: Deps, member_id: str, reason: str) -> None:
     """The portal refuses the app for good: mark it removed, keep the refused marker, say so once."""
+    installation = deps.installations.find(member_id)
     if not deps.installations.mark_removed(member_id):
         return
     deps.redis.set(keys.portal_refused(member_id), reason)
@@ -79,14 +81,27 @@ def portal_refused(deps: Deps, member_id: str, reason: str) -> None:
         log.info("installation %s marked removed: the app was uninstalled (%s); its periodic jobs stop", member_id,
                  reason)
         return
-    alert = ops_texts.portal_refused(member_id, reason)
-    alert_once(deps, f"refused:{member_id}", member_id, alert.en, alert.ru)
+    alert_once(deps, f"refused:{member_id}", member_id, "refused",
+               portal=installation.domain if installation else member_id, member=member_id, reason=reason)
+
+
+def tokens_lost(deps: Deps, member_id: str) -> bool:
+    """An event refused because no installation is stored for its portal. A portal the app knows (in the
+    index) whose tokens are gone (evicted, or lost with part of the data), or no installation stored at all
+    (Redis lost its data): said once. An unknown member id alone (a forged event) says nothing."""
+    pipe = deps.redis.pipeline(transaction=False)
+    pipe.sismember(keys.INSTALLATIONS, member_id)
+    pipe.scard(keys.INSTALLATIONS)
+    known, stored = pipe.execute()
+    if known:
+        return alert_once(deps, f"lost:{member_id}", member_id, "lost", portal=member_id)
+    return not stored and alert_once(deps, "no-installations", None, "no-installations")
 
 
 def clear_refused(deps: Deps, member_id: str) -> None:
     """A proved administrator install: the portal works again."""
     deps.redis.delete(keys.portal_refused(member_id), keys.alerted(f"refused:{member_id}"),
-                      keys.uninstall_announced(member_id))
+                      keys.alerted(f"lost:{member_id}"), keys.uninstall_announced(member_id))
 
 
 def refused_portals(deps: Deps) -> list[tuple[str, str]]:
@@ -99,21 +114,24 @@ def refused_portals(deps: Deps) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def alert_once(deps: Deps, what: str, member_id: str | None, text: str, text_ru: str) -> bool:
-    """An ERROR log line with the fix and, when Telegram is configured, a message to the operations
-    manager — once per ``what`` (a day at most, so a lasting problem is repeated daily); False if said already."""
+def alert_once(deps: Deps, what: str, member_id: str | None, text: str, **values: str) -> bool:
+    """An ERROR log line with the fix (English) and, when Telegram is configured, a message to the operations
+    manager (``ALERTS[text]``, in their language) — once per ``what`` (a day at most, so a lasting problem is
+    repeated daily); False if said already."""
     if not deps.redis.set(keys.alerted(what), "1", nx=True, ex=keys.ALERT_TTL):
         return False
-    log.error("%s", text)
-    _tell_operations(deps, member_id, text, text_ru)
+    text_ru, text_en = (template.format(**values) for template in ALERTS[text])
+    log.error("%s", text_en)
+    _tell_operations(deps, member_id, text_ru, text_en)
     return True
 
 
-def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str) -> None:
+def _tell_operations(deps: Deps, member_id: str | None, text_ru: str, text_en: str) -> None:
     from b24app.notify.base import Message
     from b24app.notify.telegram import TelegramNotifier
     from b24app.pipeline.definitions import config_for
     from b24app.telegram.config import TelegramConfig
+    from b24app.telegram.links import LinkStore
     from b24app.workflow.actors import OPERATIONS_MANAGER
     from b24app.workflow.config import load_org_config
 
@@ -121,16 +139,17 @@ def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str)
     if not config.enabled:
         return
     targets = [member_id] if member_id else [i.member_id for i in deps.installations.active()] or \
-        deps.installations.member_ids()
+        deps.installations.member_ids() or LinkStore(deps.redis).portals()  # tokens lost, chat links kept
     ops = {m: role.user_id for m in targets
            if (role := load_org_config(config_for(deps, m))[0].roles.get(OPERATIONS_MANAGER)) is not None}
     if not ops:
         log.warning("no operations_manager in %s/roles.yaml: the alert above went to the log only",
                     deps.settings.config_dir)
         return
-    message = Message(text_ru, text, tag="b24app:ops-alert")
+    message = Message(text_ru, text_en, tag="b24app:ops-alert")
     try:
-        if not any(TelegramNotifier(m, deps.redis, config).notify(user, message) for m, user in ops.items()):
+        sent = [TelegramNotifier(m, deps.redis, config).notify(user, message) for m, user in ops.items()]
+        if not any(sent):
             log.warning("the operations manager has no linked Telegram chat: the alert above went to the log only")
     except (B24AppError, ConfigError, OSError) as exc:
         log.warning("the alert could not be queued for Telegram (%s)", type(exc).__name__)
