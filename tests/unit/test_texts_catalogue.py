@@ -14,6 +14,7 @@ ALLOWED = {
     "b24app/worktime.py": "parses the `holidays` package's Russian names (working Saturdays, days off)",
     "b24app/demo.py": "the demo's sample portal data (departments, people, requests), not app texts",
     "b24app/demo_live.py": "the demo's sample requests and its guide to the sandbox, printed by `b24app demo`",
+    "b24app/demo_play.py": "the demo's people, requests and narration, printed by `b24app demo`",
     "b24app/scenario": "scenario test data and matching of what the sandbox shows (ё/е folding, button labels)",
     "b24app/portal_choice.py": "an English operator message that names the sandbox's «Локальное приложение» page",
 }
