@@ -2,10 +2,14 @@
 
 Starts Redis (``B24APP_REDIS_URL`` when it is an empty database, else a private ``redis-server``),
 the sandbox portal with the default organisation, the web app and a worker
-(:class:`b24app.scenario.stack.Stack`), installs and provisions the app, then plays three payment
-requests on a fast clock — two reach «Оплачено», one is rejected — printing what happened after each
-move: stages, tasks with deadlines, notifications. ``--keep`` leaves everything running (the sandbox
-UI URL is printed; an RQ worker with its scheduler serves the app's jobs) until Ctrl+C.
+(:class:`b24app.scenario.stack.Stack`), installs and provisions the app, then plays both processes on
+a fast clock — three payment requests (two reach «Оплачено», one is rejected) and a contract (to
+«Подписан») — printing what happened after each move: stages, tasks with deadlines, notifications;
+the summary counts how many of each process reached each final stage. ``--keep`` then leaves live
+work a person can act on (:mod:`b24app.demo_live`: requests at head approval, at finance, in
+accounting, a frozen one, a contract under review, a head with Telegram linked), prints where to
+click and whom to act as, and keeps everything running (an RQ worker with its scheduler serves the
+app's jobs) until Ctrl+C.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -27,13 +31,22 @@ from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
 from b24app.scenario.services import RedisUnavailable, redis_for_tools
 from b24app.scenario.stack import Stack, StackError
+from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
+from b24app.telegram.links import LinkStore
 from b24app.worktime import WorkCalendar
 from b24sandbox.clock import SandboxClock
+
+if TYPE_CHECKING:
+    from b24app.demo_live import Live
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 START = datetime(2026, 3, 2, 9, 30, tzinfo=MOSCOW)
 Echo = Callable[[str], None]
+Serve = Callable[[Stack, Echo, "Live"], None]
+PAYMENTS, CONTRACTS = "payment_requests", "contracts"
+#: How the played requests end: ref -> final stage.
+EXPECTED = {"vk": "PAID", "parts": "REJECTED", "oils": "PAID", "bottles": "SIGNED"}
 
 
 @dataclass(frozen=True)
@@ -45,109 +58,144 @@ class Move:
     says: str
 
 
-def _act(kind: str, login: str, ref: str, **kw: Any) -> m.Action:
+def act(kind: str, login: str, ref: str, **kw: Any) -> m.Action:
     return m.Action(kind=kind, login=login, via=m.DEFAULT_VIA.get(kind), where=m.Where("demo", 0), request=ref, **kw)
 
 
-def _create(login: str, ref: str, title: str, amount: int, counterparty: str, item: str) -> m.Action:
+def payment(login: str, ref: str, title: str, amount: int, counterparty: str, item: str) -> m.Action:
     fields = {"AMOUNT": amount, "COUNTERPARTY_NAME": counterparty, "EXPENSE_ITEM": item, "INVOICE": f"счёт-{ref}.pdf"}
     return m.Action(kind="create", login=login, via=None, where=m.Where("demo", 0), ref=ref, title=title,
                     fields=fields)
 
 
-def _approve(login: str, ref: str, via: str = "card") -> m.Action:
+def contract(login: str, ref: str, title: str, amount: int, counterparty: str, subject: str) -> m.Action:
+    fields = {"AMOUNT": amount, "COUNTERPARTY_NAME": counterparty, "SUBJECT": subject,
+              "CONTRACT_FILE": f"договор-{ref}.pdf"}
+    return m.Action(kind="create", login=login, via=None, where=m.Where("demo", 0), ref=ref, title=title,
+                    fields=fields, workflow=CONTRACTS)
+
+
+def approve(login: str, ref: str, via: str = "card") -> m.Action:
     return m.Action(kind="approve", login=login, via=via, where=m.Where("demo", 0), request=ref)
 
 
 PLAY: tuple[Move, ...] = (
-    Move(0, _create("a.ivanova", "vk", "Продвижение в VK, март", 150_000, "ООО «ВК Реклама»", "MARKETING"),
+    Move(0, payment("a.ivanova", "vk", "Продвижение в VK, март", 150_000, "ООО «ВК Реклама»", "MARKETING"),
          "создаёт заявку на оплату"),
-    Move(0.5, _create("p.fedorov", "parts", "Запчасти для линии розлива", 42_000, "ООО «Техснаб»", "RAW_MATERIALS"),
+    Move(0.5, payment("p.fedorov", "parts", "Запчасти для линии розлива", 42_000, "ООО «Техснаб»", "RAW_MATERIALS"),
          "создаёт заявку на оплату"),
-    Move(1, _create("e.smirnova", "oils", "Эфирные масла на квартал", 1_200_000, "ООО «Аромабаза»",
+    Move(1, payment("e.smirnova", "oils", "Эфирные масла на квартал", 1_200_000, "ООО «Аромабаза»",
                     "RAW_MATERIALS"), "создаёт заявку на оплату"),
-    Move(1.5, _approve("m.orlova", "vk"), "согласует во вкладке «Согласование» карточки"),
-    Move(0.5, _act("reject", "director", "parts", reason="Сначала запросите ещё два предложения поставщиков"),
+    Move(0.5, contract("a.ivanova", "bottles", "Договор поставки флаконов", 480_000, "ООО «Стеклотара»",
+                        "Поставка флаконов 50 мл на 2026 год"), "создаёт договор на согласование"),
+    Move(1, approve("m.orlova", "vk"), "согласует во вкладке «Согласование» карточки"),
+    Move(0.2, approve("m.orlova", "bottles", "task"), "завершает задачу согласования договора"),
+    Move(0.5, act("reject", "director", "parts", reason="Сначала запросите ещё два предложения поставщиков"),
          "отклоняет во вкладке «Согласование» с причиной"),
-    Move(1, _approve("s.kuznetsov", "oils", "task"), "завершает задачу согласования"),
-    Move(2, _approve("finance.manager", "vk", "task"), "завершает задачу проверки"),
-    Move(1, _approve("finance.manager", "oils"), "согласует во вкладке «Согласование»"),
-    Move(3, _approve("director", "oils"), "согласует крупную оплату во вкладке «Согласование»"),
-    Move(2, _act("attach", "junior.accountant", "vk", target="item", field="PAYMENT_ORDER",
+    Move(1, approve("s.kuznetsov", "oils", "task"), "завершает задачу согласования"),
+    Move(1, approve("lawyer", "bottles", "task"), "завершает задачу проверки договора"),
+    Move(1, approve("finance.manager", "vk", "task"), "завершает задачу проверки"),
+    Move(0.5, approve("finance.manager", "bottles"), "согласует договор во вкладке «Согласование»"),
+    Move(1, approve("finance.manager", "oils"), "согласует во вкладке «Согласование»"),
+    Move(3, approve("director", "oils"), "согласует крупную оплату во вкладке «Согласование»"),
+    Move(1, approve("director", "bottles"), "подписывает договор во вкладке «Согласование»"),
+    Move(1, act("attach", "junior.accountant", "vk", target="item", field="PAYMENT_ORDER",
                  file="платёжка-vk.pdf"), "прикрепляет платёжное поручение к заявке"),
-    Move(0.2, _act("complete_task", "junior.accountant", "vk", task="Прикрепить платежное поручение"),
+    Move(0.2, act("complete_task", "junior.accountant", "vk", task="Прикрепить платежное поручение"),
          "завершает подзадачу"),
-    Move(0.5, _act("complete_task", "chief.accountant", "vk", task="Выполнить оплату"), "завершает задачу оплаты"),
-    Move(1, _act("attach", "junior.accountant", "oils", target="task", task="Прикрепить платежное поручение",
+    Move(0.5, act("complete_task", "chief.accountant", "vk", task="Выполнить оплату"), "завершает задачу оплаты"),
+    Move(1, act("attach", "junior.accountant", "oils", target="task", task="Прикрепить платежное поручение",
                  file="платёжка-oils.pdf"), "прикрепляет платёжное поручение к подзадаче"),
-    Move(0.2, _act("complete_task", "junior.accountant", "oils", task="Прикрепить платежное поручение"),
+    Move(0.2, act("complete_task", "junior.accountant", "oils", task="Прикрепить платежное поручение"),
          "завершает подзадачу"),
-    Move(0.5, _act("complete_task", "chief.accountant", "oils", task="Выполнить оплату"), "завершает задачу оплаты"),
+    Move(0.5, act("complete_task", "chief.accountant", "oils", task="Выполнить оплату"), "завершает задачу оплаты"),
 )
 
 
 class Narrator:
-    """Plays the moves and prints what changed after each one."""
+    """Plays the moves and prints what changed after each one (requests of both processes, by ref)."""
 
     def __init__(self, stack: Stack, echo: Echo) -> None:
         self.stack = stack
         self.echo = echo
-        self.view = PortalView(stack.portal, next(w for w in stack.workflows if w.code == "payment_requests"))
-        self.performer = Performer(self.view, stack.settle)
+        self.views = {w.code: PortalView(stack.portal, w) for w in stack.workflows}
+        self.view = self.views[PAYMENTS]
+        self.telegram = TelegramPeople(stack.bot, self.view, LinkStore(stack.deps.redis), stack.web_url,
+                                       stack.settle) if stack.bot is not None else None
+        self.performers = {code: Performer(view, stack.settle, self.telegram if code == PAYMENTS else None)
+                           for code, view in self.views.items()}
         self.calendar = WorkCalendar.default()
-        self.refs: dict[str, int] = {}
+        self.refs: dict[str, tuple[str, int]] = {}
         self.seen_tasks: set[int] = set()
-        self.stages: dict[int, str] = {}
+        self.stages: dict[tuple[str, int], str] = {}
 
     def play(self, moves: tuple[Move, ...] = PLAY) -> dict[str, str]:
+        """Play ``moves``, print the summary; the final stage of each request, by ref."""
         start = self.stack.portal.request_count
         for move in moves:
-            clock = self.stack.clock
-            clock.set(self.calendar.add_working_hours(clock.now(), timedelta(hours=move.wait)))
             self.move(move)
-        finals = {ref: self.view.stage_code(item) for ref, item in self.refs.items()}
+        finals = {ref: self.views[code].stage_code(item) for ref, (code, item) in self.refs.items()}
         self.echo("")
         self.echo("Итог:")
-        for ref, item in self.refs.items():
-            title = self.view.values(item).get("title")
-            self.echo(f"  №{item} «{title}» — {self.view.workflow.stage(finals[ref]).name.ru}")
+        for ref, (code, item) in self.refs.items():
+            view = self.views[code]
+            self.echo(f"  №{item} «{view.values(item).get('title')}» — {view.workflow.stage(finals[ref]).name.ru}")
+        for line in summary(self.views, self.refs, finals):
+            self.echo(line)
         self.echo(f"REST-запросов приложения к порталу: {self.stack.portal.request_count - start}")
         return finals
 
-    def move(self, move: Move) -> None:
+    def move(self, move: Move) -> int | None:
+        """Wait ``move.wait`` working hours, perform the action, print what changed; the request's id."""
+        clock = self.stack.clock
+        clock.set(self.calendar.add_working_hours(clock.now(), timedelta(hours=move.wait)))
         action = move.action
-        mark = self.view.mark()
-        item = self.refs.get(action.request or "")
-        done = self.performer.perform(action, item)
+        code, item = self.refs.get(action.request or "", (action.workflow or PAYMENTS, None))
+        view = self.views[code]
+        mark = view.mark()
+        done = self.performers[code].perform(action, item)
         if done.item_id is not None and action.ref:
-            self.refs[action.ref] = item = done.item_id
+            self.refs[action.ref] = (code, done.item_id)
+            item = done.item_id
         self.stack.settle()
-        when = self.stack.clock.now().astimezone(MOSCOW)
+        when = clock.now().astimezone(MOSCOW)
         who = self.stack.portal.state.user_by_login(action.login).full_name
         self.echo("")
         self.echo(f"{_day(when)} {when:%d.%m %H:%M}  {who} {move.says}"
                   + (f": №{item}" if item else "") + ("  ✗ " + done.text if done.refused or done.error else ""))
         if item is not None:
-            self.changes(item, mark)
+            self.changes(view, item, mark)
+        return item
 
-    def changes(self, item: int, mark: tuple[int, int]) -> None:
-        stage = self.view.stage_code(item)
-        if self.stages.get(item) != stage:
-            self.stages[item] = stage
-            self.echo(f"      → этап «{self.view.workflow.stage(stage).name.ru}»")
-        for task in self.view.tasks(item):
+    def changes(self, view: PortalView, item: int, mark: tuple[int, int]) -> None:
+        stage = view.stage_code(item)
+        if self.stages.get((view.workflow.code, item)) != stage:
+            self.stages[(view.workflow.code, item)] = stage
+            self.echo(f"      → этап «{view.workflow.stage(stage).name.ru}»")
+        for task in view.tasks(item):
             if task.id not in self.seen_tasks:
                 self.seen_tasks.add(task.id)
                 due = f", срок {task.deadline.astimezone(MOSCOW):%d.%m %H:%M}" if task.deadline else ""
-                self.echo(f"      → задача «{task.title}» — {self._name(task.responsible)}{due}")
-        for notice in self.view.notices(mark):
-            self.echo(f"      → уведомление ({self._name(notice.to)}): «{_short(notice.text)}»")
+                self.echo(f"      → задача «{task.title}» — {self.name(task.responsible)}{due}")
+        for notice in view.notices(mark):
+            self.echo(f"      → уведомление ({self.name(notice.to)}): «{_short(notice.text)}»")
 
-    def _name(self, login: str) -> str:
+    def name(self, login: str) -> str:
         try:
             return self.stack.portal.state.user_by_login(login).full_name
         except KeyError:
             return login
+
+
+def summary(views: dict[str, PortalView], refs: dict[str, tuple[str, int]], finals: dict[str, str]) -> list[str]:
+    """``Согласование договоров: Подписан — 1``: per process, how many requests reached each final stage."""
+    lines = []
+    for code, view in sorted(views.items(), key=lambda pair: pair[0] != PAYMENTS):   # payments first
+        ends = [s for s in view.workflow.stages if s.final]
+        counts = [sum(1 for ref, (c, _) in refs.items() if c == code and finals[ref] == s.code) for s in ends]
+        lines.append(f"  {view.workflow.title.ru}: "
+                     + ", ".join(f"{s.name.ru} — {n}" for s, n in zip(ends, counts, strict=True)))
+    return lines
 
 
 def _day(moment: datetime) -> str:
@@ -159,36 +207,46 @@ def _short(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def run_demo(echo: Echo, keep: bool = False) -> bool:
-    """Play the demo; True when the requests ended as intended (two paid, one rejected)."""
+def run_demo(echo: Echo, keep: bool = False, serve: Serve | None = None) -> bool:
+    """Play the demo; True when the requests ended as intended (two paid, one rejected, a contract signed).
+
+    With ``keep``, then leave live work behind (:func:`b24app.demo_live.build_live`; True also needs each
+    item where it should be) and hand the running stack to ``serve`` (default: print the guide and run a
+    worker until Ctrl+C; a test passes its own, which looks at the live portal and returns)."""
     clock = SandboxClock(START)
     clock.freeze()
-    with redis_for_tools() as url, Stack(url, clock) as stack:
+    with redis_for_tools() as url, Stack(url, clock, telegram=keep) as stack:
         echo(f"Портал-песочница: {stack.portal.base_url} (организация «Лаванда Косметикс»)")
         echo(f"Приложение: {stack.web_url}; Redis: {url}")
         echo("Приложение установлено в портал и развернуло смарт-процессы, стадии, поля и виджеты.")
-        finals = Narrator(stack, echo).play()
-        ok = finals == {"vk": "PAID", "parts": "REJECTED", "oils": "PAID"}
+        narrator = Narrator(stack, echo)
+        ok = narrator.play() == EXPECTED
         if keep:
-            _keep(stack, echo)
+            from b24app.demo_live import build_live
+
+            live = build_live(narrator)
+            ok = ok and live.ok
+            (serve or keep_serving)(stack, echo, live)
         return ok
 
 
-def _keep(stack: Stack, echo: Echo) -> None:
+def keep_serving(stack: Stack, echo: Echo, live: Live) -> None:
+    """Print the guide to the live work and serve the app's jobs in real time until Ctrl+C."""
     stack.clock.speed = 1.0
     echo("")
-    echo(f"Песочница работает: {stack.portal.ui_url}")
+    for line in live.guide():
+        echo(line)
     echo(f"  (сертификат выпущен собственным центром песочницы: {stack.portal.ca_bundle})")
-    echo("Действуйте от имени сотрудников в интерфейсе песочницы; воркер обрабатывает события. Ctrl+C — выход.")
+    echo("Воркер обрабатывает события и задания приложения. Ctrl+C — выход.")
     worker = SimpleWorker([stack.deps.queue(n) for n in queues.ALL_QUEUES], connection=stack.deps.redis)
     with contextlib.suppress(KeyboardInterrupt):
         worker.work(with_scheduler=True, logging_level="WARNING")
 
 
 @click.command("demo")
-@click.option("--keep", is_flag=True, help="Leave the sandbox, web app and worker running (Ctrl+C stops).")
+@click.option("--keep", is_flag=True, help="Leave live work, the sandbox, web app and worker running (Ctrl+C stops).")
 def demo_command(keep: bool) -> None:
-    """Play payment requests from creation to «Оплачено» (and one rejected) on the embedded sandbox."""
+    """Play payment requests and a contract to their ends on the embedded sandbox (--keep: leave live work)."""
     for name in ("werkzeug", "rq.worker", "rq.queue", "rq.job", "rq.scheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import requests
@@ -37,6 +37,9 @@ from b24sandbox.state import PortalState
 from b24sandbox.strict import StrictValidator, Violation
 from b24sandbox.switches import Switches, switches
 from b24sandbox.tls import SandboxCA
+
+if TYPE_CHECKING:
+    from b24sandbox.telegram_api import FakeBotApi
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,8 @@ class SandboxPortal:
         self._oauth_base = ""
         #: ``host:port`` addresses the portal moved away from: REST calls there get a 302 (``move_domain``).
         self.moved_from: set[str] = set()
+        #: The fake Telegram Bot API whose chats the UI shows at ``/sandbox/telegram`` (set by whoever runs one).
+        self.telegram: FakeBotApi | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 

@@ -124,6 +124,12 @@ class FakeBotApi:
         with self._cond:
             return list(self._chats.get(chat_id, {}).values())
 
+    def chats(self) -> list[tuple[JSON, list[SentMessage]]]:
+        """Every chat the bot wrote to or a user wrote from: the user, and the bot's messages in order."""
+        with self._cond:
+            ids = sorted(set(self._chats) | set(self._users))
+            return [(self.user(chat_id), list(self._chats.get(chat_id, {}).values())) for chat_id in ids]
+
     def last_message(self, chat_id: int) -> SentMessage:
         messages = self.messages(chat_id)
         if not messages:

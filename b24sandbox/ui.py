@@ -5,7 +5,8 @@ Pages: an index (smart processes, people, the "act as" switch), each smart proce
 each person's tasks and notifications (tasks can be started, paused or completed, files attached), a "new item" card
 per smart process (:mod:`b24sandbox.cardform`: the process's fields as provisioned, files included,
 created with ``crm.item.add`` as the acting person, so the portal's events fire as for a REST create),
-the "Local application" form (:mod:`b24sandbox.localapp`), and widgets in an iframe (a form posting the frame-open data with the acting user's ``AUTH_ID`` to the
+the "Local application" form (:mod:`b24sandbox.localapp`), the fake Telegram Bot API's chats with their
+buttons (:mod:`b24sandbox.telegramui`, when one runs next to the portal), and widgets in an iframe (a form posting the frame-open data with the acting user's ``AUTH_ID`` to the
 app's handler).
 Plain server-rendered HTML. CRM data is read through the same REST method functions as the admin;
 changes go through :class:`UserActions` as the person chosen in "act as", so they fire events.
@@ -20,7 +21,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from b24sandbox import cardform, localapp, registry
+from b24sandbox import cardform, localapp, registry, telegramui
 from b24sandbox import taskstore as ts
 from b24sandbox.actions import UserActions, WidgetNotBound, widget_form
 from b24sandbox.methods import im, placement
@@ -125,10 +126,12 @@ def create_ui(portal: SandboxPortal) -> Flask:
     def index() -> str:
         return render_template("index.html", types=ui.types())
 
-    @app.post("/act-as")
+    @app.route("/act-as", methods=["GET", "POST"])
     def act_as() -> Response:
-        response = redirect(request.form.get("next") or url_for("index"))
-        response.set_cookie(COOKIE, request.form.get("login", ""), httponly=True, samesite="Lax")
+        """Choose the person to act as (the header's form; as a GET, the links ``b24app demo --keep`` prints)."""
+        nxt = request.values.get("next", "")
+        response = redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("index"))
+        response.set_cookie(COOKIE, request.values.get("login", ""), httponly=True, samesite="Lax")
         return response
 
     @app.get("/kanban/<int:entity_type_id>")
@@ -212,6 +215,7 @@ def create_ui(portal: SandboxPortal) -> Flask:
         return redirect(target)
 
     localapp.add_routes(app, ui)
+    telegramui.add_routes(app, ui)
 
     @app.get("/widget")
     def widget() -> str:

@@ -29,6 +29,33 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# What the operations manager is told (Russian, English) and the ERROR line logged (the English text): each
+# names the portal and the fix. Keys are :func:`alert_once`'s ``text``; ``{...}`` are its ``values``.
+ALERTS: dict[str, tuple[str, str]] = {
+    "refused": (
+        "Портал {portal} больше не принимает ключи приложения согласований ({reason}): приложение на этом портале "
+        "остановлено. Что сделать: администратор портала {portal} открывает приложение ещё раз (Приложения → "
+        "приложение) или переустанавливает его; проверьте, что Redis работает с appendonly yes "
+        "(docs/operations.md).",
+        "portal {portal} ({member}) refuses the app's tokens for good ({reason}); its periodic jobs are stopped. "
+        "Fix: an administrator of {portal} opens the app again (Applications -> the app), or reinstalls it; check "
+        "that Redis runs with appendonly yes (docs/operations.md)"),
+    "lost": (
+        "Приложение согласований потеряло ключи доступа к порталу {portal} (данные Redis утеряны?): его события "
+        "отклоняются. Что сделать: администратор портала {portal} открывает приложение ещё раз (Приложения → "
+        "приложение); проверьте, что Redis работает с appendonly yes и без вытеснения ключей (docs/operations.md).",
+        "events of portal {portal} arrive but its installation is not stored (Redis lost part of its data, or "
+        "evicted it?): its events are refused. Fix: an administrator of that portal opens the app again so it "
+        "re-installs; run Redis with appendonly yes and maxmemory-policy noeviction (docs/operations.md)"),
+    "no-installations": (
+        "Приложение согласований потеряло ключи доступа к Битрикс24 (данные Redis утеряны?): все события "
+        "отклоняются. Что сделать: администратор каждого портала открывает приложение ещё раз (Приложения → "
+        "приложение); включите в Redis appendonly yes (docs/operations.md).",
+        "events arrive but no installation is stored (Redis lost its data?): every event is refused. "
+        "Fix: run Redis with appendonly yes (docs/operations.md), then an administrator of each portal "
+        "opens the app again so it re-installs"),
+}
+
 
 def request_uninstall_check(deps: Deps, member_id: str) -> bool:
     """The edge's part of ``ONAPPUNINSTALL``: remember the announcement and queue one check (coalesced
@@ -69,6 +96,7 @@ def confirm_uninstall(deps: Deps, member_id: str) -> str:
 
 def portal_refused(deps: Deps, member_id: str, reason: str) -> None:
     """The portal refuses the app for good: mark it removed, keep the refused marker, say so once."""
+    installation = deps.installations.find(member_id)
     if not deps.installations.mark_removed(member_id):
         return
     deps.redis.set(keys.portal_refused(member_id), reason)
@@ -78,18 +106,27 @@ def portal_refused(deps: Deps, member_id: str, reason: str) -> None:
         log.info("installation %s marked removed: the app was uninstalled (%s); its periodic jobs stop", member_id,
                  reason)
         return
-    alert_once(deps, f"refused:{member_id}", member_id,
-               f"portal {member_id} refuses the app's tokens for good ({reason}); its periodic jobs are stopped. "
-               "Fix: an administrator of that portal opens the app again (Applications -> the app), or reinstalls "
-               "it; check that Redis runs with appendonly yes (docs/operations.md)",
-               "Битрикс24 больше не принимает ключи приложения согласований: приложение остановлено на этом портале. "
-               "Администратор портала должен открыть приложение ещё раз (или переустановить его).")
+    alert_once(deps, f"refused:{member_id}", member_id, "refused",
+               portal=installation.domain if installation else member_id, member=member_id, reason=reason)
+
+
+def tokens_lost(deps: Deps, member_id: str) -> bool:
+    """An event refused because no installation is stored for its portal. A portal the app knows (in the
+    index) whose tokens are gone (evicted, or lost with part of the data), or no installation stored at all
+    (Redis lost its data): said once. An unknown member id alone (a forged event) says nothing."""
+    pipe = deps.redis.pipeline(transaction=False)
+    pipe.sismember(keys.INSTALLATIONS, member_id)
+    pipe.scard(keys.INSTALLATIONS)
+    known, stored = pipe.execute()
+    if known:
+        return alert_once(deps, f"lost:{member_id}", member_id, "lost", portal=member_id)
+    return not stored and alert_once(deps, "no-installations", None, "no-installations")
 
 
 def clear_refused(deps: Deps, member_id: str) -> None:
     """A proved administrator install: the portal works again."""
     deps.redis.delete(keys.portal_refused(member_id), keys.alerted(f"refused:{member_id}"),
-                      keys.uninstall_announced(member_id))
+                      keys.alerted(f"lost:{member_id}"), keys.uninstall_announced(member_id))
 
 
 def refused_portals(deps: Deps) -> list[tuple[str, str]]:
@@ -102,21 +139,24 @@ def refused_portals(deps: Deps) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def alert_once(deps: Deps, what: str, member_id: str | None, text: str, text_ru: str) -> bool:
-    """An ERROR log line with the fix and, when Telegram is configured, a message to the operations
-    manager — once per ``what`` (a day at most, so a lasting problem is repeated daily); False if said already."""
+def alert_once(deps: Deps, what: str, member_id: str | None, text: str, **values: str) -> bool:
+    """An ERROR log line with the fix (English) and, when Telegram is configured, a message to the operations
+    manager (``ALERTS[text]``, in their language) — once per ``what`` (a day at most, so a lasting problem is
+    repeated daily); False if said already."""
     if not deps.redis.set(keys.alerted(what), "1", nx=True, ex=keys.ALERT_TTL):
         return False
-    log.error("%s", text)
-    _tell_operations(deps, member_id, text, text_ru)
+    text_ru, text_en = (template.format(**values) for template in ALERTS[text])
+    log.error("%s", text_en)
+    _tell_operations(deps, member_id, text_ru, text_en)
     return True
 
 
-def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str) -> None:
+def _tell_operations(deps: Deps, member_id: str | None, text_ru: str, text_en: str) -> None:
     from b24app.notify.base import Message
     from b24app.notify.telegram import TelegramNotifier
     from b24app.pipeline.definitions import config_for
     from b24app.telegram.config import TelegramConfig
+    from b24app.telegram.links import LinkStore
     from b24app.workflow.actors import OPERATIONS_MANAGER
     from b24app.workflow.config import load_org_config
 
@@ -124,16 +164,17 @@ def _tell_operations(deps: Deps, member_id: str | None, text: str, text_ru: str)
     if not config.enabled:
         return
     targets = [member_id] if member_id else [i.member_id for i in deps.installations.active()] or \
-        deps.installations.member_ids()
+        deps.installations.member_ids() or LinkStore(deps.redis).portals()  # tokens lost, chat links kept
     ops = {m: role.user_id for m in targets
            if (role := load_org_config(config_for(deps, m))[0].roles.get(OPERATIONS_MANAGER)) is not None}
     if not ops:
         log.warning("no operations_manager in %s/roles.yaml: the alert above went to the log only",
                     deps.settings.config_dir)
         return
-    message = Message(text_ru, text, tag="b24app:ops-alert")
+    message = Message(text_ru, text_en, tag="b24app:ops-alert")
     try:
-        if not any(TelegramNotifier(m, deps.redis, config).notify(user, message) for m, user in ops.items()):
+        sent = [TelegramNotifier(m, deps.redis, config).notify(user, message) for m, user in ops.items()]
+        if not any(sent):
             log.warning("the operations manager has no linked Telegram chat: the alert above went to the log only")
     except (B24AppError, ConfigError, OSError) as exc:
         log.warning("the alert could not be queued for Telegram (%s)", type(exc).__name__)

@@ -222,6 +222,7 @@ class Stack:
 
     def _start_bot(self) -> None:
         self.bot = FakeBotApi().start()
+        self.portal.telegram = self.bot                          # its chats in the sandbox UI (/sandbox/telegram)
         self._set_env("B24APP_TELEGRAM_BOT_USERNAME", self.bot.username)
         self._set_env("B24APP_TELEGRAM_API_BASE_URL", self.bot.base_url)
         self._set_env("B24APP_TELEGRAM_ACTION_MODULES", None)     # the engine's buttons (the default)

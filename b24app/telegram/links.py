@@ -132,6 +132,11 @@ class LinkStore:
             owners.setdefault(member_id, int(user_id))
         return owners
 
+    def portals(self) -> list[str]:
+        """Every portal with a linked person (their member ids)."""
+        prefix = keys.tg("members", "")
+        return sorted(_text(k)[len(prefix):] for k in self._r.scan_iter(match=keys.tg("members", "*"), count=500))
+
     def linked_users(self, member_id: str) -> list[int]:
         return sorted(int(_text(u)) for u in self._r.smembers(keys.tg("members", member_id)))
 

@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 
 from b24app import phpform
 from b24app import queue as queues
-from b24app.auth.lifecycle import alert_once, request_uninstall_check
+from b24app.auth.lifecycle import request_uninstall_check, tokens_lost
 from b24app.auth.store import Installation
 from b24app.deps import Deps
 from b24app.web import accept
@@ -61,7 +61,8 @@ def receive() -> ResponseReturnValue:
     digest = event_digest(member_id, name, data)
     installation, generation = _look_up(deps, member_id, digest)
     if not name or not _verified(installation, token):
-        _maybe_lost(deps, member_id)
+        if member_id and installation is None:
+            tokens_lost(deps, member_id)
         return jsonify(error="unauthorized"), 401
     if name == "ONAPPUNINSTALL":
         # The application_token is the only check the event allows (REFERENCE §2.5, §3.3) and every
@@ -71,17 +72,6 @@ def receive() -> ResponseReturnValue:
         return jsonify(result="checking")
     ts = _text(payload.get("ts")) or ""
     return _accept(deps, member_id, name, data, ts, generation)
-
-
-def _maybe_lost(deps: Deps, member_id: str) -> None:
-    """Refused events while no installation is stored at all: the tokens were lost (say it once)."""
-    if member_id and not deps.installations.member_ids():
-        alert_once(deps, "no-installations", None,
-                   "events arrive but no installation is stored (Redis lost its data?): every event is refused. "
-                   "Fix: run Redis with appendonly yes (docs/operations.md), then an administrator of each portal "
-                   "opens the app again so it re-installs",
-                   "Приложение согласований потеряло ключи доступа к Битрикс24: события отклоняются. "
-                   "Администратор портала должен открыть приложение ещё раз.")
 
 
 def _text(value: Any) -> str | None:
