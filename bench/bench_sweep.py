@@ -96,7 +96,7 @@ def main(sizes: list[int]) -> None:
                     for size in sorted(sizes):
                         seed(env, fresh, old, max(size - seeded, 0))
                         seeded = max(size, seeded)
-                        sent = [k for k in env.deps.redis.keys("b24app:esc:*") if not str(k).rstrip("'").endswith(":totals")]
+                        sent = list(env.deps.redis.keys("b24app:esc:*"))
                         env.deps.redis.delete(*sent or ["-"])          # the notices of the smaller size
                         clock.set(NOW)
                         env.deps.bitrix(env.member_id).call("user.current")     # token refresh outside

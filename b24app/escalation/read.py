@@ -119,8 +119,8 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         collected.found.append(Found(found.workflow, found.names, found.snap, request, notices))
     collected.http_requests = batcher.requests
     if batcher.totals:
-        deps.redis.hset(keys.escalation(member_id, "totals"), mapping={c: str(n) for c, n in batcher.totals.items()})
-        deps.redis.expire(keys.escalation(member_id, "totals"), keys.ESCALATION_SENT_TTL)
+        deps.redis.hset(keys.sweep_totals(member_id), mapping={c: str(n) for c, n in batcher.totals.items()})
+        deps.redis.expire(keys.sweep_totals(member_id), keys.ESCALATION_SENT_TTL)
     return collected
 
 
@@ -212,7 +212,7 @@ def _known_totals(deps: Deps, member_id: str, workflows: Mapping[str, Workflow])
     """Each workflow's open-item count at the last sweep (kept in Redis), so the pages can be asked for
     in the first batch; the sweep still reads whatever the portal's totals say on top of them."""
     codes = sorted(workflows)
-    values = deps.redis.hmget(keys.escalation(member_id, "totals"), codes) if codes else []
+    values = deps.redis.hmget(keys.sweep_totals(member_id), codes) if codes else []
     return {code: int(v) for code, v in zip(codes, values, strict=True) if v is not None and int(v) >= 0}
 
 
