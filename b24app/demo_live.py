@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from b24app.demo import CONTRACTS, PAYMENTS, Move, Narrator, act, approve, contract, payment
+from b24app.demo_play import CONTRACTS, PAYMENTS, Move, Narrator, act, approve, contract, payment
 from b24app.scenario import model as m
 from b24app.scenario.telegram import CHAT_BASE
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import redis
 from rq import Queue
@@ -26,12 +30,21 @@ from b24app.rest.client import OAuthAuth, RestClient, RetryPolicy, WebhookAuth
 from b24app.rest.pacing import Pacer
 from b24app.settings import Settings, load_settings, webhook_parts
 
+if TYPE_CHECKING:
+    from b24app.telegram.callbacks import ActionRegistry
+    from b24app.telegram.context import TelegramRuntime
+
 
 class Deps:
     """Lazily built adapters for one process; safe to share between threads."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] | None = None,
+                 telegram_actions: ActionRegistry | None = None) -> None:
+        """``clock`` and ``telegram_actions`` are for tests (a clock they move, a registry of their own);
+        by default the real clock and the process-wide action registry."""
         self.settings = settings
+        self._clock = clock
+        self._telegram_actions = telegram_actions
         self._clients: dict[str, RestClient] = {}
         self._lock = threading.Lock()
         register_secret(*settings.secrets())
@@ -78,6 +91,20 @@ class Deps:
         from b24app.auth.lifecycle import portal_refused
 
         portal_refused(self, member_id, f"token refresh answered {code}")
+
+    @cached_property
+    def telegram(self) -> TelegramRuntime:
+        """The Telegram bot's runtime: its config (settings, then ``B24APP_TELEGRAM_*``), this Redis and
+        clock, and the action registry, with the action modules imported once (when the bot is on)."""
+        from b24app.telegram.config import TelegramConfig
+        from b24app.telegram.context import TelegramRuntime, load_action_modules
+        from b24app.telegram.links import utcnow
+
+        config = TelegramConfig.from_settings(self.settings)
+        if config.enabled:
+            load_action_modules(config)  # presses are checked (e.g. "needs a reason") before a worker runs them
+        runtime = TelegramRuntime(config=config, redis=self.redis, clock=self._clock or utcnow)
+        return runtime if self._telegram_actions is None else replace(runtime, registry=self._telegram_actions)
 
     def queue(self, name: str = queues.DEFAULT) -> Queue:
         return queues.get_queue(self.redis, name)

@@ -103,6 +103,11 @@ def escalation(member_id: str, delivery: str) -> str:
     return f"b24app:esc:{member_id}:{delivery}"
 
 
+def sweep_totals(member_id: str) -> str:
+    """Each workflow's open-item count at the last sweep (a hash), so the next one plans its pages."""
+    return f"b24app:sweep-totals:{member_id}"
+
+
 def digest(member_id: str, day: date) -> str:
     return f"b24app:digest:{member_id}:{day.isoformat()}"
 

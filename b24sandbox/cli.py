@@ -15,6 +15,7 @@ from b24sandbox.clock import SandboxClock
 from b24sandbox.localapp import env_lines
 from b24sandbox.oauth import DEFAULT_SCOPES
 from b24sandbox.portal import SandboxPortal
+from b24sandbox.shared import SharedMaterialMissing, bitrix24_dir
 from b24sandbox.tls import SandboxCA
 
 
@@ -49,6 +50,11 @@ def sandbox_command(host: str, port: int, plain_http: bool, org: Path | None, pr
     """Run the sandbox Bitrix24 portal until interrupted."""
     if env_file and not app_handler_url:
         raise click.UsageError("--env-file needs --app-handler-url (the local app whose credentials it holds)")
+    if not no_strict:
+        try:  # strict mode validates every call against the official schemas: find them before serving
+            bitrix24_dir()
+        except SharedMaterialMissing as exc:
+            raise click.ClickException(f"{exc} (or pass --no-strict to skip validating calls)") from exc
     clock = SandboxClock(start_at, speed=speed) if start_at else SandboxClock(speed=speed)
     portal = SandboxPortal(
         org=org, strict=not no_strict, tls=not plain_http, clock=clock, profile=profile, seed=seed,

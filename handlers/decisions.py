@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.errors import B24AppError
-from b24app.notify import texts
 from b24app.pipeline.definitions import workflow_code_for
 from b24app.pipeline.process import ItemBusy, process
 from b24app.pipeline.read import Loaded, load
-from b24app.workflow import messages as msg
+from b24app.texts import approval as msg
+from b24app.texts import common as texts
+from b24app.texts.decisions import UNKNOWN_OPTION
 from b24app.workflow.actions import PersonDecision
 from b24app.workflow.engine import Outcome, allowed_decisions, outcome, position_of
-from b24app.workflow.listoptions import UNKNOWN_OPTION, option_names
+from b24app.workflow.listoptions import option_names
 from b24app.workflow.models import FieldType, Label, Workflow
 from b24app.workflow.snapshot import ItemNames, has_value, money
 

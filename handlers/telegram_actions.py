@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from b24app.deps import current
-from b24app.notify import texts
 from b24app.telegram.callbacks import ActionRegistry, Outcome, Press, actions
-from b24app.telegram.texts import bot_text
+from b24app.texts import common as texts
+from b24app.texts.telegram import bot_text
 from handlers.decisions import SheetEntry, approval_sheet, decide, workflow_for_entity_type
 
 NEED_REASON = ("reject", "request_documents", "freeze")

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 from b24app import keys
 from b24app.escalation.read import Collected, Found, collect
 from b24app.escalation.rules import OpenTask, overdue_tasks, past_allowance, used_time
-from b24app.escalation.texts import digest_message, request_card
-from b24app.notify import texts
 from b24app.notify.base import Message
 from b24app.notify.deliver import bitrix24_notifier, portal_domain, telegram_notifier
+from b24app.texts import common as texts
+from b24app.texts.escalation import digest_message, request_card
 from b24app.workflow.actors import OPERATIONS_MANAGER, effective
 
 if TYPE_CHECKING:

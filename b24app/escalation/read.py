@@ -72,6 +72,7 @@ class Reader:
         self.client = client
         self.requests = 0
         self.now: datetime | None = None
+        self.totals: dict[str, int] = {}
 
     def run(self, commands: Mapping[str, Command]) -> BatchResult:
         answer = self.client.batch(commands)
@@ -97,7 +98,7 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     defs = definitions(deps, member_id)
     batcher = Reader(deps.bitrix(member_id))
     names = {code: item_names(deps, member_id, code) for code in defs.workflows}
-    rows = _items(batcher, defs.workflows, names)
+    rows = _items(batcher, defs.workflows, names, _known_totals(deps, member_id, defs.workflows))
     moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
     collected = Collected(moment, defs, items=len(rows))
     bare: list[Found] = []
@@ -117,6 +118,9 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         notices = known.get(key) if key not in tasks else None
         collected.found.append(Found(found.workflow, found.names, found.snap, request, notices))
     collected.http_requests = batcher.requests
+    if batcher.totals:
+        deps.redis.hset(keys.sweep_totals(member_id), mapping={c: str(n) for c, n in batcher.totals.items()})
+        deps.redis.expire(keys.sweep_totals(member_id), keys.ESCALATION_SENT_TTL)
     return collected
 
 
@@ -204,18 +208,31 @@ def _list_command(workflow: Workflow, names: ItemNames, start: int) -> Command:
     })
 
 
-def _items(batcher: Reader, workflows: Mapping[str, Workflow],
-           names: Mapping[str, ItemNames]) -> list[tuple[str, Mapping[str, Any]]]:
-    first = {f"{code}|0": _list_command(workflows[code], names[code], 0) for code in workflows}
+def _known_totals(deps: Deps, member_id: str, workflows: Mapping[str, Workflow]) -> dict[str, int]:
+    """Each workflow's open-item count at the last sweep (kept in Redis), so the pages can be asked for
+    in the first batch; the sweep still reads whatever the portal's totals say on top of them."""
+    codes = sorted(workflows)
+    values = deps.redis.hmget(keys.sweep_totals(member_id), codes) if codes else []
+    return {code: int(v) for code, v in zip(codes, values, strict=True) if v is not None and int(v) >= 0}
+
+
+def _items(batcher: Reader, workflows: Mapping[str, Workflow], names: Mapping[str, ItemNames],
+           known: Mapping[str, int] | None = None) -> list[tuple[str, Mapping[str, Any]]]:
+    """The open items; the pages the last sweep's totals predict (plus one) go with each page 0."""
+    known = known or {}
+    first = {f"{code}|{start}": _list_command(workflows[code], names[code], start)
+             for code in workflows for start in range(0, known.get(code, 0) + PAGE_SIZE, PAGE_SIZE)}
     answer = batcher.run(first)
     results, totals = dict(answer.results), answer.totals
     rest: dict[str, Command] = {}
     for code in workflows:
         total = int(totals.get(f"{code}|0") or 0)
         for start in range(PAGE_SIZE, total, PAGE_SIZE):
-            rest[f"{code}|{start}"] = _list_command(workflows[code], names[code], start)
+            if f"{code}|{start}" not in first:
+                rest[f"{code}|{start}"] = _list_command(workflows[code], names[code], start)
     if rest:
         results.update(batcher.run(rest).results)
+    batcher.totals = {code: int(totals.get(f"{code}|0") or 0) for code in workflows}
     seen: set[tuple[str, int]] = set()
     rows: list[tuple[str, Mapping[str, Any]]] = []
     for key, page in results.items():

@@ -30,9 +30,9 @@ from b24app.escalation import digest as daily
 from b24app.escalation.people import dismissed_targets
 from b24app.escalation.read import Collected, Found, collect, marker
 from b24app.escalation.rules import Notice, due_notices
-from b24app.escalation.texts import notice_message, request_card
 from b24app.notify.base import Message
 from b24app.notify.deliver import bitrix24_notifier, portal_domain, telegram_notifier
+from b24app.texts.escalation import notice_message, request_card
 from b24app.workflow.actors import user_names
 
 if TYPE_CHECKING:

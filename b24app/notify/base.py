@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from b24app.notify import texts
 from b24app.rest.protocol import Bitrix24, Command
+from b24app.texts import common as texts
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from b24app.notify import texts
 from b24app.notify.base import Bitrix24Notifier
 from b24app.rest.protocol import Bitrix24
+from b24app.texts import common as texts
 
 if TYPE_CHECKING:
     from b24app.deps import Deps

@@ -25,8 +25,9 @@ from b24app.notify.base import Message
 from b24app.notify.telegram import TelegramNotifier
 from b24app.telegram.callbacks import CallbackStore, StepRef
 from b24app.telegram.config import TelegramConfig
-from b24app.telegram.texts import RequestCard, engine_notice
-from b24app.workflow import messages as msg
+from b24app.texts import approval as msg
+from b24app.texts.common import ON_BEHALF_OF
+from b24app.texts.telegram import RequestCard, engine_notice
 from b24app.workflow.actions import Action, Notify, Refuse, SetFields
 from b24app.workflow.models import Label, Workflow
 from b24app.workflow.snapshot import Entry, Snapshot, money
@@ -63,7 +64,7 @@ def written_entry(snap: Snapshot, actions: Iterable[Action]) -> Entry | None:
 def decided_by(entry: Entry, names: Mapping[int, str]) -> str:
     who = msg.person(entry.by, dict(names))
     if entry.on_behalf_of:
-        who += f" от имени {msg.person(entry.on_behalf_of, dict(names))}"
+        who += ON_BEHALF_OF.ru.format(name=msg.person(entry.on_behalf_of, dict(names)))
     return who
 
 

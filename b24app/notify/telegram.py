@@ -34,6 +34,7 @@ from b24app.notify.base import Message
 from b24app.telegram.callbacks import CallbackRecord, CallbackStore, StepRef
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import LinkStore
+from b24app.texts.common import OPEN_IN_BITRIX24
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +250,7 @@ class TelegramNotifier:
             elif button.url:
                 links.append(InlineKeyboardButton(button.text(lang), url=button.url))
         if message.item_url and not links:
-            links.append(InlineKeyboardButton("Open in Bitrix24" if lang == "en" else "Открыть в Битрикс24",
-                                              url=message.item_url))
+            links.append(InlineKeyboardButton(OPEN_IN_BITRIX24.get(lang), url=message.item_url))
         rows = [row for row in (actions, links) if row]
         return InlineKeyboardMarkup(rows).to_dict() if rows else None
 

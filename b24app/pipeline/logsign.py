@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from b24app import keys
+from b24app.texts import timeline
 from b24app.workflow.actions import LogTimeline
-from b24app.workflow.models import Label
 
 SIG = "sig"
 CONTEXT = b"b24app-decisions-v2"
@@ -165,10 +165,5 @@ def rolled_back(found: Sequence[str], record: Sequence[str] | None) -> tuple[str
 
 def rollback_report(workflow: str, item_id: int, found: Sequence[str]) -> LogTimeline:
     """One timeline entry per rolled-back log found (its key makes it once only)."""
-    text = Label(
-        "Записи приложения в поле «Лист согласования» были удалены или заменены более старыми. "
-        "Приложение восстановило лист согласования по своей последней записи и продолжает по нему.",
-        "The app's entries in the approval log were deleted or replaced by older ones. The app restored "
-        "the log from its last write and follows it.")
-    title = Label("Лист согласования был изменён вручную и восстановлен", "Approval log edited by hand and restored")
-    return LogTimeline(f"b24app:{workflow}:{item_id}:rollback:{digest([str(len(found)), *found])}", title, text)
+    return LogTimeline(f"b24app:{workflow}:{item_id}:rollback:{digest([str(len(found)), *found])}",
+                       timeline.ROLLBACK_TITLE, timeline.ROLLBACK_TEXT)

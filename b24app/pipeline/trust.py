@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.pipeline.logsign import Scope, Verified, digest, verify
+from b24app.texts import timeline
 from b24app.workflow.actions import LogTimeline
-from b24app.workflow.models import Label
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -49,13 +49,8 @@ def forged_report(workflow: str, item_id: int, checked: Verified) -> LogTimeline
     """One timeline entry per set of ignored values (its key makes it once only)."""
     if not checked.rejected:
         return None
-    text = Label(
-        f"В поле «Лист согласования» найдены записи, которые приложение не создавало ({len(checked.rejected)}). "
-        "Они не учитываются: согласование идёт по подписанным записям приложения.",
-        f"The approval log holds entries the app did not write ({len(checked.rejected)}). They are ignored: "
-        "the approval follows the app's signed entries.")
-    title = Label("Записи листа согласования не приняты", "Approval log entries ignored")
-    return LogTimeline(f"b24app:{workflow}:{item_id}:forged:{digest(checked.rejected)}", title, text)
+    return LogTimeline(f"b24app:{workflow}:{item_id}:forged:{digest(checked.rejected)}", timeline.FORGED_TITLE,
+                       timeline.forged_text(len(checked.rejected)))
 
 
 # -- tasks ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from b24app.texts.decisions import WIDGET_TITLE
 from b24app.workflow.models import Field, FieldType, Semantics, Stage, Workflow
 
 EVENTS = ("ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE", "ONCRMDYNAMICITEMDELETE",
@@ -22,7 +23,6 @@ TASK_BINDING = "TASKS_TASK|UF_CRM_TASK"
 # What a new smart-process funnel starts with (REFERENCE §5.2): suffix -> (system, semantics).
 DEFAULT_STAGES = (("NEW", True, None), ("PREPARATION", False, None), ("CLIENT", False, None),
                   ("SUCCESS", True, "S"), ("FAIL", True, "F"))
-WIDGET_TITLE = {"ru": "Согласование", "en": "Approval"}
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def desired_bindings(public_url: str) -> tuple[DesiredBinding, ...]:
 def desired_placements(workflows: list[Workflow], public_url: str) -> tuple[DesiredPlacement, ...]:
     handler = public_url.rstrip("/") + PLACEMENT_PATH
     codes = [f"CRM_DYNAMIC_{w.type.entity_type_id}_DETAIL_TAB" for w in _parents_first(workflows)]
-    return tuple(DesiredPlacement(code, handler, WIDGET_TITLE["ru"], WIDGET_TITLE["en"])
+    return tuple(DesiredPlacement(code, handler, *WIDGET_TITLE)
                  for code in [*codes, "TASK_VIEW_TAB"])
 
 

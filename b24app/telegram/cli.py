@@ -13,7 +13,8 @@ from b24app.deps import current
 from b24app.errors import SettingsError
 from b24app.notify.telegram import run_bot
 from b24app.telegram.config import TelegramConfig
-from b24app.telegram.runtime import TelegramRuntime, load_action_modules, process_config
+from b24app.telegram.context import TelegramRuntime
+from b24app.telegram.runtime import process_config
 from b24app.telegram.updates import UpdateHandler
 
 log = logging.getLogger(__name__)
@@ -56,13 +57,12 @@ def delete_webhook() -> None:
 def poll(once: bool, timeout: int) -> None:
     """Fetch updates with getUpdates (no public URL needed) and handle them like the webhook does."""
     config = _config()
-    load_action_modules(config)
     try:
-        redis = current().redis
-        redis.ping()
+        deps = current()
+        deps.redis.ping()
     except (SettingsError, RedisError) as exc:
         raise click.ClickException(f"Redis is needed (the same one the worker uses): {exc}") from None
-    runtime = TelegramRuntime(config=config, redis=redis)
+    runtime = deps.telegram
     run_bot(config, lambda bot: bot.delete_webhook())
     offset = 0
     while True:

@@ -16,8 +16,9 @@ from telegram.error import BadRequest
 
 from b24app.notify.telegram import answer_callback, edit_outcome, remove_buttons
 from b24app.telegram.callbacks import Press, Status, StepRef
-from b24app.telegram.runtime import TelegramRuntime, job_runtime
-from b24app.telegram.texts import bot_text, decided_text
+from b24app.telegram.context import TelegramRuntime
+from b24app.telegram.runtime import job_runtime
+from b24app.texts.telegram import bot_text, decided_text
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096

@@ -1,61 +1,22 @@
-"""What the webhook, the poller and the jobs share: settings, Redis, clock and the action registry."""
+"""The Telegram jobs, by the dotted paths that queued jobs name: presses reach their runtime here, the outbox
+is drained, buttons are removed. The runtime itself is built by ``Deps.telegram`` (``b24app/telegram/context.py``)."""
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
-from typing import Any
-
-from redis import Redis
-from rq import Queue, get_current_job
+from rq import get_current_job
 
 from b24app.notify.telegram import Outbox, remove_buttons
-from b24app.telegram.callbacks import ActionRegistry, CallbackStore, actions
 from b24app.telegram.config import TelegramConfig
-from b24app.telegram.links import Clock, LinkStore, utcnow
-
-
-@dataclass(frozen=True)
-class TelegramRuntime:
-    config: TelegramConfig
-    redis: Redis
-    clock: Clock = utcnow
-    registry: ActionRegistry = field(default=actions)
-
-    @property
-    def links(self) -> LinkStore:
-        return LinkStore(self.redis, self.clock)
-
-    @property
-    def callbacks(self) -> CallbackStore:
-        return CallbackStore(self.redis, self.clock)
-
-    @property
-    def outbox(self) -> Outbox:
-        return Outbox(self.redis, self.config)
-
-    def enqueue(self, func: Any, *args: Any) -> None:
-        Queue(self.config.queue_name, connection=self.redis).enqueue(func, *args)
+from b24app.telegram.context import TelegramRuntime
 
 
 def job_runtime() -> TelegramRuntime:
-    """The runtime inside an RQ job: the job's Redis, settings from the environment, actions imported."""
-    job = get_current_job()
-    if job is None:
+    """The runtime inside an RQ job: the process's ``Deps.telegram`` (settings from the environment)."""
+    from b24app.deps import current
+
+    if get_current_job() is None:
         raise RuntimeError("job_runtime() is only available inside an RQ job")
-    config = process_config()
-    load_action_modules(config)
-    return TelegramRuntime(config=config, redis=job.connection)
-
-
-def load_action_modules(config: TelegramConfig) -> None:
-    """Import the modules that register action handlers (``B24APP_TELEGRAM_ACTION_MODULES``) and call their
-    ``register_actions()`` when they have one."""
-    for name in config.action_modules:
-        module = importlib.import_module(name)
-        hook = getattr(module, "register_actions", None)
-        if callable(hook):  # registers again what a cleared registry lost (a module is imported only once)
-            hook()
+    return current().telegram
 
 
 def process_config() -> TelegramConfig:

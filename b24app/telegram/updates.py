@@ -17,9 +17,9 @@ from telegram import Message as TgMessage
 
 from b24app import keys
 from b24app.telegram.callbacks import PendingReason
+from b24app.telegram.context import TelegramRuntime
 from b24app.telegram.presses import PressJob, process_press_job
-from b24app.telegram.runtime import TelegramRuntime
-from b24app.telegram.texts import bot_text, decided_text
+from b24app.texts.telegram import bot_text, decided_text
 
 log = logging.getLogger(__name__)
 ApiCall = dict[str, Any]

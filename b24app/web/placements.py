@@ -33,6 +33,7 @@ from b24app.deps import Deps
 from b24app.errors import B24AppError
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import TOKEN_TTL, LinkStore
+from b24app.texts.placements import REASON_REQUIRED, texts
 from b24app.web.app import get_deps
 from b24app.web.identity import IdentityBusy, WidgetAuthError
 from b24app.web.placement_auth import (
@@ -44,7 +45,6 @@ from b24app.web.placement_auth import (
     identify,
     visible_task,
 )
-from b24app.web.placement_texts import REASON_REQUIRED, texts
 
 log = logging.getLogger(__name__)
 

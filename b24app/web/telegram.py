@@ -2,8 +2,8 @@
 
 The response body is the Bot API call to make in reply (``{"method": "answerCallbackQuery", ...}`` or
 ``sendMessage``), which Telegram executes; anything slow was enqueued by the handler. ``create_app``
-calls ``init_app(app, deps)``; tests may call ``init_telegram(app, runtime)``. Without a bot token or
-secret the endpoint answers 404.
+calls ``init_app(app, deps)`` and the runtime is ``deps.telegram``; a test may attach a double of the
+runtime with ``init_telegram(app, runtime)``. Without a bot token or secret the endpoint answers 404.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from telegram import Update
 
-from b24app.telegram.config import TelegramConfig
+from b24app.telegram.context import TelegramRuntime
 from b24app.telegram.links import TOKEN_TTL, LinkStore
-from b24app.telegram.runtime import TelegramRuntime, load_action_modules
 from b24app.telegram.updates import UpdateHandler
+from b24app.texts import telegram as tg_texts
 
 log = logging.getLogger(__name__)
 telegram_bp = Blueprint("telegram", __name__)
@@ -29,7 +29,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def init_app(app: Flask, deps: Any) -> None:
-    """Hook for ``b24app.web.app.create_app``: the runtime is built on first use from ``deps``."""
+    """Hook for ``b24app.web.app.create_app``: the runtime is ``deps.telegram``, built on first use."""
     app.extensions[EXTENSION + ".deps"] = deps
     app.register_blueprint(telegram_bp)
 
@@ -38,17 +38,12 @@ def _runtime() -> TelegramRuntime | None:
     runtime: TelegramRuntime | None = current_app.extensions.get(EXTENSION)
     deps = current_app.extensions.get(EXTENSION + ".deps")
     if runtime is None and deps is not None:
-        config = TelegramConfig.from_settings(deps.settings)
-        if not config.enabled:
-            return None
-        load_action_modules(config)  # presses are checked here (e.g. "needs a reason") before the worker runs them
-        runtime = TelegramRuntime(config=config, redis=deps.redis)
-        current_app.extensions[EXTENSION] = runtime
+        runtime = deps.telegram
     return runtime
 
 
 def init_telegram(app: Flask, runtime: TelegramRuntime) -> None:
-    """Attach the runtime and register the blueprint (the app factory calls this once)."""
+    """Test hook: attach a runtime of the test's own (a double) and register the blueprint."""
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(telegram_bp)
 
@@ -108,13 +103,12 @@ def link_page() -> ResponseReturnValue:
         member_id, user_id = _person(deps)
     except WidgetAuthError as exc:
         log.warning("telegram link page: %s", exc)
-        return _page("Не удалось определить пользователя Битрикс24. Откройте страницу из Битрикс24 ещё раз."), 403
+        return tg_texts.link_page(tg_texts.LINK_PAGE_UNKNOWN_USER), 403
     token = runtime.links.issue_token(member_id, user_id)
     link = LinkStore.deep_link(runtime.config.bot_username, token)
     minutes = int(TOKEN_TTL.total_seconds() // 60)
-    return _page(f'Чтобы получать уведомления и согласовывать заявки в Telegram, откройте ссылку '
-                 f'<a id="deep-link" href="{escape(link)}" target="_blank" rel="noopener">{escape(link)}</a> '
-                 f'и нажмите «Start». Ссылка одноразовая и действует {minutes} минут. Отключить — команда /stop.')
+    anchor = f'<a id="deep-link" href="{escape(link)}" target="_blank" rel="noopener">{escape(link)}</a>'
+    return tg_texts.link_page(tg_texts.link_page_invite(anchor, minutes))
 
 
 def _person(deps: Any) -> tuple[str, int]:
@@ -122,8 +116,3 @@ def _person(deps: Any) -> tuple[str, int]:
 
     person, _, _ = identify(request.form, request.args, deps)
     return person.member_id, person.user_id
-
-
-def _page(body: str) -> str:
-    return ('<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Telegram</title></head>'
-            f"<body><h1>Уведомления в Telegram</h1><p>{body}</p></body></html>")

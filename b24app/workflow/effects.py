@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from b24app.deadlines import DeadlineRules
-from b24app.workflow import messages as msg
+from b24app.texts import approval as msg
+from b24app.texts.common import ON_BEHALF_OF
 from b24app.workflow.actions import Action, CompleteTask, CreateTask, LogTimeline, Notify, Reassign
 from b24app.workflow.actors import (
     OPERATIONS_MANAGER,
@@ -141,7 +142,7 @@ def effects(workflow: Workflow, snap: Snapshot, pos: Position, now: datetime, ct
 def _who(entry: Entry, ctx: Context) -> str:
     who = msg.person(entry.by, ctx.names)
     if entry.on_behalf_of:
-        who += f" от имени {msg.person(entry.on_behalf_of, ctx.names)}"
+        who += ON_BEHALF_OF.ru.format(name=msg.person(entry.on_behalf_of, ctx.names))
     return who
 
 

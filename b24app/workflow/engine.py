@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from b24app.workflow import messages as msg
+from b24app.texts import approval as msg
 from b24app.workflow.actions import (
     Action,
     MoveStage,
@@ -246,7 +246,7 @@ def outcome(workflow: Workflow, snap: Snapshot, actions: list[Action]) -> Outcom
     fields = next((a for a in actions if isinstance(a, SetFields)), None)
     entries = fields.fields.get("DECISIONS") if fields else None
     if not entries:
-        return Outcome(True, Label("Без изменений.", "Nothing changed."), snap.stage)
+        return Outcome(True, msg.NOTHING_CHANGED, snap.stage)
     entry = Entry.parse(entries[-1])
     assert entry is not None
     return Outcome(True, msg.decision_done(entry.decision, workflow.stage(entry.stage).name), entry.stage)

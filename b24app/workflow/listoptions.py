@@ -6,15 +6,13 @@ docs/sandbox.md). The legacy ``crm.*.fields`` methods describe options as ``item
 a JSON object (``{"41": "Маркетинг"}`` or ``{"41": {"ID": "41", "VALUE": ...}}``). All of these are
 accepted, under ``items``, ``ITEMS`` or ``enum``. An option known only by its ``XML_ID`` is named by
 the workflow's list value with that code. A value none of them names is shown as
-:data:`UNKNOWN_OPTION`, never as a raw id.
+:data:`b24app.texts.decisions.UNKNOWN_OPTION`, never as a raw id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-
-UNKNOWN_OPTION = "значение не найдено в списке портала"
 
 _OPTION_KEYS = ("items", "ITEMS", "enum")
 _ID_KEYS = ("ID", "id")

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from b24app.texts.decisions import DECISION_LABELS
+
 
 @dataclass(frozen=True)
 class Param:
@@ -62,11 +64,11 @@ DEADLINE_RULES = _table(
 DECISIONS: dict[str, DecisionSpec] = {
     spec.name: spec
     for spec in (
-        DecisionSpec("approve", "Согласовать", "Approve"),
-        DecisionSpec("reject", "Отклонить", "Reject", reason_required=True),
-        DecisionSpec("request_documents", "Запросить документы", "Request documents", reason_required=True),
-        DecisionSpec("freeze", "Заморозить", "Freeze", reason_required=True),
-        DecisionSpec("complete", "Все задачи шага выполнены", "All tasks of the step complete"),
+        DecisionSpec("approve", *DECISION_LABELS["approve"]),
+        DecisionSpec("reject", *DECISION_LABELS["reject"], reason_required=True),
+        DecisionSpec("request_documents", *DECISION_LABELS["request_documents"], reason_required=True),
+        DecisionSpec("freeze", *DECISION_LABELS["freeze"], reason_required=True),
+        DecisionSpec("complete", *DECISION_LABELS["complete"]),
     )
 }
 

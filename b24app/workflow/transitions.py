@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from b24app.workflow import messages as msg
+from b24app.texts import approval as msg
 from b24app.workflow.actions import Action, MoveDeadline, PersonDecision
 from b24app.workflow.actors import OPERATIONS_MANAGER, Person, Pick
 from b24app.workflow.effects import Context, Position, route

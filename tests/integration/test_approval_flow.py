@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from b24app import queue as queues
-from b24app.workflow.listoptions import UNKNOWN_OPTION
+from b24app.texts.decisions import UNKNOWN_OPTION
 from b24sandbox import SandboxPortal
 from handlers import decisions
 from tests.fixtures.waits import WAIT

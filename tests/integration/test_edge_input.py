@@ -20,7 +20,7 @@ from b24app import queue as queues
 from b24app.deps import Deps
 from b24app.telegram.callbacks import ActionRegistry, CallbackRecord, Outcome
 from b24app.telegram.config import TelegramConfig
-from b24app.telegram.runtime import TelegramRuntime
+from b24app.telegram.context import TelegramRuntime
 from b24app.web import create_app
 from b24app.web.telegram import SECRET_HEADER, init_telegram
 from tests.integration.helpers import APP_TOKEN, MEMBER_ID, install, make_settings

@@ -246,8 +246,15 @@ def test_reads_are_batched(env: Env) -> None:
     # (+ the offline event queue, empty: one event.offline.get; + the current approvers: one im.user.list.get)
     assert report.offline_requests == 1
     assert client.request_count - before - retried == report.reads + 1 + 3 + 1 + 1, client.requests_by_method
+    calls_before = len(env.sandbox.calls)
     again = run_sweep(env.deps, env.member_id)                  # the same moment: nothing new to send
-    assert (again.sent, again.skipped, again.reads, again.http_requests) == (0, 0, 2, 4)   # no task reads
+    # no task reads; the pages the last sweep's totals predict (+1) go with page 0: one batch of items
+    assert (again.sent, again.skipped, again.reads, again.http_requests) == (0, 0, 1, 3)   # + the approvers
+    assert [c.method for c in env.sandbox.calls[calls_before:]].count("crm.item.list") == 4 + 1
+    seed_requests(env.sandbox, env.names(), 60, datetime(2026, 3, 2, 10, tzinfo=TZ),      # more than predicted
+                  secret=env.deps.app_secret, member_id=env.member_id)
+    grown = run_sweep(env.deps, env.member_id)
+    assert grown.open_requests == 180 and grown.reads >= 2      # the pages beyond the prediction are read too
 
 
 def test_sweep_command_prints_a_summary(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:

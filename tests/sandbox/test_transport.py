@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -341,3 +342,21 @@ def test_a_moved_portal_redirects_rest_calls_and_names_its_new_endpoint(sandbox:
         "refresh_token": app.tokens["refresh_token"]}).json()
     assert sandbox.oauth_url.startswith(old_base)  # the OAuth server stays where it was
     assert refreshed["client_endpoint"] == f"{new_base}/rest/"
+
+
+def test_the_sandbox_command_refuses_to_serve_without_the_official_material(tmp_path: Any) -> None:
+    # A checkout without shared/bitrix24 beside it: strict mode would answer every call with a 500, so the
+    # command says at once what to set, instead of serving.
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "b24sandbox", tmp_path / "b24sandbox", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if k not in ("B24SANDBOX_SHARED_DIR", "B24APP_SHARED_DIR")}
+    env["PYTHONPATH"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-c", "from b24sandbox.cli import main; main()", "--port", "0"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "B24SANDBOX_SHARED_DIR" in result.stderr and "--no-strict" in result.stderr

@@ -15,11 +15,12 @@ from redis import Redis
 from rq import Queue
 from rq.scheduler import RQScheduler
 
-from b24app.deps import set_current
+from b24app.deps import Deps, set_current
+from b24app.settings import Settings
 from b24app.telegram.callbacks import ActionRegistry, actions
 from b24app.telegram.config import TelegramConfig
-from b24app.telegram.runtime import TelegramRuntime
-from b24app.web.telegram import init_telegram
+from b24app.telegram.context import TelegramRuntime
+from b24app.web.telegram import init_app
 from b24app.worker import BurstWorker
 from b24sandbox.telegram_api import FakeBotApi
 from tests.fixtures.waits import nap_until_next_scheduled
@@ -90,15 +91,23 @@ def registry() -> Iterator[ActionRegistry]:
 
 
 @pytest.fixture()
-def runtime(config: TelegramConfig, redis: Redis, clock: TestClock, registry: ActionRegistry) -> TelegramRuntime:
-    return TelegramRuntime(config=config, redis=redis, clock=clock, registry=registry)
+def deps(config: TelegramConfig, redis_url: str, redis: Redis, clock: TestClock, registry: ActionRegistry) -> Deps:
+    """The process's Deps (the in-process worker's jobs read it too) with the test's clock and registry."""
+    built = Deps(Settings(redis_url=redis_url), clock=clock, telegram_actions=registry)
+    set_current(built)
+    return built
 
 
 @pytest.fixture()
-def webhook(runtime: TelegramRuntime, fake_api: FakeBotApi) -> Iterator[str]:
+def runtime(deps: Deps) -> TelegramRuntime:
+    return deps.telegram
+
+
+@pytest.fixture()
+def webhook(deps: Deps, fake_api: FakeBotApi) -> Iterator[str]:
     """The Flask webhook served over real HTTP, registered with the fake Bot API."""
     app = Flask("telegram-test")
-    init_telegram(app, runtime)
+    init_app(app, deps)
     with serve(app) as base:
         url = f"{base}/telegram/webhook"
         fake_api.call("setWebhook", {"url": url, "secret_token": SECRET})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from b24app.telegram.callbacks import ActionRegistry
 from b24app.telegram.config import TelegramConfig
-from b24app.telegram.runtime import load_action_modules
+from b24app.telegram.context import load_action_modules
 from handlers.telegram_actions import stale_text
 
 

@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from b24app.telegram.cli import telegram_group
+from b24app.telegram.context import TelegramRuntime
 from b24app.telegram.links import LinkStore
-from b24app.telegram.runtime import TelegramRuntime
 from b24sandbox.telegram_api import FakeBotApi
 from tests.telegram.conftest import MEMBER, SECRET
 

@@ -9,7 +9,7 @@ from b24app.notify.base import Bitrix24Notifier
 from b24app.rest.client import RestClient, WebhookAuth
 from b24app.settings import webhook_parts
 from b24app.telegram.links import LinkStore, unlink_inactive
-from b24app.telegram.texts import new_approval
+from b24app.texts.telegram import new_approval
 from b24sandbox import SandboxPortal
 from b24sandbox.methods.im import notifications_for
 from tests.telegram.test_texts import CARD

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from b24app.telegram.texts import (
+from b24app.texts.telegram import (
     RequestCard,
     daily_digest,
     decided_text,

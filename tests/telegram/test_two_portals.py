@@ -10,8 +10,8 @@ from b24app import keys
 from b24app.auth.store import Installation, InstallationStore
 from b24app.notify.telegram import TelegramNotifier
 from b24app.telegram.callbacks import ActionRegistry, Outcome, Press
-from b24app.telegram.runtime import TelegramRuntime
-from b24app.telegram.texts import new_approval
+from b24app.telegram.context import TelegramRuntime
+from b24app.texts.telegram import new_approval
 from b24sandbox.telegram_api import FakeBotApi
 from tests.telegram.conftest import MEMBER, run_jobs
 from tests.telegram.test_webhook import CARD

@@ -10,9 +10,9 @@ from redis import Redis
 
 from b24app.notify.telegram import TelegramNotifier
 from b24app.telegram.callbacks import ActionRegistry, Outcome, Press, StepRef
+from b24app.telegram.context import TelegramRuntime
 from b24app.telegram.presses import close_step
-from b24app.telegram.runtime import TelegramRuntime
-from b24app.telegram.texts import RequestCard, new_approval
+from b24app.texts.telegram import RequestCard, new_approval
 from b24sandbox.telegram_api import FakeBotApi, SentMessage
 from tests.telegram.conftest import MEMBER, SECRET, TestClock, run_jobs
 

@@ -1,4 +1,4 @@
-"""The sweep's messages: the TELEGRAM helper's templates (``b24app.telegram.texts``) plus the two it lacks
+"""The sweep's messages: the TELEGRAM helper's templates (``b24app.texts.telegram``) plus the two it lacks
 (an alert without decision buttons, an overdue accounting task). Pure; Russian first, English alongside.
 """
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from b24app.escalation.rules import Notice, OpenTask
 from b24app.notify.base import Message
 from b24app.notify.itemnotes import item_url
-from b24app.telegram import texts
-from b24app.telegram.texts import RequestCard
+from b24app.texts import telegram as texts
+from b24app.texts.telegram import RequestCard
 from b24app.workflow.models import Label
 from b24app.workflow.snapshot import money
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from b24app.workflow.models import Label
 from b24app.workflow.rules import DECISIONS
 
+NOTHING_CHANGED = Label("Без изменений.", "Nothing changed.")
+
 _DECISION_DONE = {
     "start": ("Заявка запущена в согласование", "Sent for approval"),
     "resubmit": ("Отправлено повторно", "Resubmitted"),

@@ -1,7 +1,7 @@
 """The catalogue of short staff texts the handlers, the pipeline and the escalation use — Russian first,
 English alongside (``Label``). Longer templates live beside the messages they build: the engine's in
-``b24app.workflow.messages``, the bot's and the request cards in ``b24app.telegram.texts``, the sweep's in
-``b24app.escalation.texts``; none is written inline in a handler.
+``b24app.texts.approval``, the bot's and the request cards in ``b24app.texts.telegram``, the sweep's in
+``b24app.texts.escalation``; none is written inline in a handler.
 """
 
 from __future__ import annotations

@@ -183,3 +183,18 @@ def bot_text(key: str, lang: str = "ru", **values: str) -> str:
 def decided_text(by_name: str, at: datetime, tz: str, lang: str = "ru") -> str:
     """What a stale button answers: who decided the step and when (in the portal's time zone)."""
     return bot_text("decided", lang, name=by_name, when=at.astimezone(ZoneInfo(tz)).strftime("%d.%m.%Y %H:%M"))
+
+
+# -- the link page (``POST /telegram/link``, opened inside Bitrix24) -------------------------------------
+LINK_PAGE_UNKNOWN_USER = "Не удалось определить пользователя Битрикс24. Откройте страницу из Битрикс24 ещё раз."
+
+
+def link_page_invite(link_html: str, minutes: int) -> str:
+    """``link_html``: the deep link as an escaped ``<a>`` element."""
+    return (f'Чтобы получать уведомления и согласовывать заявки в Telegram, откройте ссылку {link_html} '
+            f'и нажмите «Start». Ссылка одноразовая и действует {minutes} минут. Отключить — команда /stop.')
+
+
+def link_page(body: str) -> str:
+    return ('<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Telegram</title></head>'
+            f"<body><h1>Уведомления в Telegram</h1><p>{body}</p></body></html>")
