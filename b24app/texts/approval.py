@@ -203,3 +203,9 @@ def routed_note(why: str, named: str) -> Label:
     if why == "dismissed":
         return Label(f"вместо {named}: деактивирован(а) на портале", f"instead of {named}: deactivated on the portal")
     return Label(f"вместо {named}: отсутствует (график отсутствий)", f"instead of {named}: away (absence chart)")
+
+
+def one_of(labels: Iterable[Label]) -> Label:
+    """A ``required_one_of`` group named in the missing-fields message: «A или B»."""
+    items = list(labels)
+    return Label(" или ".join(x.ru for x in items), " or ".join(x.en for x in items))

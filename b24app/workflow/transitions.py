@@ -218,7 +218,7 @@ def missing_data(workflow: Workflow, snap: Snapshot) -> list[tuple[str, Label]]:
                 filled.add(spec.one_of)
     for group, labels in groups.items():
         if group not in filled:
-            missing.append((group, Label(" или ".join(x.ru for x in labels), " or ".join(x.en for x in labels))))
+            missing.append((group, msg.one_of(labels)))
     return missing
 
 
