@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -129,34 +130,32 @@ class PortalApp:
         """Download a crm.item file field value: needs a valid access token, then the file's token or id."""
         from b24sandbox.crmstore import file_by_id, file_by_token
 
-        state = self.portal.state
-        with state.lock:
-            try:
-                oauth.authenticate_token(state, request.args.get("auth"), self.portal.unknown_token_error)
-            except RestError as exc:
-                return _json(exc.body(), exc.status)
+        def find() -> Any:
             if request.args.get("token"):
-                stored = file_by_token(state, request.args["token"])
-            else:
-                file_id = request.args.get("fileId", "")
-                stored = file_by_id(state, int(file_id)) if file_id.isdigit() else None
-        if stored is None:
-            return _json({"error": "NOT_FOUND", "error_description": "File not found"}, 404)
-        return download(stored.name, stored.content)
+                return file_by_token(self.portal.state, request.args["token"])
+            file_id = request.args.get("fileId", "")
+            return file_by_id(self.portal.state, int(file_id)) if file_id.isdigit() else None
+
+        return self._download(request, find, "NOT_FOUND")
 
     def disk_file(self, request: Request) -> Response:
         """Download a Drive file by its ``DOWNLOAD_URL``: a valid access token, then ``token=disk|<id>``."""
         from b24sandbox.diskstore import file_by_token
 
+        return self._download(request, lambda: file_by_token(self.portal.state, request.args.get("token", "")),
+                              "ERROR_NOT_FOUND")
+
+    def _download(self, request: Request, find: Callable[[], Any], not_found: str) -> Response:
+        """The file ``find`` names (under the state lock), once the request's access token is valid."""
         state = self.portal.state
         with state.lock:
             try:
                 oauth.authenticate_token(state, request.args.get("auth"), self.portal.unknown_token_error)
             except RestError as exc:
                 return _json(exc.body(), exc.status)
-            stored = file_by_token(state, request.args.get("token", ""))
+            stored = find()
         if stored is None:
-            return _json({"error": "ERROR_NOT_FOUND", "error_description": "File not found"}, 404)
+            return _json({"error": not_found, "error_description": "File not found"}, 404)
         return download(stored.name, stored.content)
 
     # --- OAuth server ------------------------------------------------------------------------------
