@@ -21,6 +21,7 @@ the in-process sandbox portal serving the requests (its list filters scan every 
 
 from __future__ import annotations
 
+import cProfile
 import logging
 import math
 import os
@@ -59,16 +60,25 @@ def seed(env: Env, fresh: list[Template], old: list[Template], count: int) -> No
             clone(env, template, total // len(templates) + (1 if index < total % len(templates) else 0))
 
 
-def measure(env: Env) -> tuple[SweepReport, int, float, float]:
+PROFILE = os.environ.get("BENCH_PROFILE", "")      # a directory: one cProfile dump per sweep measured
+
+
+def measure(env: Env, name: str = "") -> tuple[SweepReport, int, float, float]:
     portal = env.sandbox
     portal.limits.reset()
     portal.limits.enabled = True
     client = env.deps.bitrix(env.member_id)
     before, rejected = client.request_count, portal.limits.rejected
     wall, process_cpu = time.monotonic(), time.process_time()
+    profiler = cProfile.Profile() if PROFILE else None
     try:
+        if profiler is not None:
+            profiler.enable()
         report = run_sweep(env.deps, env.member_id)
     finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(Path(PROFILE) / f"sweep-{name}.prof"))
         portal.limits.enabled = False
     assert portal.limits.rejected == rejected, "the portal refused requests: the pacer let too many through"
     return report, client.request_count - before, time.process_time() - process_cpu, time.monotonic() - wall
@@ -102,7 +112,7 @@ def main(sizes: list[int]) -> None:
                         env.deps.bitrix(env.member_id).call("user.current")     # token refresh outside
                         collect(env.deps, env.member_id)       # the previous sweep's read (its page totals)
                         for kind in ("5% due", "nothing"):
-                            report, requests, process_cpu, wall = measure(env)
+                            report, requests, process_cpu, wall = measure(env, f"{size}-{kind[0]}")
                             goal = math.ceil(size / 2500) + 2 + math.ceil(report.due / 50)
                             rows.append(f"{size:>7} {kind:>7} {report.open_requests:>7} {report.due:>5} "
                                         f"{report.sent:>6} {report.reads:>6} {requests:>9} {goal:>5} "

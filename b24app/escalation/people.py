@@ -2,7 +2,7 @@
 
 * :func:`dismissed_targets` — the open requests whose current approver has been deactivated since the
   step began: the portal sends no event for a dismissal, so the sweep asks (one ``im.user.list.get``
-  for all current approvers) and the timer's handler runs those items through the pipeline, which
+  for all current approvers, riding in one of the sweep's read batches) and the timer's handler runs those items through the pipeline, which
   re-routes the step (``reroute`` in the approval log).
 * :func:`changed_targets` — on plans without ``rest_offline_extended`` (``feature.get``) the offline
   queue cannot be read with ``clear=0``, so it is no backstop for lost events: the sweep reads the items
@@ -16,10 +16,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
-from b24app.errors import B24AppError
 from b24app.pipeline.definitions import definitions, item_names
 from b24app.rest.protocol import Command
-from b24app.workflow.actors import people_from
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -32,16 +30,17 @@ MAX_PAGES = 20
 
 
 def dismissed_targets(deps: Deps, member_id: str, collected: Collected) -> tuple[list[Target], int]:
-    """(workflow, item) of open requests whose approver is deactivated, and the REST requests it took."""
-    approvers = sorted({f.request.approver for f in collected.found if f.request.approver})
-    if not approvers:
-        return [], 0
-    try:
-        states = people_from(deps.bitrix(member_id).call("im.user.list.get", {"ID": approvers}))
-    except B24AppError:
-        return [], 1
+    """(workflow, item) of open requests whose approver is deactivated, and the REST requests it took of
+    its own: the states come with the sweep's reads (``collect(approvers=True)``: one
+    ``im.user.list.get`` riding in a batch that goes anyway; a call of its own only when none could take
+    it). Without them (a failed lookup, or a collection that did not ask) nothing is re-routed now."""
+    del deps, member_id
+    states = collected.approvers
+    if not states:
+        return [], collected.approver_requests
     gone = {u for u, p in states.items() if not p.active}
-    return [(f.workflow.code, f.snap.item_id) for f in collected.found if f.request.approver in gone], 1
+    return ([(f.workflow.code, f.snap.item_id) for f in collected.found if f.request.approver in gone],
+            collected.approver_requests)
 
 
 def extended_offline(deps: Deps, member_id: str, refresh: bool = False) -> bool:

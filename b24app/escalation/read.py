@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
+from b24app.errors import B24AppError
 from b24app.escalation.rules import Notice, OpenRequest, due_notices, task_rules
 from b24app.escalation.state import open_request
 from b24app.pipeline import echo
@@ -25,6 +26,7 @@ from b24app.pipeline.logsign import Scope, records, rolled_back
 from b24app.pipeline.read import TASK_SELECT
 from b24app.pipeline.trust import verified_item
 from b24app.rest.protocol import BatchResult, Bitrix24, Command
+from b24app.workflow.actors import Person, people_from
 from b24app.workflow.conditions import TASK_CONDITIONS
 from b24app.workflow.models import Step, Workflow
 from b24app.workflow.snapshot import ItemNames, Snapshot, TaskInfo, parse_item, parse_task
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from b24app.deps import Deps
 
 PAGE_SIZE = 50
+BATCH_SIZE = 50                    # commands per batch request (the client splits larger batches)
 ITEMS_PER_TASK_COMMAND = 16        # at most 3 open tasks per request (step task, subtask, documents task)
 ITEM_SELECT = ["id", "title", "stageId", "categoryId", "createdBy", "movedTime", "movedBy", "updatedBy"]
 ITEM_FIELDS = ("DECISIONS", "RETURN_STEP", "CURRENT_APPROVER", "AMOUNT", "COUNTERPARTY_NAME", "URGENT")
@@ -62,6 +65,9 @@ class Collected:
     found: list[Found] = field(default_factory=list)
     items: int = 0
     http_requests: int = 0
+    #: With ``approvers=True``: each current approver's state (``im.user.list.get``); None when it failed.
+    approvers: dict[int, Person] | None = None
+    approver_requests: int = 0       # requests of their own the approvers took (0: they rode in a batch)
 
 
 class Reader:
@@ -74,11 +80,12 @@ class Reader:
         self.now: datetime | None = None
         self.totals: dict[str, int] = {}
 
-    def run(self, commands: Mapping[str, Command]) -> BatchResult:
+    def run(self, commands: Mapping[str, Command], tolerate: Sequence[str] = ()) -> BatchResult:
+        """``tolerate``: keys whose failure is the caller's to handle."""
         answer = self.client.batch(commands)
         self.requests += answer.requests
         self.now = self.now or answer.started
-        answer.raise_first()
+        answer.raise_first(skip=tolerate)
         return answer
 
 
@@ -87,18 +94,27 @@ def marker(member_id: str, delivery: str) -> str:
     return keys.escalation(member_id, delivery)
 
 
-def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_tasks: bool = False) -> Collected:
+def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_tasks: bool = False,
+            approvers: bool = False) -> Collected:
     """Every open request of every workflow with the open tasks its time rules need.
 
     With ``skip_sent_tasks`` (the sweep) tasks are read for a request only when a rule about them could
     send something new: always for overdue tasks (their deadlines matter), and for "while the task is
     not started" only when such a reminder is due now and not yet sent — so a sweep with nothing new
     to send reads no tasks at all.
+
+    With ``approvers`` (the sweep) the current approvers' states are read too (``im.user.list.get``,
+    for :func:`b24app.escalation.people.dismissed_targets`) without a request of their own where one is
+    going anyway: the last sweep's approvers ride in the first item batch when it has a free slot, the
+    others (or all, without a slot) in the first task batch; only when neither can take them, one call.
     """
     defs = definitions(deps, member_id)
     batcher = Reader(deps.bitrix(member_id))
     names = {code: item_names(deps, member_id, code) for code in defs.workflows}
-    rows = _items(batcher, defs.workflows, names, _known_totals(deps, member_id, defs.workflows))
+    totals = _known_totals(deps, member_id, defs.workflows)
+    previous = _known_approvers(deps, member_id) if approvers else []
+    extra = {APPROVERS: _approvers_command(previous)} if previous else {}
+    rows, states = _items(batcher, defs.workflows, names, totals, extra)
     moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
     collected = Collected(moment, defs, items=len(rows))
     bare: list[Found] = []
@@ -109,7 +125,21 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         if request is not None and request.step is not None:
             bare.append(Found(workflow, item_names_, snap, request))
     wanted, known = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks)
-    tasks = _tasks(batcher, [(f.names, f.snap.item_id) for f in wanted])
+    current = sorted({f.request.approver for f in bare if f.request.approver})
+    missing = [u for u in current if states is not None and u not in states] if approvers else []
+    tasks, asked = _tasks(batcher, [(f.names, f.snap.item_id) for f in wanted],
+                          {APPROVERS: _approvers_command(missing)} if missing else {})
+    if missing and asked is None and wanted:
+        states = None                                  # the lookup failed in the task batch
+    elif missing and not wanted:
+        before = batcher.requests
+        asked = _ask_approvers(batcher, missing)
+        collected.approver_requests = batcher.requests - before
+        batcher.requests = before
+    if states is not None and missing:
+        states = None if asked is None else {**states, **asked}
+    if approvers:
+        collected.approvers = states
     for found in bare:
         key = (found.names.entity_type_id, found.snap.item_id)
         request = found.request
@@ -120,8 +150,38 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     collected.http_requests = batcher.requests
     if batcher.totals:
         deps.redis.hset(keys.sweep_totals(member_id), mapping={c: str(n) for c, n in batcher.totals.items()})
+        if approvers:
+            deps.redis.hset(keys.sweep_totals(member_id), APPROVERS, ",".join(str(u) for u in current))
         deps.redis.expire(keys.sweep_totals(member_id), keys.ESCALATION_SENT_TTL)
     return collected
+
+
+# -- approvers ----------------------------------------------------------------------------------------
+
+#: The batch key of the approvers' lookup and the totals hash field keeping the last sweep's approvers.
+APPROVERS = "~approvers"
+
+
+def _approvers_command(users: Sequence[int]) -> Command:
+    return ("im.user.list.get", {"ID": list(users)})
+
+
+def _known_approvers(deps: Deps, member_id: str) -> list[int]:
+    raw = deps.redis.hget(keys.sweep_totals(member_id), APPROVERS)
+    text = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+    return [int(u) for u in text.split(",") if u.isdigit()]
+
+
+def _approver_states(answer: BatchResult) -> dict[int, Person] | None:
+    """The lookup's answer in a batch (None when it failed)."""
+    return people_from(answer.results.get(APPROVERS)) if answer.ok(APPROVERS) else None
+
+
+def _ask_approvers(batcher: Reader, users: Sequence[int]) -> dict[int, Person] | None:
+    try:
+        return _approver_states(batcher.run({APPROVERS: _approvers_command(users)}, tolerate=[APPROVERS]))
+    except B24AppError:
+        return None
 
 
 def _verified_items(deps: Deps, member_id: str, names: Mapping[str, ItemNames],
@@ -217,13 +277,29 @@ def _known_totals(deps: Deps, member_id: str, workflows: Mapping[str, Workflow])
 
 
 def _items(batcher: Reader, workflows: Mapping[str, Workflow], names: Mapping[str, ItemNames],
-           known: Mapping[str, int] | None = None) -> list[tuple[str, Mapping[str, Any]]]:
-    """The open items; the pages the last sweep's totals predict (plus one) go with each page 0."""
+           known: Mapping[str, int] | None = None, extra: Mapping[str, Command] | None = None,
+           ) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[int, Person] | None]:
+    """The open items; the pages the last sweep's totals predict go with each page 0, then, while the
+    last request of that batch has free slots (50 commands a request), ``extra`` (its failure tolerated;
+    its answer returned: ``{}`` when it had no slot, None when it failed) and one more page per workflow
+    (room for growth) — slots that cost no request of their own."""
     known = known or {}
     first = {f"{code}|{start}": _list_command(workflows[code], names[code], start)
-             for code in workflows for start in range(0, known.get(code, 0) + PAGE_SIZE, PAGE_SIZE)}
-    answer = batcher.run(first)
-    results, totals = dict(answer.results), answer.totals
+             for code in workflows for start in range(0, max(known.get(code, 0), 1), PAGE_SIZE)}
+    free = -len(first) % BATCH_SIZE
+    riding = dict(extra or {}) if extra and len(extra) <= free else {}
+    first.update(riding)
+    free -= len(riding)
+    for code in workflows:
+        if free > 0 and known.get(code, 0) > 0:
+            start = known[code] + PAGE_SIZE - 1
+            start -= start % PAGE_SIZE
+            first[f"{code}|{start}"] = _list_command(workflows[code], names[code], start)
+            free -= 1
+    answer = batcher.run(first, tolerate=list(riding))
+    states = _approver_states(answer) if APPROVERS in riding else {}
+    results = {k: v for k, v in answer.results.items() if k not in riding}
+    totals = answer.totals
     rest: dict[str, Command] = {}
     for code in workflows:
         total = int(totals.get(f"{code}|0") or 0)
@@ -241,7 +317,7 @@ def _items(batcher: Reader, workflows: Mapping[str, Workflow], names: Mapping[st
             if (code, int(raw["id"])) not in seen:       # an item moved between pages is read twice
                 seen.add((code, int(raw["id"])))
                 rows.append((code, raw))
-    return rows
+    return rows, states
 
 
 # -- tasks --------------------------------------------------------------------------------------------
@@ -251,19 +327,29 @@ def _task_command(bindings: Sequence[str], start: int) -> Command:
                                 "select": TASK_SELECT, "order": {"ID": "asc"}, "start": start})
 
 
-def _tasks(batcher: Reader, wanted: Sequence[tuple[ItemNames, int]]) -> dict[tuple[int, int], list[TaskInfo]]:
+def _tasks(batcher: Reader, wanted: Sequence[tuple[ItemNames, int]], extra: Mapping[str, Command] | None = None,
+           ) -> tuple[dict[tuple[int, int], list[TaskInfo]], dict[int, Person] | None]:
+    """The open tasks of ``wanted``; ``extra`` (the approvers' lookup) rides in the first batch when there
+    is one (its answer returned: None when it failed or there was no batch)."""
     by_item: dict[tuple[int, int], list[TaskInfo]] = defaultdict(list)
+    states: dict[int, Person] | None = None
     groups: dict[str, list[str]] = {}
     for index in range(0, len(wanted), ITEMS_PER_TASK_COMMAND):
         part = wanted[index:index + ITEMS_PER_TASK_COMMAND]
         groups[f"t{index}"] = [n.binding_for(item_id) for n, item_id in part]
     etids = {n.binding: n.entity_type_id for n, _ in wanted}
     pending = {f"{key}|0": _task_command(bindings, 0) for key, bindings in groups.items()}
+    riding = dict(extra or {}) if pending else {}
+    pending.update(riding)
     while pending:
-        answer = batcher.run(pending)
+        answer = batcher.run(pending, tolerate=list(riding))
+        if riding:
+            states, riding = _approver_states(answer), {}
         results, nexts = answer.results, answer.nexts
         following: dict[str, Command] = {}
         for key, page in results.items():
+            if key == APPROVERS:
+                continue
             for raw in (page or {}).get("tasks") or [] if isinstance(page, dict) else []:
                 task = parse_task(raw)
                 for binding in raw.get("ufCrmTask") or []:
@@ -274,4 +360,4 @@ def _tasks(batcher: Reader, wanted: Sequence[tuple[ItemNames, int]]) -> dict[tup
                 group = key.split("|", 1)[0]
                 following[f"{group}|{nexts[key]}"] = _task_command(groups[group], int(nexts[key]))
         pending = following
-    return by_item
+    return by_item, states

@@ -87,7 +87,7 @@ def sweep(deps: Deps, member_id: str, now: datetime | None = None, digest: bool 
     (:mod:`b24app.escalation.digest`). ``offline``: (REST requests, items) of the lost events caught up
     just before; ``started``: the thread CPU time when the sweep began."""
     started = time.thread_time() if started is None else started
-    collected = collect(deps, member_id, now, skip_sent_tasks=True)
+    collected = collect(deps, member_id, now, skip_sent_tasks=True, approvers=True)
     report = SweepReport(member_id, collected.now, open_requests=len(collected.found))
     report.reads = report.http_requests = collected.http_requests
     report.offline_requests, report.offline_items = offline

@@ -47,6 +47,21 @@ def test_an_approver_dismissed_mid_way_is_rerouted_by_the_next_sweep(env: Env) -
     assert len(env.tasks(item)) == 1
 
 
+def test_a_dismissal_is_seen_through_the_lookup_riding_with_the_first_item_batch(env: Env) -> None:
+    [item] = create(env)
+    sweep_via_rq(env)                                   # remembers the page totals and the approvers
+    env.sandbox.people.deactivate("m.orlova")
+    calls_before = len(env.sandbox.calls)
+    report = run_sweep(env.deps, env.member_id)         # nothing due: no task batch; the lookup rides along
+    env.settle()
+    methods = [c.method for c in env.sandbox.calls[calls_before:]]
+    first_batch = methods[:methods.index("batch")]       # the sandbox records a batch after its commands
+    assert report.dismissed == [(PR, item)] and "im.user.list.get" in first_batch
+    assert report.reads == 1 and report.http_requests == report.reads + report.offline_requests
+    [moved] = env.tasks(item)
+    assert int(moved["responsibleId"]) == DIRECTOR
+
+
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_a_missing_smart_process_is_not_taken_for_a_missing_item(env: Env, language: str) -> None:
     [made] = create(env)                                # display names cached (no name reads in the batch)
