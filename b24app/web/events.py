@@ -24,14 +24,15 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from rq import Queue
 
 from b24app import phpform
 from b24app import queue as queues
 from b24app.auth.lifecycle import request_uninstall_check, tokens_lost
-from b24app.auth.store import Installation
 from b24app.deps import Deps
+from b24app.log import register_secret
 from b24app.web import accept
 from b24app.web.app import get_deps
 from b24app.web.install import install_event
@@ -59,9 +60,9 @@ def receive() -> ResponseReturnValue:
         return install_event(deps, payload)
     data = _block(payload, "data")
     digest = event_digest(member_id, name, data)
-    installation, generation = _look_up(deps, member_id, digest)
-    if not name or not _verified(installation, token):
-        if member_id and installation is None:
+    stored, generation = _look_up(deps, member_id, digest)
+    if not name or not _verified(stored, token):
+        if member_id and stored is None:
             tokens_lost(deps, member_id)
         return jsonify(error="unauthorized"), 401
     if name == "ONAPPUNINSTALL":
@@ -71,7 +72,7 @@ def receive() -> ResponseReturnValue:
         log.info("ONAPPUNINSTALL from %s: %s", member_id, "checking with the portal" if queued else "check queued")
         return jsonify(result="checking")
     ts = _text(payload.get("ts")) or ""
-    return _accept(deps, member_id, name, data, ts, generation)
+    return _accept(deps, member_id, name, data, ts, generation, digest)
 
 
 def _text(value: Any) -> str | None:
@@ -92,32 +93,59 @@ def event_digest(member_id: str, name: str, data: Mapping[str, Any]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _look_up(deps: Deps, member_id: str, digest: str) -> tuple[Installation | None, int]:
-    """The installation and the event's current generation, in one round trip."""
+#: The installation's fields the edge needs (not the whole hash: fewer bytes to parse per event).
+_CHECKED = ("member_id", "application_token", "removed")
+
+
+def _look_up(deps: Deps, member_id: str, digest: str) -> tuple[tuple[str, bool] | None, int]:
+    """(application token, removed) of the stored installation (None: none stored) and the event's
+    current generation, in one round trip."""
     if not member_id:
         return None, 0
     pipe = deps.redis.pipeline(transaction=False)
-    pipe.hgetall(deps.installations.key(member_id))
+    pipe.hmget(deps.installations.key(member_id), _CHECKED)
     pipe.get(accept.generation_key(digest))
-    raw, generation = pipe.execute()
-    return deps.installations.from_raw(raw), int(generation or 0)
+    (stored_id, app_token, removed), generation = pipe.execute()
+    if stored_id is None:
+        return None, int(generation or 0)
+    app_token = app_token.decode() if isinstance(app_token, bytes) else str(app_token or "")
+    register_secret(app_token)                      # masked in any log line, as a full read does
+    return (app_token, removed in (b"1", "1")), int(generation or 0)
 
 
-def _verified(installation: Installation | None, token: str) -> bool:
-    if installation is None or installation.removed or not token:
+def _verified(stored: tuple[str, bool] | None, token: str) -> bool:
+    if stored is None or stored[1] or not token or not stored[0]:
         return False
-    return hmac.compare_digest(installation.application_token.encode(), token.encode())
+    return hmac.compare_digest(stored[0].encode(), token.encode())
 
 
 def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str,
-            generation: int = 0) -> ResponseReturnValue:
+            generation: int = 0, digest: str | None = None) -> ResponseReturnValue:
     """Coalesce or enqueue, in one round trip (:mod:`b24app.web.accept`). The pending marker counts the
     deliveries the queued job stands for (``handlers.events.Event.count``): an echo of the app's own write
     coalesced with a person's change is two, so the job reads the item."""
-    digest = event_digest(member_id, name, data)
-    queued = accept.accept(deps.redis, deps.queue(queues.EVENTS), digest, generation + 1,
+    digest = digest or event_digest(member_id, name, data)
+    queued = accept.accept(deps.redis, _events_queue(deps), digest, generation + 1,
                            (member_id, name, data, ts, pending_key(digest)))
-    return jsonify(result="queued" if queued else "coalesced")
+    return _answer(_QUEUED if queued else _COALESCED)
+
+
+#: The two answers of an accepted event, encoded once (what ``jsonify(result=...)`` sends).
+_QUEUED, _COALESCED = b'{"result":"queued"}\n', b'{"result":"coalesced"}\n'
+
+
+def _answer(body: bytes) -> Response:
+    return Response(body, mimetype="application/json")
 
 
 pending_key = accept.pending_key
+
+_queues: dict[int, Queue] = {}
+
+
+def _events_queue(deps: Deps) -> Queue:
+    """The events queue of ``deps``' Redis, built once per process (RQ resolves its serializer per build)."""
+    found = _queues.get(id(deps.redis))
+    if found is None or found.connection is not deps.redis:
+        found = _queues[id(deps.redis)] = deps.queue(queues.EVENTS)
+    return found
