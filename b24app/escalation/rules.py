@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from b24app.workflow.actors import effective
@@ -121,6 +121,45 @@ def span(calendar: WorkCalendar, start: datetime, duration: Duration) -> timedel
     return calendar.working_hours_between(start, end)
 
 
+def shortest_day(calendar: WorkCalendar) -> timedelta:
+    """A lower bound of any working day's working time: the configured hours, less the lunch break and
+    the pre-holiday hour (a working weekend day that stands in for another has the same hours)."""
+    s = calendar.settings
+    day = datetime.combine(date(2000, 1, 3), s.end) - datetime.combine(date(2000, 1, 3), s.start)
+    if s.lunch is not None:
+        day -= max(datetime.combine(date(2000, 1, 3), s.lunch[1]) - datetime.combine(date(2000, 1, 3), s.lunch[0]),
+                   timedelta(0))
+    if s.shorten_before_holidays:
+        day -= timedelta(hours=1)
+    return max(day, timedelta(0))
+
+
+def least_span(shortest: timedelta, duration: Duration) -> timedelta:
+    """A lower bound of :func:`span` whatever the start: ``d`` working days hold at least ``d`` of the
+    shortest working day (the part of the first day after the clock time and the part of the last day
+    before it add up to at least one day: see docs/performance.md), hours are what they are."""
+    extra = timedelta(hours=duration.hours, minutes=duration.minutes)
+    if not duration.working:
+        return timedelta(days=duration.days) + extra
+    return shortest * duration.days + extra
+
+
+def quiet_until_elapsed(step: Step, calendar: WorkCalendar) -> timedelta | None:
+    """Wall-clock time at the step before which none of its rules can be due, or None when a rule does
+    not depend on time alone (``when:``). Working time used never exceeds the wall-clock time since the
+    step's start, and each ``after``/``every`` needs at least :func:`least_span` of it."""
+    shortest = shortest_day(calendar)
+    bounds: list[timedelta] = []
+    for rule in step.time_rules.rules:
+        if rule.after is not None:
+            bounds.append(least_span(shortest, rule.after))
+        elif rule.every is not None:
+            bounds.append(least_span(shortest, rule.every))
+        else:
+            return None
+    return min(bounds) if bounds else timedelta.max
+
+
 def past_allowance(step: Step, request: OpenRequest, now: datetime, calendar: WorkCalendar) -> bool:
     """Whether the request has used more than its step's allowance (for the daily digest)."""
     allowance = step.time_rules.allowance
@@ -172,6 +211,9 @@ def due_notices(step: Step, request: OpenRequest, now: datetime, calendar: WorkC
     not started?" before it spends a request on reading the task.
     """
     if request.step != step.code or request.paused or request.started_at is None:
+        return []
+    quiet = quiet_until_elapsed(step, calendar)
+    if quiet is not None and now - request.started_at < quiet:      # nothing can be due yet: no arithmetic
         return []
     used = used_time(request, now, calendar)
     start = request.started_at
