@@ -113,8 +113,20 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     names = {code: item_names(deps, member_id, code) for code in defs.workflows}
     totals = _known_totals(deps, member_id, defs.workflows)
     previous = _known_approvers(deps, member_id) if approvers else []
-    extra = {APPROVERS: _approvers_command(previous)} if previous else {}
-    rows, states = _items(batcher, defs.workflows, names, totals, extra)
+    extra: dict[str, Command] = {APPROVERS: _approvers_command(previous)} if previous else {}
+    by_etid = {n.entity_type_id: n for n in names.values()}
+    predicted = _task_groups(_known_task_items(deps, member_id, by_etid) if skip_sent_tasks else [], "p")
+    extra.update({f"{key}|0": _task_command(bindings, 0) for key, bindings in predicted.items()})
+    rows, first, rode = _items(batcher, defs.workflows, names, totals, extra)
+    states = _approver_states(first) if APPROVERS in rode else {}
+    early: dict[tuple[int, int], list[TaskInfo]] = defaultdict(list)
+    covered: set[tuple[int, int]] = set()
+    etids = {n.binding: n.entity_type_id for n in names.values()}
+    for command_key in rode:
+        group = command_key.split("|", 1)[0]
+        if group in predicted and first.ok(command_key) and not first.nexts.get(command_key):   # read whole
+            _parse_tasks(first.results.get(command_key), etids, early)
+            covered |= {_binding_key(b, etids) for b in predicted[group]}
     moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
     collected = Collected(moment, defs, items=len(rows))
     bare: list[Found] = []
@@ -127,11 +139,16 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     wanted, known = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks)
     current = sorted({f.request.approver for f in bare if f.request.approver})
     missing = [u for u in current if states is not None and u not in states] if approvers else []
-    tasks, asked = _tasks(batcher, [(f.names, f.snap.item_id) for f in wanted],
+    uncovered = [f for f in wanted if (f.names.entity_type_id, f.snap.item_id) not in covered]
+    tasks, asked = _tasks(batcher, [(f.names, f.snap.item_id) for f in uncovered],
                           {APPROVERS: _approvers_command(missing)} if missing else {})
-    if missing and asked is None and wanted:
+    for found in wanted:                         # read in the first batch, as the last sweep predicted
+        item_key = (found.names.entity_type_id, found.snap.item_id)
+        if item_key in covered and item_key in early:
+            tasks[item_key] = early[item_key]
+    if missing and asked is None and uncovered:
         states = None                                  # the lookup failed in the task batch
-    elif missing and not wanted:
+    elif missing and not uncovered:
         before = batcher.requests
         asked = _ask_approvers(batcher, missing)
         collected.approver_requests = batcher.requests - before
@@ -152,6 +169,9 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         deps.redis.hset(keys.sweep_totals(member_id), mapping={c: str(n) for c, n in batcher.totals.items()})
         if approvers:
             deps.redis.hset(keys.sweep_totals(member_id), APPROVERS, ",".join(str(u) for u in current))
+        if skip_sent_tasks:
+            deps.redis.hset(keys.sweep_totals(member_id), TASK_ITEMS,
+                            ",".join(f"{f.names.entity_type_id}:{f.snap.item_id}" for f in wanted))
         deps.redis.expire(keys.sweep_totals(member_id), keys.ESCALATION_SENT_TTL)
     return collected
 
@@ -160,6 +180,22 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
 
 #: The batch key of the approvers' lookup and the totals hash field keeping the last sweep's approvers.
 APPROVERS = "~approvers"
+
+
+#: The totals hash field keeping the items whose tasks the last sweep read: their task reads ride in the
+#: first batch's free slots next time (an item still wanting them is not read again).
+TASK_ITEMS = "~tasks"
+
+
+def _known_task_items(deps: Deps, member_id: str, by_etid: Mapping[int, ItemNames]) -> list[tuple[ItemNames, int]]:
+    raw = deps.redis.hget(keys.sweep_totals(member_id), TASK_ITEMS)
+    text = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+    found: list[tuple[ItemNames, int]] = []
+    for part in text.split(","):
+        etid, _, item = part.partition(":")
+        if etid.isdigit() and item.isdigit() and int(etid) in by_etid:
+            found.append((by_etid[int(etid)], int(item)))
+    return found
 
 
 def _approvers_command(users: Sequence[int]) -> Command:
@@ -278,26 +314,30 @@ def _known_totals(deps: Deps, member_id: str, workflows: Mapping[str, Workflow])
 
 def _items(batcher: Reader, workflows: Mapping[str, Workflow], names: Mapping[str, ItemNames],
            known: Mapping[str, int] | None = None, extra: Mapping[str, Command] | None = None,
-           ) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[int, Person] | None]:
+           ) -> tuple[list[tuple[str, Mapping[str, Any]]], BatchResult, list[str]]:
     """The open items; the pages the last sweep's totals predict go with each page 0, then, while the
-    last request of that batch has free slots (50 commands a request), ``extra`` (its failure tolerated;
-    its answer returned: ``{}`` when it had no slot, None when it failed) and one more page per workflow
-    (room for growth) — slots that cost no request of their own."""
+    last request of that batch has free slots (50 commands a request), the commands of ``extra`` in
+    their order (their failures tolerated) and one more page per workflow (room for growth) — slots
+    that cost no request of their own. Returns the rows, the first batch's answer and the extra keys
+    that rode in it."""
     known = known or {}
     first = {f"{code}|{start}": _list_command(workflows[code], names[code], start)
              for code in workflows for start in range(0, max(known.get(code, 0), 1), PAGE_SIZE)}
     free = -len(first) % BATCH_SIZE
-    riding = dict(extra or {}) if extra and len(extra) <= free else {}
-    first.update(riding)
-    free -= len(riding)
+    riding: list[str] = []
+    for key, command in (extra or {}).items():
+        if free <= 0:
+            break
+        first[key] = command
+        riding.append(key)
+        free -= 1
     for code in workflows:
         if free > 0 and known.get(code, 0) > 0:
             start = known[code] + PAGE_SIZE - 1
             start -= start % PAGE_SIZE
             first[f"{code}|{start}"] = _list_command(workflows[code], names[code], start)
             free -= 1
-    answer = batcher.run(first, tolerate=list(riding))
-    states = _approver_states(answer) if APPROVERS in riding else {}
+    answer = batcher.run(first, tolerate=riding)
     results = {k: v for k, v in answer.results.items() if k not in riding}
     totals = answer.totals
     rest: dict[str, Command] = {}
@@ -317,7 +357,7 @@ def _items(batcher: Reader, workflows: Mapping[str, Workflow], names: Mapping[st
             if (code, int(raw["id"])) not in seen:       # an item moved between pages is read twice
                 seen.add((code, int(raw["id"])))
                 rows.append((code, raw))
-    return rows, states
+    return rows, answer, riding
 
 
 # -- tasks --------------------------------------------------------------------------------------------
@@ -333,10 +373,7 @@ def _tasks(batcher: Reader, wanted: Sequence[tuple[ItemNames, int]], extra: Mapp
     is one (its answer returned: None when it failed or there was no batch)."""
     by_item: dict[tuple[int, int], list[TaskInfo]] = defaultdict(list)
     states: dict[int, Person] | None = None
-    groups: dict[str, list[str]] = {}
-    for index in range(0, len(wanted), ITEMS_PER_TASK_COMMAND):
-        part = wanted[index:index + ITEMS_PER_TASK_COMMAND]
-        groups[f"t{index}"] = [n.binding_for(item_id) for n, item_id in part]
+    groups = _task_groups(wanted, "t")
     etids = {n.binding: n.entity_type_id for n, _ in wanted}
     pending = {f"{key}|0": _task_command(bindings, 0) for key, bindings in groups.items()}
     riding = dict(extra or {}) if pending else {}
@@ -350,14 +387,29 @@ def _tasks(batcher: Reader, wanted: Sequence[tuple[ItemNames, int]], extra: Mapp
         for key, page in results.items():
             if key == APPROVERS:
                 continue
-            for raw in (page or {}).get("tasks") or [] if isinstance(page, dict) else []:
-                task = parse_task(raw)
-                for binding in raw.get("ufCrmTask") or []:
-                    prefix, _, item = str(binding).rpartition("_")
-                    if f"{prefix}_" in etids and item.isdigit():
-                        by_item[(etids[f"{prefix}_"], int(item))].append(task)
+            _parse_tasks(page, etids, by_item)
             if nexts.get(key):
                 group = key.split("|", 1)[0]
                 following[f"{group}|{nexts[key]}"] = _task_command(groups[group], int(nexts[key]))
         pending = following
     return by_item, states
+
+
+def _task_groups(wanted: Sequence[tuple[ItemNames, int]], prefix: str) -> dict[str, list[str]]:
+    """The bindings of ``wanted``, :data:`ITEMS_PER_TASK_COMMAND` to a command."""
+    return {f"{prefix}{index}": [n.binding_for(item_id) for n, item_id in wanted[index:index + ITEMS_PER_TASK_COMMAND]]
+            for index in range(0, len(wanted), ITEMS_PER_TASK_COMMAND)}
+
+
+def _binding_key(binding: str, etids: Mapping[str, int]) -> tuple[int, int]:
+    prefix, _, item = binding.rpartition("_")
+    return etids.get(f"{prefix}_", 0), int(item) if item.isdigit() else 0
+
+
+def _parse_tasks(page: Any, etids: Mapping[str, int], by_item: dict[tuple[int, int], list[TaskInfo]]) -> None:
+    for raw in (page or {}).get("tasks") or [] if isinstance(page, dict) else []:
+        task = parse_task(raw)
+        for binding in raw.get("ufCrmTask") or []:
+            prefix, _, item = str(binding).rpartition("_")
+            if f"{prefix}_" in etids and item.isdigit():
+                by_item[(etids[f"{prefix}_"], int(item))].append(task)

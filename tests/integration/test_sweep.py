@@ -325,3 +325,12 @@ def test_payment_tasks_are_read_only_once_a_deadline_the_app_set_may_have_passed
     report = run_sweep(env.deps, env.member_id)
     assert report.reads == 2                                # now the tasks are read ...
     assert any(":task" in notice for notice in report.notices), report.notices   # ... and the alert is sent
+    calls_before = len(env.sandbox.calls)
+    again = run_sweep(env.deps, env.member_id)              # the same tasks again: they ride with the items
+    methods = [c.method for c in env.sandbox.calls[calls_before:]]
+    first_batch = methods[methods.index("event.offline.get") + 1:methods.index("batch")]
+    assert again.reads == 1 and not again.notices           # read (the alert is remembered as sent) ...
+    assert "tasks.task.list" in first_batch and "crm.item.list" in first_batch   # ... in the one item batch
+    env.deps.redis.delete(*env.deps.redis.keys("b24app:esc:*"))    # forget what was sent: the tasks read
+    repeat = run_sweep(env.deps, env.member_id)                       # with the items decide the alert again
+    assert repeat.reads == 1 and any(":task" in notice for notice in repeat.notices), repeat.notices
