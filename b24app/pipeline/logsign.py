@@ -67,7 +67,7 @@ def body(text: str) -> str:
 def mac(secret: bytes, scope: Scope, text: str, prev: str = "") -> str:
     message = b"\n".join([CONTEXT, scope.member_id.encode(), str(scope.entity_type_id).encode(),
                           str(scope.item_id).encode(), prev.encode(), text.encode()])
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return hmac.digest(secret, message, "sha256").hex()         # one-shot: hmac.new(...).hexdigest()
 
 
 def sign(secret: bytes, scope: Scope, text: str, prev: str = "") -> str:
