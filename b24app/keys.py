@@ -273,3 +273,8 @@ def control_admin(member_id: str, user_id: int) -> str:
 def control_clock(member_id: str) -> str:
     """How far the portal's clock is from ours (seconds), as the last control-room view saw it."""
     return f"b24app:control:clock:{member_id}"
+
+
+def control_app_id(member_id: str) -> str:
+    """The local app's ``ID`` on a portal (``app.info``), for the control room's address in the portal."""
+    return f"b24app:control:app-id:{member_id}"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+
+from b24app.notify.base import Message
 
 _RU: dict[str, str] = {
     "title": "Контрольная панель согласований",
@@ -111,3 +114,12 @@ _EN: dict[str, str] = {
 
 def texts(lang: str) -> Mapping[str, str]:
     return _EN if lang == "en" else _RU
+
+
+def with_control_room(message: Message, url: str) -> Message:
+    """The daily digest with a last line linking to the control room (unchanged without a URL)."""
+    if not url:
+        return message
+    ru, en = _RU["digest_link"], _EN["digest_link"]
+    return replace(message, text_ru=f"{message.text_ru}\n\n{ru}: {url}",
+                   text_en=f"{message.text_en}\n\n{en}: {url}" if message.text_en else None)

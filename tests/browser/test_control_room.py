@@ -56,6 +56,12 @@ def create(stack: Stack, login: str, title: str, expense: str, amount: int) -> i
     return done.item_id
 
 
+def approve(stack: Stack, login: str, item_id: int) -> None:
+    view = PortalView(stack.portal, next(w for w in stack.workflows if w.code == "payment_requests"))
+    Performer(view, stack.settle).perform(m.Action("approve", login, "card", m.Where("test", 0)), item_id)
+    stack.settle()
+
+
 def open_room(browser: Browser, stack: Stack, login: str) -> tuple[Page, Frame]:
     context = browser.new_context(ignore_https_errors=True, locale="ru-RU", accept_downloads=True,
                                   viewport={"width": 1280, "height": 1000})
@@ -70,16 +76,22 @@ def open_room(browser: Browser, stack: Stack, login: str) -> tuple[Page, Frame]:
 
 def test_the_operations_manager_sees_filters_and_downloads(browser: Browser, stack: Stack) -> None:
     old = create(stack, "a.ivanova", "Реклама у блогеров", "MARKETING", 95000)
+    done = create(stack, "d.petrov", "Баннеры для маркетплейса", "MARKETING", 30000)
+    stack.clock.set(START + timedelta(hours=5))
+    approve(stack, "m.orlova", done)                          # head approval took 5 working hours
     stack.clock.set(START + timedelta(days=3))               # the first one waits past its allowance
     fresh = create(stack, "e.smirnova", "Картон для коробок", "PACKAGING", 40000)
     page, frame = open_room(browser, stack, "ops.manager")
     assert frame.inner_text("h1") == "Контрольная панель согласований"
     rows = frame.query_selector_all("#open tbody tr")
-    assert [r.get_attribute("data-item") for r in rows] == [str(old), str(fresh)]      # overdue first
-    assert "просрочено" in rows[0].inner_text() and "в срок" in rows[1].inner_text()
+    assert [r.get_attribute("data-item") for r in rows] == [str(old), str(done), str(fresh)]  # overdue first
+    assert "просрочено" in rows[0].inner_text() and "в срок" in rows[2].inner_text()
     assert "Маркетинг" in rows[0].inner_text() and "Марина Орлова" in rows[0].inner_text()
     link = rows[0].query_selector("a")
     assert link is not None and (link.get_attribute("href") or "").endswith(f"/details/{old}/")
+    steps = frame.inner_text("#steps")                        # the approval log's head step: 5 working hours
+    assert "Согласование руководителем" in steps and "5.0" in steps
+    assert "Марина Орлова" in frame.inner_text("#approvers")
     assert frame.query_selector("#charts svg") is not None
     assert frame.query_selector("script") is None                 # nothing runs in the page
     page.screenshot(path="/tmp/b24app-control-room.png", full_page=True)
@@ -87,7 +99,7 @@ def test_the_operations_manager_sees_filters_and_downloads(browser: Browser, sta
     frame.select_option("#f-department", label="Снабжение")
     frame.click("#apply")
     frame.wait_for_selector("#open-count")
-    assert frame.inner_text("#open-count") == "1"
+    assert frame.inner_text("#open-count") == "1"          # Снабжение: e.smirnova's request only
     assert [r.get_attribute("data-item") for r in frame.query_selector_all("#open tbody tr")] == [str(fresh)]
 
     with page.expect_download() as info:
