@@ -1,4 +1,4 @@
-"""The control room: the app's own page in the portal (``POST /b24/app``, also ``POST /``).
+"""The control room: the app's own page in the portal (``POST /b24/app``).
 
 Bitrix24 opens a local app's main page (left menu → the app) by POSTing the frame-open form to the
 app's handler path with the person's ``AUTH_ID`` — the same form as a widget's (``PLACEMENT=DEFAULT``).
@@ -53,7 +53,6 @@ def init_app(app: Flask, deps: Deps) -> None:
 
 
 @bp.post("/b24/app")
-@bp.post("/")
 def main_page() -> ResponseReturnValue:
     lang = _lang(request.args.get("LANG"))
     deps = get_deps()
