@@ -118,3 +118,11 @@ def test_an_employee_is_politely_refused(browser: Browser, stack: Stack) -> None
     assert "операционному менеджеру" in frame.inner_text("[data-outcome=refused]")
     assert frame.query_selector("#open") is None
     page.screenshot(path="/tmp/b24app-control-room-refused.png", full_page=True)
+
+
+def test_the_director_and_a_portal_administrator_see_it_too(browser: Browser, stack: Stack) -> None:
+    create(stack, "a.ivanova", "Реклама у блогеров", "MARKETING", 95000)
+    for login in ("director", "admin"):                   # a role of config/roles.yaml; user.admin says yes
+        _, frame = open_room(browser, stack, login)
+        assert frame.inner_text("h1") == "Контрольная панель согласований", login
+        assert len(frame.query_selector_all("#open tbody tr")) == 1
