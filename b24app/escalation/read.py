@@ -38,7 +38,8 @@ PAGE_SIZE = 50
 BATCH_SIZE = 50                    # commands per batch request (the client splits larger batches)
 ITEMS_PER_TASK_COMMAND = 16        # at most 3 open tasks per request (step task, subtask, documents task)
 ITEM_SELECT = ["id", "title", "stageId", "categoryId", "createdBy", "movedTime", "movedBy", "updatedBy"]
-ITEM_FIELDS = ("DECISIONS", "RETURN_STEP", "CURRENT_APPROVER", "AMOUNT", "COUNTERPARTY_NAME", "URGENT")
+ITEM_FIELDS = ("DECISIONS", "RETURN_STEP", "CURRENT_APPROVER", "AMOUNT", "COUNTERPARTY_NAME", "URGENT",
+               "EXPENSE_ITEM")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class Collected:
     #: With ``approvers=True``: each current approver's state (``im.user.list.get``); None when it failed.
     approvers: dict[int, Person] | None = None
     approver_requests: int = 0       # requests of their own the approvers took (0: they rode in a batch)
+    #: The answers (result, total) of the ``extra`` commands that rode along in the first batch.
+    extra: dict[str, tuple[Any, int]] = field(default_factory=dict)
 
 
 class Reader:
@@ -79,6 +82,7 @@ class Reader:
         self.requests = 0
         self.now: datetime | None = None
         self.totals: dict[str, int] = {}
+        self.extra: dict[str, tuple[Any, int]] = {}
 
     def run(self, commands: Mapping[str, Command], tolerate: Sequence[str] = ()) -> BatchResult:
         """``tolerate``: keys whose failure is the caller's to handle."""
@@ -95,13 +99,15 @@ def marker(member_id: str, delivery: str) -> str:
 
 
 def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_tasks: bool = False,
-            approvers: bool = False) -> Collected:
+            approvers: bool = False, read_tasks: bool = True,
+            extra: Mapping[str, Command] | None = None) -> Collected:
     """Every open request of every workflow with the open tasks its time rules need.
 
     With ``skip_sent_tasks`` (the sweep) tasks are read for a request only when a rule about them could
     send something new: always for overdue tasks (their deadlines matter), and for "while the task is
     not started" only when such a reminder is due now and not yet sent — so a sweep with nothing new
-    to send reads no tasks at all.
+    to send reads no tasks at all. Without ``read_tasks`` (the control room) no task is read;
+    ``extra`` commands go in the first batch after its item pages (their answers: ``Collected.extra``).
 
     With ``approvers`` (the sweep) the current approvers' states are read too (``im.user.list.get``,
     for :func:`b24app.escalation.people.dismissed_targets`) without a request of their own where one is
@@ -113,11 +119,12 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
     names = {code: item_names(deps, member_id, code) for code in defs.workflows}
     totals = _known_totals(deps, member_id, defs.workflows)
     previous = _known_approvers(deps, member_id) if approvers else []
-    extra: dict[str, Command] = {APPROVERS: _approvers_command(previous)} if previous else {}
+    riders: dict[str, Command] = {APPROVERS: _approvers_command(previous)} if previous else {}
     by_etid = {n.entity_type_id: n for n in names.values()}
-    predicted = _task_groups(_known_task_items(deps, member_id, by_etid) if skip_sent_tasks else [], "p")
-    extra.update({f"{key}|0": _task_command(bindings, 0) for key, bindings in predicted.items()})
-    rows, first, rode = _items(batcher, defs.workflows, names, totals, extra)
+    predicted = _task_groups(_known_task_items(deps, member_id, by_etid) if skip_sent_tasks and read_tasks
+                             else [], "p")
+    riders.update({f"{key}|0": _task_command(bindings, 0) for key, bindings in predicted.items()})
+    rows, first, rode = _items(batcher, defs.workflows, names, totals, extra, riders)
     states = _approver_states(first) if APPROVERS in rode else {}
     early: dict[tuple[int, int], list[TaskInfo]] = defaultdict(list)
     covered: set[tuple[int, int]] = set()
@@ -128,7 +135,7 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
             _parse_tasks(first.results.get(command_key), etids, early)
             covered |= {_binding_key(b, etids) for b in predicted[group]}
     moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
-    collected = Collected(moment, defs, items=len(rows))
+    collected = Collected(moment, defs, items=len(rows), extra=batcher.extra)
     bare: list[Found] = []
     for (code, _), verified in zip(rows, _verified_items(deps, member_id, names, rows), strict=True):
         workflow, item_names_ = defs.workflows[code], names[code]
@@ -136,7 +143,7 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         request = open_request(workflow, item_names_.entity_type_id, snap)
         if request is not None and request.step is not None:
             bare.append(Found(workflow, item_names_, snap, request))
-    wanted, known = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks)
+    wanted, known = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks) if read_tasks else ([], {})
     current = sorted({f.request.approver for f in bare if f.request.approver})
     missing = [u for u in current if states is not None and u not in states] if approvers else []
     uncovered = [f for f in wanted if (f.names.entity_type_id, f.snap.item_id) not in covered]
@@ -314,18 +321,20 @@ def _known_totals(deps: Deps, member_id: str, workflows: Mapping[str, Workflow])
 
 def _items(batcher: Reader, workflows: Mapping[str, Workflow], names: Mapping[str, ItemNames],
            known: Mapping[str, int] | None = None, extra: Mapping[str, Command] | None = None,
+           riders: Mapping[str, Command] | None = None,
            ) -> tuple[list[tuple[str, Mapping[str, Any]]], BatchResult, list[str]]:
-    """The open items; the pages the last sweep's totals predict go with each page 0, then, while the
-    last request of that batch has free slots (50 commands a request), the commands of ``extra`` in
-    their order (their failures tolerated) and one more page per workflow (room for growth) — slots
-    that cost no request of their own. Returns the rows, the first batch's answer and the extra keys
-    that rode in it."""
-    known = known or {}
+    """The open items; the pages the last sweep's totals predict go with each page 0, and the ``extra``
+    commands after them (their answers: ``batcher.extra``); then, while the last request of that batch
+    has free slots (50 commands a request), the commands of ``riders`` in their order (their failures
+    tolerated) and one more page per workflow (room for growth) — slots that cost no request of their
+    own. Returns the rows, the first batch's answer and the riders' keys that rode in it."""
+    known, extra = known or {}, extra or {}
     first = {f"{code}|{start}": _list_command(workflows[code], names[code], start)
              for code in workflows for start in range(0, max(known.get(code, 0), 1), PAGE_SIZE)}
+    first.update(extra)
     free = -len(first) % BATCH_SIZE
     riding: list[str] = []
-    for key, command in (extra or {}).items():
+    for key, command in (riders or {}).items():
         if free <= 0:
             break
         first[key] = command
@@ -338,7 +347,8 @@ def _items(batcher: Reader, workflows: Mapping[str, Workflow], names: Mapping[st
             first[f"{code}|{start}"] = _list_command(workflows[code], names[code], start)
             free -= 1
     answer = batcher.run(first, tolerate=riding)
-    results = {k: v for k, v in answer.results.items() if k not in riding}
+    batcher.extra = {key: (answer.results.get(key), int(answer.totals.get(key) or 0)) for key in extra}
+    results = {k: v for k, v in answer.results.items() if k not in riding and k not in extra}
     totals = answer.totals
     rest: dict[str, Command] = {}
     for code in workflows:

@@ -37,3 +37,12 @@ def test_the_edge_and_pacing_keys_are_unchanged() -> None:
     assert keys.bucket("portal.example:identity") == "b24app:bucket:portal.example:identity"
     assert keys.pause("portal.example") == "b24app:pause:portal.example:"
     assert keys.tg("chatlinks", 1001) == "b24app:tg:chatlinks:1001"
+
+
+def test_control_room_keys() -> None:
+    assert keys.control_view(M) == f"b24app:control:view:{M}"
+    assert keys.control_people(M) == f"b24app:control:people:{M}"
+    assert keys.control_admin(M, 9) == f"b24app:control:admin:{M}:9"
+    assert keys.control_clock(M) == f"b24app:control:clock:{M}"
+    assert keys.control_app_id(M) == f"b24app:control:app-id:{M}"
+    assert keys.CONTROL_TTL == 60
