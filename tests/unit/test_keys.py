@@ -37,3 +37,7 @@ def test_the_edge_and_pacing_keys_are_unchanged() -> None:
     assert keys.bucket("portal.example:identity") == "b24app:bucket:portal.example:identity"
     assert keys.pause("portal.example") == "b24app:pause:portal.example:"
     assert keys.tg("chatlinks", 1001) == "b24app:tg:chatlinks:1001"
+
+
+def test_the_escalation_history_key_is_unchanged() -> None:
+    assert keys.escalation_history(M, 1100, 7) == f"b24app:esc-history:{M}:1100:7"
