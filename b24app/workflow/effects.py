@@ -316,4 +316,4 @@ def _title(label: Label, snap: Snapshot) -> str:
 
 
 def _description(snap: Snapshot, marker: Marker) -> str:
-    return f"{msg.task_description(snap.title).ru}\n\n[{marker}]"
+    return f"{msg.task_description(snap.title, item_id=snap.item_id).ru}\n\n[{marker}]"
