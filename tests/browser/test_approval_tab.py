@@ -15,7 +15,10 @@ from playwright.sync_api import Browser, Frame, Page
 from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
 from b24app.scenario.stack import Stack
-from tests.browser.test_widget import ETID, browser, stack, view_of  # noqa: F401  (fixtures)
+from tests.browser import test_widget as widget
+
+ETID, view_of = widget.ETID, widget.view_of
+browser, stack = widget.browser, widget.stack          # the widget tests' fixtures: chromium, a running stack
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "approval-tab.png"
 WHERE = m.Where("test", 0)

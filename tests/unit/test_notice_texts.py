@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,7 @@ def calls(function: Any) -> list[dict[str, Any]]:
     """Every combination of sample arguments for the function's required parameters."""
     combos: list[dict[str, Any]] = [{}]
     for p in inspect.signature(function).parameters.values():
-        if p.kind is p.VAR_KEYWORD or p.default is not p.empty and p.name not in ("reason",):
+        if p.kind is p.VAR_KEYWORD or (p.default is not p.empty and p.name not in ("reason",)):
             continue
         combos = [dict(c, **{p.name: v}) for c in combos for v in argument(p.name, str(p.annotation))]
     return combos
