@@ -102,6 +102,7 @@ class Live:
     telegram_linked: bool
     names: dict[str, str]            # login -> full name
     stage_names: dict[tuple[str, str], str]
+    control_url: str = ""            # the app's own page, as the operations manager (issue 15)
 
     @property
     def ok(self) -> bool:
@@ -120,6 +121,8 @@ class Live:
         lines += [f"  Telegram: {self.names[self.telegram_login]} ({self.telegram_login}) подключила чат "
                   f"{self.telegram_chat}; в нём согласование с кнопками «Согласовать» / «Отклонить»:",
                   f"      {self.telegram_url}"]
+        lines += ["  Контрольная панель (как операционный менеджер, ops.manager):",
+                  f"      {self.control_url}"]
         return lines
 
 
@@ -145,7 +148,8 @@ def build_live(narrator: Narrator) -> Live:
     stage_names = {(code, s.code): s.name.ru for code, view in narrator.views.items() for s in view.workflow.stages}
     chat = CHAT_BASE + narrator.view.user_id(HEAD)
     return Live(ui, tuple(items), HEAD, chat, f"{ui}telegram#chat-{chat}", narrator.telegram.linked(HEAD),
-                {u.login: u.full_name for u in users}, stage_names)
+                {u.login: u.full_name for u in users}, stage_names,
+                f"{ui}act-as?" + urlencode({"login": "ops.manager", "next": "/" + ui.split("/", 3)[3] + "app/page"}))
 
 
 def _link(ui: str, want: Wanted, etid: int, item_id: int) -> str:

@@ -251,3 +251,36 @@ def tg(kind: str, *parts: object) -> str:
     updates: ``update:{update id}``; the outbox (:mod:`b24app.notify.telegram`): ``outbox:{chat}``, ``ready``,
     ``pace:chat:{chat}``, ``pace:global``, ``pace:blocked``, ``dispatcher``, ``attempts``, ``dead``."""
     return TG + ":".join([kind, *map(str, parts)])
+
+
+# -- the control room (issue 15) -------------------------------------------------------------------------
+
+#: One control-room view of a portal (its data, before filters) is kept this long.
+CONTROL_TTL = 60
+#: The portal's people (name, departments) and department names the control room shows, kept this long.
+CONTROL_PEOPLE_TTL = 3600
+
+
+def control_view(member_id: str) -> str:
+    """The last control-room view of a portal (JSON), shared by everyone who opens it within a minute."""
+    return f"b24app:control:view:{member_id}"
+
+
+def control_people(member_id: str) -> str:
+    """The portal's people and departments as the control room last read them (JSON)."""
+    return f"b24app:control:people:{member_id}"
+
+
+def control_admin(member_id: str, user_id: int) -> str:
+    """Whether a person is a portal administrator (``user.admin`` with their own token)."""
+    return f"b24app:control:admin:{member_id}:{user_id}"
+
+
+def control_clock(member_id: str) -> str:
+    """How far the portal's clock is from ours (seconds), as the last control-room view saw it."""
+    return f"b24app:control:clock:{member_id}"
+
+
+def control_app_id(member_id: str) -> str:
+    """The local app's ``ID`` on a portal (``app.info``), for the control room's address in the portal."""
+    return f"b24app:control:app-id:{member_id}"

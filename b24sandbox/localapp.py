@@ -57,6 +57,19 @@ def add_routes(app: Flask, ui: SandboxUI) -> None:
                                    defaults=oauth.DEFAULT_SCOPES, error=error, status=None, env=[]), 400
         return redirect(url_for("local_app"))
 
+    @app.get("/app/page")
+    def app_page() -> tuple[str, int] | str:
+        """The installed app's own page, as a person opens it from the portal's left menu (REFERENCE
+        §2.4): the portal page holds an iframe and posts the frame-open form (``PLACEMENT=DEFAULT``,
+        the person's ``AUTH_ID``) to the app's handler path."""
+        with ui.state.lock:
+            registered = oauth.installed_app(ui.state)
+            if registered is None or not registered.installed:
+                return render_template("app_page.html", url="", pairs=[], error="no installed app"), 404
+            tokens = oauth.issue_user_tokens(ui.state, ui.acting().id)
+        pairs = install.frame_pairs(portal, tokens)
+        return render_template("app_page.html", url=portal.frame_url(registered.handler_url), pairs=pairs, error="")
+
     @app.post("/app/open")
     def open_local_app() -> Response | tuple[dict[str, Any], int]:
         try:

@@ -16,11 +16,13 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from b24app import keys
+from b24app.control.link import control_room_url
 from b24app.escalation.read import Collected, Found, collect
 from b24app.escalation.rules import OpenTask, overdue_tasks, past_allowance, used_time
 from b24app.notify.base import Message
 from b24app.notify.deliver import bitrix24_notifier, portal_domain, telegram_notifier
 from b24app.texts import common as texts
+from b24app.texts.control import with_control_room
 from b24app.texts.escalation import digest_message, request_card
 from b24app.workflow.actors import OPERATIONS_MANAGER, effective
 
@@ -97,6 +99,8 @@ def deliver_digest(deps: Deps, member_id: str, collected: Collected, force: bool
         (texts.DIGEST_OVERDUE_TASKS, [request_card(f, domain, waited(f), t) for f, t in overdue]),
         (texts.DIGEST_FROZEN, [request_card(f, domain, waited(f)) for f in frozen]),
     ])
+    room, asked = control_room_url(deps, member_id, domain)
+    message = with_control_room(message, room)
     user = effective(ops, defs.org.absences, now)
     sent = False
     try:
@@ -107,7 +111,7 @@ def deliver_digest(deps: Deps, member_id: str, collected: Collected, force: bool
             deps.redis.set(marker, "sent", ex=SENT_TTL)
         else:
             deps.redis.delete(marker)       # not sent: the next sweep tries again
-    report = DigestReport(member_id, day, True, "sent", len(waiting), len(overdue), len(frozen), 1)
+    report = DigestReport(member_id, day, True, "sent", len(waiting), len(overdue), len(frozen), 1 + asked)
     log.info("%s", report.summary())
     return report
 

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 ITEMS_PER_TASK_COMMAND = 16        # at most 3 open tasks per request (step task, subtask, documents task)
 ITEM_SELECT = ["id", "title", "stageId", "categoryId", "createdBy", "movedTime", "movedBy", "updatedBy"]
-ITEM_FIELDS = ("DECISIONS", "RETURN_STEP", "CURRENT_APPROVER", "AMOUNT", "COUNTERPARTY_NAME", "URGENT")
+ITEM_FIELDS = ("DECISIONS", "RETURN_STEP", "CURRENT_APPROVER", "AMOUNT", "COUNTERPARTY_NAME", "URGENT",
+               "EXPENSE_ITEM")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class Collected:
     found: list[Found] = field(default_factory=list)
     items: int = 0
     http_requests: int = 0
+    #: The answers (result, total) of the ``extra`` commands that rode along in the first batch.
+    extra: dict[str, tuple[Any, int]] = field(default_factory=dict)
 
 
 class Reader:
@@ -73,6 +76,7 @@ class Reader:
         self.requests = 0
         self.now: datetime | None = None
         self.totals: dict[str, int] = {}
+        self.extra: dict[str, tuple[Any, int]] = {}
 
     def run(self, commands: Mapping[str, Command]) -> BatchResult:
         answer = self.client.batch(commands)
@@ -87,20 +91,22 @@ def marker(member_id: str, delivery: str) -> str:
     return keys.escalation(member_id, delivery)
 
 
-def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_tasks: bool = False) -> Collected:
+def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_tasks: bool = False,
+            read_tasks: bool = True, extra: Mapping[str, Command] | None = None) -> Collected:
     """Every open request of every workflow with the open tasks its time rules need.
 
     With ``skip_sent_tasks`` (the sweep) tasks are read for a request only when a rule about them could
     send something new: always for overdue tasks (their deadlines matter), and for "while the task is
     not started" only when such a reminder is due now and not yet sent — so a sweep with nothing new
-    to send reads no tasks at all.
+    to send reads no tasks at all. Without ``read_tasks`` (the control room) no task is read;
+    ``extra`` commands go in the first batch after its item pages (their answers: ``Collected.extra``).
     """
     defs = definitions(deps, member_id)
     batcher = Reader(deps.bitrix(member_id))
     names = {code: item_names(deps, member_id, code) for code in defs.workflows}
-    rows = _items(batcher, defs.workflows, names, _known_totals(deps, member_id, defs.workflows))
+    rows = _items(batcher, defs.workflows, names, _known_totals(deps, member_id, defs.workflows), extra)
     moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
-    collected = Collected(moment, defs, items=len(rows))
+    collected = Collected(moment, defs, items=len(rows), extra=batcher.extra)
     bare: list[Found] = []
     for (code, _), verified in zip(rows, _verified_items(deps, member_id, names, rows), strict=True):
         workflow, item_names_ = defs.workflows[code], names[code]
@@ -108,7 +114,7 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         request = open_request(workflow, item_names_.entity_type_id, snap)
         if request is not None and request.step is not None:
             bare.append(Found(workflow, item_names_, snap, request))
-    wanted, known = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks)
+    wanted, known = _wanting_tasks(deps, member_id, collected, bare, skip_sent_tasks) if read_tasks else ([], {})
     tasks = _tasks(batcher, [(f.names, f.snap.item_id) for f in wanted])
     for found in bare:
         key = (found.names.entity_type_id, found.snap.item_id)
@@ -217,13 +223,17 @@ def _known_totals(deps: Deps, member_id: str, workflows: Mapping[str, Workflow])
 
 
 def _items(batcher: Reader, workflows: Mapping[str, Workflow], names: Mapping[str, ItemNames],
-           known: Mapping[str, int] | None = None) -> list[tuple[str, Mapping[str, Any]]]:
-    """The open items; the pages the last sweep's totals predict (plus one) go with each page 0."""
-    known = known or {}
+           known: Mapping[str, int] | None = None,
+           extra: Mapping[str, Command] | None = None) -> list[tuple[str, Mapping[str, Any]]]:
+    """The open items; the pages the last sweep's totals predict (plus one) go with each page 0, and
+    the ``extra`` commands after them."""
+    known, extra = known or {}, extra or {}
     first = {f"{code}|{start}": _list_command(workflows[code], names[code], start)
              for code in workflows for start in range(0, known.get(code, 0) + PAGE_SIZE, PAGE_SIZE)}
-    answer = batcher.run(first)
-    results, totals = dict(answer.results), answer.totals
+    answer = batcher.run({**first, **extra})
+    batcher.extra = {key: (answer.results.get(key), int(answer.totals.get(key) or 0)) for key in extra}
+    results = {k: v for k, v in answer.results.items() if k not in extra}
+    totals = answer.totals
     rest: dict[str, Command] = {}
     for code in workflows:
         total = int(totals.get(f"{code}|0") or 0)

@@ -112,7 +112,7 @@ class Stack:
 
         app = self.app = create_app(deps=self.deps)
         late.app = app
-        creds = self.portal.install_app(handler_url=f"{self.web_url}/", install_url=f"{self.web_url}/b24/install")
+        creds = self.portal.install_app(handler_url=f"{self.web_url}/b24/app", install_url=f"{self.web_url}/b24/install")
         register_secret(creds.client_secret)
         self.deps.settings = self._settings(client_id=creds.client_id, client_secret=creds.client_secret)
         app.config["SECRET_KEY"] = creds.client_secret

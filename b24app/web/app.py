@@ -28,6 +28,7 @@ BLUEPRINTS: list[tuple[str, bool]] = [
     ("b24app.web.install", True),
     ("b24app.web.events", True),
     ("b24app.web.placements", False),
+    ("b24app.web.control", False),
     ("b24app.web.telegram", False),
 ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -169,6 +170,7 @@ def test_digest_once_on_a_working_day(env: Env) -> None:
     assert sections[1].startswith("Ждут дольше срока: 1") and f"/details/{waiting}/" in sections[1]
     assert sections[2].startswith("Просрочены задачи бухгалтерии: 1") and f"/details/{paying}/" in sections[2]
     assert sections[3].startswith("Заморожены: 1") and f"/details/{frozen}/" in sections[3]
+    assert re.fullmatch(r"Контрольная панель: https://[^/]+/marketplace/app/\d+/", sections[4])  # issue 15
     at(env, 7, 12)                                              # Saturday: no digest
     sweep_via_rq(env, digest=True)
     assert sum(n.tag.startswith("b24app:digest") for n in env.sandbox.as_user("ops.manager").notifications()) == 1

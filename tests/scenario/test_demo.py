@@ -121,6 +121,9 @@ def _check_live(stack: Stack, live: Live) -> None:
             assert f'action="{stack.web_url}/b24/placement' in page.text and f"ID={item.item_id} " in page.text
         else:
             assert "Прикрепить платежное поручение" in page.text
+    assert live.control_url in guide                          # the control room, as the operations manager
+    page = session.get(live.control_url)
+    assert page.status_code == 200 and f'action="{stack.web_url}/b24/app?' in page.text
     frozen = next(i for i in live.items if i.wanted.ref == "live-frozen")
     assert "Ждём решения по бюджету выставки" in " ".join(views["payment_requests"].timeline(frozen.item_id))
 

@@ -41,3 +41,12 @@ def test_the_edge_and_pacing_keys_are_unchanged() -> None:
 
 def test_the_escalation_history_key_is_unchanged() -> None:
     assert keys.escalation_history(M, 1100, 7) == f"b24app:esc-history:{M}:1100:7"
+
+
+def test_control_room_keys() -> None:
+    assert keys.control_view(M) == f"b24app:control:view:{M}"
+    assert keys.control_people(M) == f"b24app:control:people:{M}"
+    assert keys.control_admin(M, 9) == f"b24app:control:admin:{M}:9"
+    assert keys.control_clock(M) == f"b24app:control:clock:{M}"
+    assert keys.control_app_id(M) == f"b24app:control:app-id:{M}"
+    assert keys.CONTROL_TTL == 60
