@@ -27,7 +27,8 @@ from b24app.escalation.rules import Notice, OpenTask
 from b24app.notify.base import Message, bitrix24_command
 from b24app.notify.itemnotes import ItemView, message_for
 from b24app.texts import approval
-from b24app.texts.telegram import RequestCard, format_amount
+from b24app.texts.escalation import digest_message
+from b24app.texts.telegram import RequestCard, format_amount, reminder
 from b24app.workflow.actions import Notify
 from b24app.workflow.config import load_org_config
 from b24app.workflow.effects import _title
@@ -63,6 +64,7 @@ NOT_A_NOTICE = {
     "timeline.forged_text": "a timeline entry written on the card itself",
     "escalation.request_card": "builds the RequestCard every message shows",
     "placements.texts": "the approval tab's own words (the tab is the card)",
+    "control.texts": "the control room page's own words (each row links its card)",
     "placements.working_time": "a duration",
     "telegram.details": "the request's block every message ends with",
     "telegram._details": "the request's block every message ends with",
@@ -100,9 +102,11 @@ def argument(name: str, annotation: str) -> list[Any]:
         "Iterable[Label]": [[Label("Сумма", "Amount")]], "dict[int, str]": [{3: "Марина Орлова"}],
         "int | None": [3], "int": [3], "str | None": [None, "2026-03-10"], "Decimal": [AMOUNT],
         "timedelta": [timedelta(hours=2)],
+        "Message": [digest_message(NOW.date(), [(Label("Раздел", "Section"), [CARD])]), reminder(CARD)],
     }
     by_name: dict[str, list[Any]] = {"title": [TITLE], "decision": ["approve"], "why": ["absent", "dismissed"],
-                                     "via": ["card"], "kind": ["reminder"], "lang": ["ru"], "tag": ["t"]}
+                                     "via": ["card"], "kind": ["reminder"], "lang": ["ru"], "tag": ["t"],
+                                     "url": ["https://portal.example/marketplace/app/1/"]}
     if annotation == "str":
         return by_name.get(name, ["Марина Орлова"])
     if annotation in by_type:
