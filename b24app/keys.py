@@ -103,6 +103,12 @@ def escalation(member_id: str, delivery: str) -> str:
     return f"b24app:esc:{member_id}:{delivery}"
 
 
+def escalation_history(member_id: str, entity_type_id: int, item_id: int) -> str:
+    """The reminders and alerts delivered about one item (a hash: delivery -> "action|user|ISO time"),
+    kept as long as the delivery markers; the approval tab lists them without a REST request."""
+    return f"b24app:esc-history:{member_id}:{entity_type_id}:{item_id}"
+
+
 def sweep_totals(member_id: str) -> str:
     """Each workflow's open-item count at the last sweep (a hash), so the next one plans its pages."""
     return f"b24app:sweep-totals:{member_id}"

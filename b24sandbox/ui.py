@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from b24sandbox import cardform, localapp, registry, telegramui
+from b24sandbox import cardform, display, localapp, registry, telegramui
 from b24sandbox import taskstore as ts
 from b24sandbox.actions import UserActions, WidgetNotBound, widget_form
 from b24sandbox.methods import im, placement
@@ -92,9 +92,14 @@ class SandboxUI:
         stages = read_all(self.state, "crm.status.list",
                           {"filter": {"ENTITY_ID": f"DYNAMIC_{entity_type_id}_STAGE_{category_id}"}}, self.admin_id)
         stages.sort(key=lambda s: int(s.get("SORT") or 0))
+        money_fields = [f.name for f in cardform.card_fields(self.state, entity_type_id) or [] if f.kind == "money"]
         items = read_all(self.state, "crm.item.list", {
             "entityTypeId": entity_type_id, "filter": {"categoryId": category_id},
-            "select": ["id", "title", "opportunity", "currencyId", "assignedById", "stageId"]}, self.admin_id)
+            "select": ["id", "title", "opportunity", "currencyId", "assignedById", "stageId", "movedTime",
+                       *money_fields]}, self.admin_id)
+        for item in items:                                  # shown as a person reads them (b24sandbox.display)
+            item["amount_text"] = display.card_amount(item, money_fields)
+            item["moved_text"] = display.when(item["movedTime"], self.state) if item.get("movedTime") else ""
         columns = [{"stage": s, "cards": [i for i in items if i.get("stageId") == s.get("STATUS_ID")]} for s in stages]
         tabs = placement.handlers_for(self.state, f"CRM_DYNAMIC_{entity_type_id}_DETAIL_TAB")
         return {"categories": categories, "category_id": category_id, "columns": columns, "tabs": tabs}
@@ -116,6 +121,9 @@ def create_ui(portal: SandboxPortal) -> Flask:
     app = Flask(__name__, template_folder=str(Path(__file__).with_name("templates")))
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD
     ui = SandboxUI(portal)
+
+    app.add_template_filter(lambda v: display.when(v, ui.state), "when")
+    app.add_template_filter(lambda v: display.binding(v, ui.state), "binding")
 
     @app.context_processor
     def common() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.errors import B24AppError
+from b24app.escalation.standing import RoutePoint, StepClock, route, step_clock
 from b24app.pipeline.definitions import workflow_code_for
 from b24app.pipeline.process import ItemBusy, process
 from b24app.pipeline.read import Loaded, load
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Outcome", "Sheet", "SheetEntry", "approval_sheet", "decide", "workflow_for_entity_type"]
+__all__ = ["Outcome", "SentNotice", "Sheet", "SheetEntry", "approval_sheet", "decide", "workflow_for_entity_type"]
 
 NOT_FOUND, BUSY, UNREACHABLE = texts.NOT_FOUND, texts.BUSY, texts.UNREACHABLE
 
@@ -75,6 +76,19 @@ class Sheet:
     summary: tuple[tuple[Label, str], ...] = ()
     #: The approval round the request is in (1 after the start, +1 per resubmission after a rejection).
     round: int = 0
+    #: The route as a progress line (``b24app.escalation.standing``), from the same read.
+    route: tuple[RoutePoint, ...] = ()
+    #: The current step's clock: since when, deadline, working time left, paused (None: not at a step).
+    clock: StepClock | None = None
+    #: Reminders and alerts already delivered, oldest first (from Redis: no REST request).
+    reminders: tuple[SentNotice, ...] = ()
+
+
+@dataclass(frozen=True)
+class SentNotice:
+    action: str                  # "remind" | "alert"
+    to_name: str
+    at: str                      # ISO 8601, portal time
 
 
 #: Fields shown at the top of the approval tab, in this order, when the workflow has them.
@@ -111,7 +125,7 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
     entries = tuple(
         SheetEntry(
             step=e.step or "",
-            step_name=workflow.stage(workflow.step(e.step).stage).name if e.step else None,
+            step_name=workflow.step_name(e.step) if e.step else None,
             decision=e.decision,
             decision_name=msg.done_name(e.decision),
             by=e.by,
@@ -130,10 +144,31 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
     return Sheet(
         workflow=workflow.code, item_id=snap.item_id, title=snap.title, stage=snap.stage,
         stage_name=workflow.stage(snap.stage).name if stage_known else Label(snap.stage, snap.stage),
-        step=pos.step, step_name=workflow.stage(step.stage).name if step else None,
+        step=pos.step, step_name=workflow.step_name(step.code) if step else None,
         approver=pos.approver, approver_name=msg.person(pos.approver, ctx.names) if pos.approver else None,
         entries=entries, allowed=tuple(allowed), summary=summary(deps, member_id, loaded), round=pos.round,
+        route=route(workflow, snap, texts.SUBMISSION),
+        clock=step_clock(workflow, loaded.names.entity_type_id, snap, loaded.now, ctx.calendar),
+        reminders=sent_notices(deps, member_id, loaded),
     )
+
+
+def sent_notices(deps: Deps, member_id: str, loaded: Loaded) -> tuple[SentNotice, ...]:
+    """The escalation's deliveries about the item (``keys.escalation_history``), oldest first."""
+    pipe = deps.redis.pipeline(transaction=False)
+    pipe.hgetall(keys.escalation_history(member_id, loaded.names.entity_type_id, loaded.snap.item_id))
+    pipe.hgetall(keys.names(member_id))                  # the sweep's cache of the people it told
+    raw, cached = pipe.execute()
+    names = {int(k): _text(v) for k, v in cached.items()} | dict(loaded.ctx.names)
+    found: list[SentNotice] = []
+    for value in raw.values():
+        action, user, at = _text(value).split("|", 2)
+        found.append(SentNotice(action, msg.person(int(user), names), at))
+    return tuple(sorted(found, key=lambda n: n.at))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 # -- the summary ------------------------------------------------------------------------------------

@@ -231,7 +231,7 @@ def _rows(collected: Collected, people: Mapping[str, Any], enums: Mapping[str, s
     rows: list[dict[str, Any]] = []
     for found in collected.found:
         request, step, workflow = found.request, found.step, found.workflow
-        stage = workflow.stage(step.stage).name
+        stage = workflow.step_name(step.code)
         shared = sum(1 for s in workflow.steps if s.stage == step.stage) > 1
         departments = people["departments"].get(str(request.initiator)) or []
         department = departments[0] if departments else 0

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.errors import B24AppError
@@ -180,6 +180,7 @@ def send(deps: Deps, member_id: str, deliveries: list[Delivery], report: SweepRe
     pipe = deps.redis.pipeline()
     for delivery in accepted:
         pipe.set(delivery.marker, "sent", ex=SENT_TTL)
+        _remember(pipe, member_id, delivery, report.now)
     for delivery in failed:
         pipe.delete(delivery.marker)
     pipe.execute()
@@ -191,6 +192,15 @@ def send(deps: Deps, member_id: str, deliveries: list[Delivery], report: SweepRe
     report.sent, report.failed = len(accepted), len(failed)
     if failed:
         log.warning("sweep %s: %d notifications failed; they are retried by the next sweep", member_id, len(failed))
+
+
+def _remember(pipe: Any, member_id: str, delivery: Delivery, now: datetime | None) -> None:
+    """The delivery in the item's history (``keys.escalation_history``), for the approval tab."""
+    request = delivery.found.request
+    key = keys.escalation_history(member_id, request.entity_type_id, request.item_id)
+    at = now.isoformat() if now is not None else ""
+    pipe.hset(key, f"{delivery.notice.key}:u{delivery.user}", f"{delivery.notice.action}|{delivery.user}|{at}")
+    pipe.expire(key, SENT_TTL)
 
 
 def _to_bitrix(notifier: Bitrix24Notifier, deliveries: list[Delivery]) -> list[Delivery]:

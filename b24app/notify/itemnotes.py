@@ -70,7 +70,7 @@ def decided_by(entry: Entry, names: Mapping[int, str]) -> str:
 
 def request_card(view: ItemView, step: str | None) -> RequestCard:
     workflow, snap = view.workflow, view.snap
-    stage = _stage_name(workflow, workflow.step(step).stage if step else _current_stage(view))
+    stage = workflow.step_name(step) if step else _stage_name(workflow, _current_stage(view))
     entered = datetime.fromisoformat(view.current.at) if view.current else view.now
     amount, currency = money(snap.fields.get("AMOUNT"))
     return RequestCard(

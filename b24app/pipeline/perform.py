@@ -30,9 +30,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
-from b24app.notify.base import Bitrix24Notifier, Message
+from b24app.notify.base import Bitrix24Notifier
 from b24app.notify.deliver import portal_domain
-from b24app.notify.itemnotes import ItemView, TelegramSync, item_url, written_entry
+from b24app.notify.itemnotes import ItemView, TelegramSync, item_url, message_for, written_entry
 from b24app.pipeline import echo, trust
 from b24app.pipeline.logsign import Scope, remember, sign_chain
 from b24app.rest.protocol import BatchResult, Command, merge_batches
@@ -148,16 +148,21 @@ def _telegram(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],
     if not config.enabled or (entry is None and not sent):
         return
     try:
-        current = entry or (loaded.snap.log[-1] if loaded.snap.log else None)
-        if current is not None:          # buttons sent from now on belong to this round
+        view = item_view(deps, member_id, loaded, entry)
+        if view.current is not None:          # buttons sent from now on belong to this round
             CallbackStore(deps.redis).set_round(member_id, loaded.names.entity_type_id, loaded.snap.item_id,
-                                                current.round)
-        view = ItemView(loaded.workflow, loaded.snap, loaded.names.entity_type_id, current, loaded.now,
-                        _item_url(deps, member_id, loaded.names.entity_type_id, loaded.snap.item_id),
-                        loaded.ctx.names)
+                                                view.current.round)
         TelegramSync(member_id, deps.redis, config).after_perform(view, entry, sent)
     except Exception:  # Telegram never stops the Bitrix24 side (its notifications are already sent)
         log.exception("telegram copies of the notifications of item %s failed", loaded.snap.item_id)
+
+
+def item_view(deps: Deps, member_id: str, loaded: Loaded, written: Any) -> ItemView:
+    """The request as every message shows it (number, title, amount, counterparty, step, link); ``written``:
+    the log entry the actions write (None: the last one already there)."""
+    current = written or (loaded.snap.log[-1] if loaded.snap.log else None)
+    return ItemView(loaded.workflow, loaded.snap, loaded.names.entity_type_id, current, loaded.now,
+                    _item_url(deps, member_id, loaded.names.entity_type_id, loaded.snap.item_id), loaded.ctx.names)
 
 
 def _item_url(deps: Deps, member_id: str, entity_type_id: int, item_id: int) -> str:
@@ -259,6 +264,7 @@ def _message_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[
                       commands: dict[str, Command], marks: dict[str, str]) -> None:
     names, snap = loaded.names, loaded.snap
     notifier = Bitrix24Notifier(deps.bitrix(member_id), per_user_tag=True)
+    view = item_view(deps, member_id, loaded, written_entry(snap, actions))      # every notice names its request (#15)
     for index, action in enumerate(actions):
         if isinstance(action, Notify | Refuse):
             if isinstance(action, Refuse) and isinstance(trigger, PersonDecision):
@@ -268,7 +274,7 @@ def _message_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[
             if deps.redis.exists(mark):
                 continue
             key = f"notify{index}"
-            commands[key] = notifier.command(action.user, Message(action.message.ru, tag=action.tag))
+            commands[key] = notifier.command(action.user, message_for(view, action))
             marks[key] = mark
         elif isinstance(action, LogTimeline):
             mark = keys.sent(member_id, action.key)

@@ -142,9 +142,11 @@ def docs_task_title(item_id: int) -> Label:
     return Label(f"Предоставить документы по заявке №{item_id}", f"Provide documents for request #{item_id}")
 
 
-def task_description(title: str, url_hint: str = "") -> Label:
-    return Label(f"Заявка: {title}. Решение — завершением задачи или во вкладке «Согласование» карточки.{url_hint}",
-                 f"Request: {title}. Decide by completing the task or in the card's 'Approval' tab.{url_hint}")
+def task_description(title: str, url_hint: str = "", item_id: int | None = None) -> Label:
+    number_ru, number_en = (f" №{item_id}", f" #{item_id}") if item_id is not None else ("", "")
+    return Label(f"Заявка{number_ru}: {title}. Решение — завершением задачи или во вкладке «Согласование» "
+                 f"карточки.{url_hint}",
+                 f"Request{number_en}: {title}. Decide by completing the task or in the card's 'Approval' tab.{url_hint}")
 
 
 def timeline(decision: str, step: Label | None, by: str, on_behalf: str | None, at: datetime, reason: str,

@@ -30,3 +30,6 @@ ON_BEHALF_OF = Label(" от имени {name}", " on behalf of {name}")
 INITIATOR = Label("Инициатор", "Initiator")
 YES = Label("Да", "Yes")
 NO = Label("Нет", "No")
+
+# -- the approval tab's route ---------------------------------------------------------------------------
+SUBMISSION = Label("Подача заявки", "Submission")

@@ -60,7 +60,7 @@ def notice_message(notice: Notice, card: RequestCard, names: dict[int, str], app
 def request_card(found: Found, domain: str, waiting: timedelta, task: OpenTask | None = None) -> RequestCard:
     """The card of an open request (a notice's or a digest line's); with ``task``, its title is added."""
     request, workflow = found.request, found.workflow
-    name = workflow.stage(found.step.stage).name
+    name = workflow.step_name(found.step.code)
     amount, currency = money(request.fields.get("AMOUNT"))
     title = f"{request.title} — {task.title}" if task is not None else request.title
     return RequestCard(

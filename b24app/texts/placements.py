@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 #: Decisions that need a typed reason (the form refuses without one, and so does the server).
 REASON_REQUIRED = ("reject", "request_documents", "freeze")
@@ -51,6 +52,27 @@ _RU: dict[str, str] = {
     "telegram_open": "Откройте ссылку и нажмите «Start»:",
     "telegram_once": "Ссылка одноразовая и действует {minutes} минут. Отключить — команда /stop в чате с ботом.",
     "telegram_off": "Telegram не настроен в приложении.",
+    "route": "Маршрут",
+    "state_done": "пройден",
+    "state_current": "сейчас",
+    "state_next": "впереди",
+    "state_stopped": "остановлен",
+    "clock": "Срок",
+    "deadline": "Срок решения",
+    "left": "Осталось",
+    "overdue": "Просрочено на",
+    "paused": "Пауза",
+    "paused_since": "Пауза с {since}: срок не идёт, пока заявка на этапе «{stage}».",
+    "no_deadline": "без срока",
+    "since": "У согласующего с",
+    "used": "Прошло рабочего времени",
+    "reminders": "Напоминания и эскалации",
+    "no_reminders": "Напоминаний и эскалаций не было.",
+    "notice_remind": "Напоминание",
+    "notice_alert": "Эскалация",
+    "hours": "{hours} раб. ч",
+    "hours_minutes": "{hours} раб. ч {minutes} мин",
+    "minutes": "{minutes} мин",
 }
 
 _EN: dict[str, str] = {
@@ -97,8 +119,39 @@ _EN: dict[str, str] = {
     "telegram_open": "Open the link and press “Start”:",
     "telegram_once": "The link works once, for {minutes} minutes. To unlink, send /stop to the bot.",
     "telegram_off": "Telegram is not configured in the app.",
+    "route": "Route",
+    "state_done": "done",
+    "state_current": "now",
+    "state_next": "ahead",
+    "state_stopped": "stopped",
+    "clock": "Deadline",
+    "deadline": "Decision due",
+    "left": "Time left",
+    "overdue": "Overdue by",
+    "paused": "Paused",
+    "paused_since": "Paused since {since}: the clock stands still while the request is at “{stage}”.",
+    "no_deadline": "no deadline",
+    "since": "With the approver since",
+    "used": "Working time used",
+    "reminders": "Reminders and alerts",
+    "no_reminders": "No reminders or alerts were sent.",
+    "notice_remind": "Reminder",
+    "notice_alert": "Alert",
+    "hours": "{hours} working h",
+    "hours_minutes": "{hours} working h {minutes} min",
+    "minutes": "{minutes} min",
 }
 
 
 def texts(lang: str) -> Mapping[str, str]:
     return _EN if lang == "en" else _RU
+
+
+def working_time(value: timedelta, lang: str) -> str:
+    """Working time as the tab shows it: «13 раб. ч 30 мин» (hours, not days: a working day is not 24 h)."""
+    t = texts(lang)
+    minutes = int(abs(value).total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return t["minutes"].format(minutes=rest)
+    return t["hours_minutes"].format(hours=hours, minutes=rest) if rest else t["hours"].format(hours=hours)

@@ -142,7 +142,8 @@ def daily_digest(day: date, overdue: Sequence[RequestCard], overdue_tasks: Seque
 
 def _line(card: RequestCard, lang: str) -> str:
     step = card.step_name_ru if lang == "ru" else card.step_name_en
-    return (f"«{card.title}» — {card.counterparty}, {format_amount(card.amount, card.currency, lang)}, "
+    number = f"№{card.item_id}" if lang == "ru" else f"#{card.item_id}"
+    return (f"{number} «{card.title}» — {card.counterparty}, {format_amount(card.amount, card.currency, lang)}, "
             f"{step}, {format_waiting(card.waiting, lang)} — {card.url}")
 
 

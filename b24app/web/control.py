@@ -154,7 +154,7 @@ def _page(deps: Deps, member_id: str, lang: str, token: str, chosen: Mapping[str
     t = texts(lang)
     defs = definitions(deps, member_id)
     rows = apply_filters(data["rows"], chosen)
-    steps = {(w.code, s.code): (w.title.get(lang), w.stage(s.stage).name.get(lang))
+    steps = {(w.code, s.code): (w.title.get(lang), w.step_name(s.code).get(lang))
              for w in defs.workflows.values() for s in w.steps}
     charts = [(w.title.get(lang), weekly_svg([Week(datetime.fromisoformat(d).date(), c, p)
                                               for d, c, p in data["weeks"].get(w.code, [])],

@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request
@@ -33,7 +33,7 @@ from b24app.deps import Deps
 from b24app.errors import B24AppError
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import TOKEN_TTL, LinkStore
-from b24app.texts.placements import REASON_REQUIRED, texts
+from b24app.texts.placements import REASON_REQUIRED, texts, working_time
 from b24app.web.app import get_deps
 from b24app.web.identity import IdentityBusy, WidgetAuthError
 from b24app.web.placement_auth import (
@@ -243,7 +243,35 @@ def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
         "step_name": sheet.step_name.get(lang) if sheet.step_name else "",
         "approver": sheet.approver_name or "",
         "entries": entries,
+        "route": [{"name": p.name.get(lang), "state": p.state, "state_name": t[f"state_{p.state}"]}
+                  for p in getattr(sheet, "route", ())],
+        "clock": _clock(getattr(sheet, "clock", None), sheet.stage_name.get(lang), lang),
+        "reminders": [{"kind": t.get(f"notice_{n.action}", n.action), "action": n.action, "to": n.to_name,
+                       "at": _moment(n.at)} for n in getattr(sheet, "reminders", ())],
     }
+
+
+def _clock(clock: Any, stage: str, lang: str) -> dict[str, Any] | None:
+    """The current step's clock in words: deadline, working time left (or overdue), since when, paused."""
+    if clock is None:
+        return None
+    t = texts(lang)
+    left = clock.left
+    return {
+        "paused": clock.paused,
+        "paused_text": t["paused_since"].format(since=_moment(_iso(clock.paused_since)), stage=stage)
+        if clock.paused else "",
+        "deadline": _moment(_iso(clock.deadline)) if clock.deadline else "",
+        "left_label": t["overdue"] if left is not None and left < timedelta(0) else t["left"],
+        "left": working_time(left, lang) if left is not None else t["no_deadline"],
+        "overdue": left is not None and left < timedelta(0),
+        "since": _moment(_iso(clock.since)) if clock.since else "",
+        "used": working_time(clock.used, lang),
+    }
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
 
 
 def _moment(value: str) -> str:

@@ -147,7 +147,7 @@ def _who(entry: Entry, ctx: Context) -> str:
 
 
 def _timeline(workflow: Workflow, base: str, entry: Entry, ctx: Context) -> LogTimeline:
-    step_name = workflow.stage(workflow.step(entry.step).stage).name if entry.step else None
+    step_name = workflow.step_name(entry.step) if entry.step else None
     title, text = msg.timeline(entry.decision, step_name,
                                msg.person(entry.by, ctx.names),
                                msg.person(entry.on_behalf_of, ctx.names) if entry.on_behalf_of else None,
@@ -187,7 +187,7 @@ def _step_work(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, ct
         return []
     responsible = ctx.effective(approver, entered)
     if step.task is None:
-        return [Notify(responsible, msg.assigned(workflow.stage(step.stage).name.ru, None), f"{base}:assigned")]
+        return [Notify(responsible, msg.assigned(workflow.step_name(step.code).ru, None), f"{base}:assigned")]
     main = Marker(workflow.code, snap.item_id, pos.round, step.code)
     deadline = _deadline(step.task, entered, snap, ctx, None)
     title = _title(step.task.title, snap)
@@ -316,4 +316,4 @@ def _title(label: Label, snap: Snapshot) -> str:
 
 
 def _description(snap: Snapshot, marker: Marker) -> str:
-    return f"{msg.task_description(snap.title).ru}\n\n[{marker}]"
+    return f"{msg.task_description(snap.title, item_id=snap.item_id).ru}\n\n[{marker}]"

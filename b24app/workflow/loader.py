@@ -144,7 +144,7 @@ def _steps(reader: Reader, data: LocatedDict, org: OrgConfig, sources: Sources) 
     steps: list[Step] = []
     for item in reader.mappings(data, "steps"):
         what = f"step {item.get('code', '?')!r}"
-        reader.keys(item, what, ("code", "stage", "actor", "decisions"), ("task", "when", "time_rules"))
+        reader.keys(item, what, ("code", "stage", "actor", "decisions"), ("task", "when", "time_rules", "name"))
         code = reader.string(item, "code", what, STEP_CODE, "use lower-case letters, digits and '_'")
         stage = reader.string(item, "stage", what, STAGE_CODE, "name a stage code (upper case)")
         actor = _actor(reader, item, "actor", what, org, recipient=False)
@@ -156,7 +156,8 @@ def _steps(reader: Reader, data: LocatedDict, org: OrgConfig, sources: Sources) 
             reader.add(item, f"step code {code!r} is used twice; give each step its own code", "code")
         elif code and stage and actor:
             sources.steps[code] = item
-            steps.append(Step(code, stage, actor, decisions, task, when, time_rules))
+            name = reader.label(item, "name", what) if "name" in item else None
+            steps.append(Step(code, stage, actor, decisions, task, when, time_rules, name))
     return steps
 
 

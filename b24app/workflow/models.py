@@ -172,6 +172,8 @@ class Step:
     task: TaskSpec | None = None
     when: RuleRef | None = None
     time_rules: TimeRules = TimeRules()
+    #: The step's own name (``name:``); a step that shares its stage with another needs one.
+    name: Label | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,11 @@ class Workflow:
 
     def step(self, code: str) -> Step:
         return next(s for s in self.steps if s.code == code)
+
+    def step_name(self, code: str) -> Label:
+        """The step's own name, or its stage's name when the step has none."""
+        step = self.step(code)
+        return step.name or self.stage(step.stage).name
 
     def field(self, code: str) -> Field:
         return next(f for f in self.fields if f.code == code)

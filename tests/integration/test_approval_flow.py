@@ -125,7 +125,8 @@ def test_outsider_is_refused_and_a_drag_past_a_step_is_put_back(env: Env) -> Non
     env.as_user("p.fedorov").move_item(ETID, item_id, stages["FINANCE_REVIEW"])
     env.settle()
     assert env.stage(item_id) == "HEAD_APPROVAL"
-    assert any("возвращена" in n for n in notes(env, "p.fedorov"))
+    put_back = [n for n in notes(env, "p.fedorov") if "возвращена" in n]
+    assert put_back and all(f"№{item_id}" in n and "/details/" in n for n in put_back)   # names its request (#15)
     env.as_user("m.orlova").move_item(ETID, item_id, stages["PAYMENT"])
     env.settle()
     assert env.stage(item_id) == "HEAD_APPROVAL" and any("пропускает" in n for n in notes(env, "m.orlova"))

@@ -46,8 +46,34 @@ def test_kanban_shows_stage_columns_in_sort_order_with_cards(sandbox: SandboxPor
     columns = re.findall(r"<h3[^>]*>([^<(]+) \(", page)
     assert [c.strip() for c in columns] == ["Начало", "Подготовка", "Согласование", "Успех", "Провал"]
     first_column = page.split("<h3")[1]
-    assert "Оплата поставщику" in first_column and "125000" in first_column and "Татьяна Морозова" in first_column
+    assert "Оплата поставщику" in first_column and "125 000 ₽" in first_column and "Татьяна Морозова" in first_column
     assert client.get("/kanban/9999").status_code == 404
+
+
+def test_kanban_cards_show_the_amount_field_with_currency_and_human_dates(sandbox: SandboxPortal,
+                                                                        client: FlaskClient) -> None:
+    """#15: the card showed «0» without currency while the amount lives in a money field, and ISO times."""
+    smart = invoke(sandbox, "crm.type.add", {"fields": {"title": "Заявки на оплату", "isStagesEnabled": "Y",
+                                                        "isUseInUserfieldEnabled": "Y",
+                                                        "linkedUserFields": {"TASKS_TASK|UF_CRM_TASK": "true"}}})["type"]
+    etid, tid = int(smart["entityTypeId"]), int(smart["id"])
+    field = {"entityId": f"CRM_{tid}", "fieldName": f"UF_CRM_{tid}_AMOUNT", "userTypeId": "money",
+             "editFormLabel": {"ru": "Сумма", "en": "Amount"}}
+    invoke(sandbox, "userfieldconfig.add", {"moduleId": "crm", "field": field})
+    item = invoke(sandbox, "crm.item.add", {"entityTypeId": etid, "fields": {
+        "title": "Реклама у блогеров", f"ufCrm{tid}Amount": "1500000.5|RUB"}}, 4)["item"]
+    page = html.unescape(client.get(f"/kanban/{etid}").get_data(as_text=True))
+    card = page.split(f'data-item="{item["id"]}"')[1].split("</form>")[0]
+    assert "1 500 000,50 ₽" in card and ">0 <" not in card
+    moved = re.search(r"на стадии с (\d\d\.\d\d\.\d{4} \d\d:\d\d)", card)
+    assert moved is not None and "T" not in moved.group(1)
+    task = invoke(sandbox, "tasks.task.add", {"fields": {"TITLE": "Согласовать заявку", "RESPONSIBLE_ID": 3,
+                                                         "DEADLINE": "2026-03-04T10:00:00+03:00",
+                                                         "UF_CRM_TASK": [f"T{etid:x}_{item['id']}"]}})
+    assert task["task"]["id"]
+    user_page = html.unescape(client.get("/user/m.orlova").get_data(as_text=True))
+    assert f"Заявки на оплату #{item['id']}" in user_page and f"T{etid:x}_" not in user_page
+    assert "04.03.2026 10:00" in user_page and "2026-03-04T" not in user_page
 
 
 def test_moving_a_card_acts_as_the_chosen_person(sandbox: SandboxPortal, client: FlaskClient) -> None:

@@ -39,6 +39,10 @@ def test_the_edge_and_pacing_keys_are_unchanged() -> None:
     assert keys.tg("chatlinks", 1001) == "b24app:tg:chatlinks:1001"
 
 
+def test_the_escalation_history_key_is_unchanged() -> None:
+    assert keys.escalation_history(M, 1100, 7) == f"b24app:esc-history:{M}:1100:7"
+
+
 def test_control_room_keys() -> None:
     assert keys.control_view(M) == f"b24app:control:view:{M}"
     assert keys.control_people(M) == f"b24app:control:people:{M}"
