@@ -317,7 +317,7 @@ class _Parser(Values):
         if body is None:
             return None
         where = f"{what}: task"
-        self.r.keys(body, where, (), ("title", "responsible", "status", "deadline", "count"))
+        self.r.keys(body, where, (), ("title", "responsible", "status", "deadline", "count", "files"))
         status = self.r.string(body, "status", where)
         if status and status not in m.TASK_STATUSES:
             self.r.add(body, f"{where}: unknown status {status!r}; one of {', '.join(m.TASK_STATUSES)}", "status")
@@ -325,7 +325,7 @@ class _Parser(Values):
             where=m.Where(body.file, body.line), title=self.r.string(body, "title", where),
             responsible=self.login(body, "responsible", where), status=status,
             deadline=self.moment(body, "deadline", where) if "deadline" in body else None,
-            count=self.count(body, "count", where),
+            count=self.count(body, "count", where), files=self.count(body, "files", where),
         )
 
     def notices(self, body: LocatedDict, what: str,

@@ -127,6 +127,7 @@ class TaskExpectation:
     status: str | None = None           # a TASK_STATUSES name
     deadline: datetime | None = None
     count: int | None = None
+    files: int | None = None            # how many files are attached to the task
 
 
 @dataclass(frozen=True)
