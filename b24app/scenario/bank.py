@@ -21,13 +21,17 @@ from b24sandbox.bank import statement_for_orders
 if TYPE_CHECKING:
     from b24app.scenario.stack import Stack
 
-def adjusted(statement: bytes, amounts: Mapping[int, str] | None = None, corrupt: bool = False) -> bytes:
-    """The bank's statement (cp1251) with the sum of request N's document replaced by ``amounts[N]`` (a
+CHARSETS = {"Windows": "cp1251", "DOS": "cp866"}
+
+
+def adjusted(statement: bytes, amounts: Mapping[int, str] | None = None, corrupt: bool = False,
+             charset: str = "cp1251") -> bytes:
+    """The bank's statement (in ``charset``) with the sum of request N's document replaced by ``amounts[N]`` (a
     partial payment) and, with ``corrupt``, the first ``Сумма`` line broken (``Сумма=сто``)."""
     out: list[str] = []
     document: list[str] = []
     broken = False
-    for text in statement.decode("cp1251").split("\r\n"):
+    for text in statement.decode(charset).split("\r\n"):
         if text.startswith("СекцияДокумент="):
             document = [text]
         elif document and text != "КонецДокумента":
@@ -44,7 +48,7 @@ def adjusted(statement: bytes, amounts: Mapping[int, str] | None = None, corrupt
             document = []
         else:
             out.append(text)
-    return "\r\n".join(out).encode("cp1251")
+    return "\r\n".join(out).encode(charset)
 
 
 @dataclass
@@ -56,6 +60,7 @@ class BankDesk:
     refs: Callable[[str], int]
     orders: bytes | None = None
     statement: bytes | None = None
+    charset: str = "cp1251"
     log: list[str] = field(default_factory=list)
 
     def run(self, step: m.Bank) -> tuple[bool, str, list[str]]:
@@ -87,8 +92,11 @@ class BankDesk:
             return False, "no payment-order file yet: a 'bank_orders' step must come first", []
         assert step.paid_on is not None
         amounts = {self.refs(ref): amount for ref, amount in step.amounts.items()}
-        self.statement = adjusted(statement_for_orders(self.orders, debit_date=step.paid_on), amounts)
-        return True, f"the bank debited the orders on {step.paid_on:%d.%m.%Y}", []
+        self.charset = CHARSETS[step.encoding]
+        made = statement_for_orders(self.orders, debit_date=step.paid_on, encoding=step.encoding,
+                                    unknown_keys=step.unknown_keys)
+        self.statement = adjusted(made, amounts, charset=self.charset)
+        return True, f"the bank debited the orders on {step.paid_on:%d.%m.%Y} ({step.encoding} statement)", []
 
     def _import(self, step: m.Bank) -> tuple[bool, str, list[str]]:
         if self.statement is None or self.orders is None:
@@ -96,7 +104,7 @@ class BankDesk:
         assert step.login is not None
         data = self.statement
         if step.corrupt:
-            data = adjusted(data, corrupt=True)
+            data = adjusted(data, corrupt=True, charset=self.charset)
         user = self.user_id(step.login)
         try:
             report = service.import_statement(self.stack.deps, self.stack.member_id, data, user_id=user)
