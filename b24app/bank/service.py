@@ -31,7 +31,7 @@ from b24app.bank.parse import parse_statement
 from b24app.bank.report import ImportReport, Line, OrdersResult, ResolveError, Upload
 from b24app.bank.store import BankStore
 from b24app.bank.write import ApprovedRequest, write_payment_orders
-from b24app.errors import B24AppError
+from b24app.errors import B24AppError, RestError
 from b24app.pipeline.definitions import config_for, definitions
 from b24app.pipeline.process import process
 from b24app.workflow.actions import Action, BankPayment, SetFields
@@ -114,7 +114,7 @@ def import_statement(deps: Deps, member_id: str, data: bytes, *, user_id: int,
                     for r in portal.open_requests(deps, member_id)]
         found = match_statement(statement.documents, cfg.payer.account, requests, store.applied_keys())
         paid, late, extracts = _pay(deps, member_id, store, statement, data, found.matched, user_id)
-        portal.attach_extracts(deps, member_id, extracts)
+        _attach(deps, member_id, extracts)
         ambiguous = [(_line(m), extract(statement, data, m.document)) for m in found.ambiguous]
         store.put_pending(ambiguous)
         report = ImportReport(sha, paid, [line for line, _ in ambiguous],
@@ -153,7 +153,7 @@ def resolve(deps: Deps, member_id: str, document_key: str, item_id: int, *, user
             raise ResolveError(f"request №{item_id} is no longer at the payment step")
         paid, task_id = result
         if task_id is not None:
-            portal.attach_extracts(deps, member_id, [(task_id, _extract_name(line), content)])
+            _attach(deps, member_id, [(task_id, _extract_name(line), content)])
         store.drop_pending(document_key)
         return paid
 
@@ -197,6 +197,19 @@ def _pay_one(deps: Deps, member_id: str, store: BankStore, line: Line, item_id: 
     store.mark_applied(line.key, item_id, user_id, entry.at)
     store.drop_pending(line.key)
     return replace(line, item_id=item_id, candidates=()), _subtask(loaded, entry)
+
+
+def _attach(deps: Deps, member_id: str, files: list[tuple[int, str, bytes]]) -> None:
+    """The extracts attached to their subtasks; one that could not be is logged (the payment stands, and
+    the rest of the import — pending lines, the upload record — must not be lost to a Drive failure)."""
+    try:
+        attached = portal.attach_extracts(deps, member_id, files)
+    except RestError as exc:
+        log.warning("bank: the statement extracts could not be uploaded: %s", exc)
+        attached = {}
+    for task_id, name, _ in files:
+        if task_id not in attached:
+            log.warning("bank: the statement extract %s could not be attached to task %s", name, task_id)
 
 
 def _bank_entry(actions: list[Action], number: str) -> Entry | None:

@@ -6,6 +6,8 @@ while the app's own writes — stage and log written together in one update — 
 from a person's decision, everything is derived from the current state: a completed approval task
 approves, completed accounting tasks finish the step, a missing task or notification is (re)issued
 under its deterministic key. So a repeated, reordered or dropped-then-repeated event converges.
+A :class:`~b24app.workflow.actions.BankPayment` (a bank statement shows the request paid) completes a
+step that has a ``complete`` decision, "by bank statement"; anywhere else it changes nothing.
 """
 
 from __future__ import annotations
