@@ -29,6 +29,7 @@ BLUEPRINTS: list[tuple[str, bool]] = [
     ("b24app.web.events", True),
     ("b24app.web.placements", False),
     ("b24app.web.control", False),
+    ("b24app.web.accounting", False),
     ("b24app.web.telegram", False),
 ]
 
