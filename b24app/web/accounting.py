@@ -27,7 +27,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -185,8 +185,7 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
         "accounting.html", t=texts(lang), lang=lang, token=token, requests=requests, result=result,
         report=report, errors=errors or [], notice=notice, last=records[0] if records else None,
         uploads=records, pending=service.pending(deps, member_id), rows=rows, names=names,
-        as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M"),
-        orders_url=url_for("accounting.orders", **{"pass": token})), status
+        as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M")), status
 
 
 def refuse(person: Person, lang: str) -> ResponseReturnValue:

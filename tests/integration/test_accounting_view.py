@@ -1,0 +1,126 @@
+"""The accounting view (#18) over real HTTP: the sandbox portal hands out a person's frame-open form, the
+app (the real Flask app on loopback, jobs on the real Redis) identifies them with the portal and shows,
+refuses, sends the payment-order file or applies a statement."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from b24app.bank import service
+from b24app.scenario.stack import Stack
+from b24sandbox.clock import SandboxClock
+from b24sandbox.tls import SandboxCA
+from tests.bank import fixtures as bank
+from tests.integration.accounting_env import at_payment, open_app, paid_statement, view
+
+START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture
+def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
+    clock = SandboxClock(START)
+    clock.freeze()
+    with Stack(redis_url, clock, ca=sandbox_ca) as running:
+        yield running
+
+
+def upload(stack: Stack, token: str, data: bytes, name: str = "kl_to_1c.txt") -> requests.Response:
+    return requests.post(f"{stack.web_url}/b24/accounting/statement", data={"pass": token},
+                         files={"statement": (name, data, "text/plain")})
+
+
+def test_an_employee_without_the_role_is_refused_and_nothing_changes(stack: Stack) -> None:
+    item = at_payment(stack, "Реклама у блогеров", 95000, "44")
+    statement = paid_statement(item, "95000.00", "44")
+
+    employee = open_app(stack, "a.ivanova", "/b24/accounting")
+    assert employee.response.status_code == 403
+    assert "бухгалтерам и администраторам" in employee.text and employee.token == ""
+    assert 'id="statement"' not in employee.text
+    assert open_app(stack, "a.ivanova").response.status_code == 403       # the app's page: refused as well
+
+    manager = open_app(stack, "ops.manager")                           # the control room, but no accountant
+    assert manager.response.status_code == 200 and manager.token
+    assert 'id="accounting-link"' not in manager.text
+    for token in ("", "forged.pass.value", manager.token):              # a control-room pass opens nothing here
+        got = requests.get(f"{stack.web_url}/b24/accounting/orders", params={"pass": token})
+        assert got.status_code == 403 and "Откройте приложение" in got.text
+        assert "attachment" not in got.headers.get("Content-Disposition", "")
+        assert requests.get(f"{stack.web_url}/b24/accounting", params={"pass": token}).status_code == 403
+        assert upload(stack, token, statement).status_code == 403
+        assert requests.post(f"{stack.web_url}/b24/accounting/resolve",
+                             data={"pass": token, "document": "x", "item": str(item)}).status_code == 403
+    stack.settle()
+    assert view(stack).stage_code(item) == "PAYMENT"
+    assert service.uploads(stack.deps, stack.member_id) == []
+
+
+def test_an_accountant_downloads_the_orders_uploads_the_statement_and_the_request_is_paid(stack: Stack) -> None:
+    ready = at_payment(stack, "Реклама у блогеров", 95000, "44")
+    lacking = at_payment(stack, "Баннеры", 30000, "45", recipient=False)
+
+    page = open_app(stack, "chief.accountant")                 # the app's page of an accountant: this view
+    assert page.response.status_code == 200, page.text
+    assert "Бухгалтерия: платёжные поручения и выписки" in page.text and page.token
+    rows = dict(re.findall(r'<tr data-item="(\d+)" class="(ready|missing)"', page.text))
+    assert rows == {str(ready): "ready", str(lacking): "missing"}
+    lacking_row = page.text.split(f'<tr data-item="{lacking}"', 1)[1].split("</tr>", 1)[0]
+    assert "ПолучательИНН" in lacking_row                       # what is missing is listed, not guessed
+
+    orders = requests.get(f"{stack.web_url}{page.link('orders-download')}")
+    assert orders.status_code == 200
+    assert orders.headers["Content-Disposition"].startswith("attachment; filename=")
+    text = orders.content.decode("cp1251")
+    assert text.startswith("1CClientBankExchange\r\n")
+    assert f"(заявка №{ready})" in text and f"(заявка №{lacking})" not in text
+
+    statement = paid_statement(ready, "95000.00", "44")
+    done = upload(stack, page.token, statement)
+    assert done.status_code == 200, done.text
+    stack.settle()
+    assert view(stack).stage_code(ready) == "PAID" and view(stack).stage_code(lacking) == "PAYMENT"
+    report = done.text.split('id="report"', 1)[1]
+    assert re.search(r'data-kind="paid">[^<]*<span class="count">1<', report)
+    assert f'<tr data-item="{ready}">' in report
+    [record] = service.uploads(stack.deps, stack.member_id)
+    assert record.user_id == 10 and record.paid == (ready,)
+    assert record.sha256 in done.text or record.sha256[:16] in done.text        # the upload record
+
+    again = upload(stack, page.token, statement)                 # the same statement again: nothing changes
+    assert again.status_code == 200
+    assert re.search(r'data-kind="unchanged">[^<]*<span class="count">1<', again.text)
+    assert re.search(r'data-kind="paid">[^<]*<span class="count">0<', again.text)
+    assert len(service.uploads(stack.deps, stack.member_id)) == 2
+
+
+def test_a_malformed_statement_is_refused_with_its_line_and_changes_nothing(stack: Stack) -> None:
+    item = at_payment(stack, "Реклама у блогеров", 95000, "44")
+    page = open_app(stack, "junior.accountant", "/b24/accounting")
+    assert page.response.status_code == 200 and page.token
+    lines = bank.statement([bank.outgoing("701", "03.03.2026", "95000.00", f"Оплата (заявка №{item})")])
+    broken = bank.replaced(lines, "Сумма=95000.00", "Сумма=95 000,00")
+    refused = upload(stack, page.token, bank.encode(broken))
+    assert refused.status_code == 400
+    assert f"line {bank.line_of(broken, 'Сумма=95 000,00')}:" in refused.text
+    assert "Выписка не принята, ничего не изменено" in refused.text
+    stack.settle()
+    assert view(stack).stage_code(item) == "PAYMENT"
+    assert service.uploads(stack.deps, stack.member_id) == []
+
+
+def test_a_portal_administrator_reaches_it_from_the_control_room(stack: Stack) -> None:
+    at_payment(stack, "Реклама у блогеров", 95000, "44")
+    room = open_app(stack, "admin")
+    assert room.response.status_code == 200 and "Контрольная панель согласований" in room.text
+    link = room.link("accounting-link")
+    assert link.startswith("/b24/accounting?pass=")
+    books = requests.get(f"{stack.web_url}{link}")
+    assert books.status_code == 200 and 'id="statement"' in books.text
