@@ -114,9 +114,8 @@ def orders() -> ResponseReturnValue:
     if result.data is None:
         return message(lang, "orders_no_file", 409, title="title")
     log.info("payment-order file for %s downloaded by user %s: requests %s", member_id, user_id, result.included)
-    return Response(result.data, mimetype="text/plain",
-                    headers={"Content-Type": "text/plain; charset=windows-1251",
-                             "Content-Disposition": f'attachment; filename="{result.filename}"'})
+    return Response(result.data, content_type="text/plain; charset=windows-1251",
+                    headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
 
 
 @bp.post("/b24/accounting/statement")
