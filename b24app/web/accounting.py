@@ -40,7 +40,7 @@ from b24app.errors import B24AppError
 from b24app.rest.client import RestClient
 from b24app.texts.accounting import texts
 from b24app.web.access import is_admin
-from b24app.web.app import get_deps
+from b24app.web.app import ROUTE_LIMITS, get_deps
 from b24app.web.identity import IdentityBusy, WidgetAuthError
 from b24app.web.placement_auth import Person, identify
 
@@ -49,11 +49,14 @@ log = logging.getLogger(__name__)
 bp = Blueprint("accounting", __name__, template_folder="templates")
 
 PASS_TTL = 30 * 60
+#: The largest statement upload: what ``deploy/nginx.conf`` lets through (about 2 000 bank documents).
+STATEMENT_MAX_BYTES = 2 * 1024 * 1024
 PAYMENT_STEP = ("payment_requests", "payment")
 
 
 def init_app(app: Flask, deps: Deps) -> None:
     app.register_blueprint(bp)
+    app.config.setdefault(ROUTE_LIMITS, {})["accounting.statement"] = STATEMENT_MAX_BYTES
 
 
 # -- who may open it ----------------------------------------------------------------------------------

@@ -84,3 +84,11 @@ def open_app(stack: Stack, login: str, path: str = "/b24/app") -> Opened:
              re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', portal_page.text)]
     assert action.startswith(f"{stack.web_url}/b24/app?")
     return Opened(session.post(action.replace("/b24/app?", f"{path}?", 1), data=pairs), session)
+
+
+def bank_statement(stack: Stack, orders: bytes, day: str = "2026-03-03") -> bytes:
+    """The sandbox bank's statement for a payment-order file: every order's money left on ``day``."""
+    answer = requests.post(f"{stack.portal.ui_url}bank/statement", params={"date": day}, data=orders,
+                           headers={"Content-Type": "application/octet-stream"})
+    assert answer.status_code == 200, answer.text
+    return answer.content
