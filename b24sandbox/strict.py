@@ -116,6 +116,17 @@ HAND_SCHEMAS: dict[str, tuple[Param, ...]] = {
     "crm.type.fields": NO_PARAMS,  # examples/crm.type.fields.json: empty body
     "department.fields": NO_PARAMS,  # examples/department.fields.json: empty body
     "batch": (Param("cmd", "object", True), Param("halt", "boolean")),  # §1.6
+    # Not in shared/: b24restdocs api-reference/crm/requisites/{universal,bank-detail}/*-{add,get,list}.md
+    **{
+        f"crm.requisite.{kind}{verb}": params
+        for kind in ("", "bankdetail.")
+        for verb, params in (
+            ("add", (Param("fields", "object", True),)),
+            ("get", (Param("id", "integer", True),)),
+            ("list", (Param("select", "array"), Param("filter", "object"), Param("order", "object"),
+                      Param("start", "integer"))),
+        )
+    },
     "placement.bind": (  # §9
         Param("PLACEMENT", "string", True), Param("HANDLER", "string", True), Param("TITLE", "string"),
         Param("DESCRIPTION", "string"), Param("GROUP_NAME", "string"), Param("LANG_ALL", "object"),
