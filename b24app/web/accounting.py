@@ -133,6 +133,7 @@ def statement() -> ResponseReturnValue:
     if not data:
         return page(deps, member_id, token, lang, errors=[texts(lang)["statement_empty"]], status=400)
     filename = (upload.filename if upload is not None else "") or "statement.txt"
+    known = _payment_rows(deps, member_id)
     try:
         report = service.import_statement(deps, member_id, data, user_id=user_id, filename=filename)
     except BankFileError as exc:
@@ -142,7 +143,7 @@ def statement() -> ResponseReturnValue:
         log.warning("statement import: the portal failed: %s", exc)
         return message(lang, "unavailable", 502)
     deps.redis.delete(keys.control_view(member_id))           # paid requests leave the open lists now
-    return page(deps, member_id, token, lang, report=report)
+    return page(deps, member_id, token, lang, report=report, known=known)
 
 
 @bp.post("/b24/accounting/resolve")
@@ -154,29 +155,34 @@ def resolve() -> ResponseReturnValue:
     deps = get_deps()
     document, item = str(request.form.get("document") or ""), str(request.form.get("item") or "")
     if not document or not item.isdigit():
-        return page(deps, member_id, token, lang, errors=["document and item are required"], status=400)
+        return page(deps, member_id, token, lang, errors=[texts(lang)["resolve_incomplete"]], status=400,
+                    errors_title="resolve_refused")
+    known = _payment_rows(deps, member_id)
     try:
         service.resolve(deps, member_id, document, int(item), user_id=user_id)
     except service.ResolveError as exc:
-        return page(deps, member_id, token, lang, errors=[str(exc)], status=409)
+        return page(deps, member_id, token, lang, errors=[str(exc)], status=409, errors_title="resolve_refused")
     except B24AppError as exc:
         log.warning("resolving a statement line: the portal failed: %s", exc)
         return message(lang, "unavailable", 502)
     deps.redis.delete(keys.control_view(member_id))
-    return page(deps, member_id, token, lang, notice=texts(lang)["resolved"].format(item=item))
+    return page(deps, member_id, token, lang, notice=texts(lang)["resolved"].format(item=item), known=known)
 
 
 # -- the page -----------------------------------------------------------------------------------------
 
 def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.ImportReport | None = None,
-         errors: list[str] | None = None, notice: str = "", status: int = 200) -> ResponseReturnValue:
+         errors: list[str] | None = None, errors_title: str = "statement_refused", notice: str = "",
+         known: dict[int, dict[str, Any]] | None = None, status: int = 200) -> ResponseReturnValue:
+    """The view; ``known`` are the payment step's requests as they were before a change (their titles and
+    links for the report, once they have left the step)."""
     try:
         view = control.view(deps, member_id)
         result = service.orders_file(deps, member_id, today=datetime.fromisoformat(view["now"]).date())
     except B24AppError as exc:
         log.warning("accounting view: the portal failed: %s", exc)
         return message(lang, "unavailable", 502)
-    rows = {r["item_id"]: r for r in view["rows"] if (r["workflow"], r["step"]) == PAYMENT_STEP}
+    rows = _at_payment(view)
     missing = dict(result.missing)
     requests = [{**_request(rows, i), "missing": missing.get(i, [])} for i in
                 [*result.included, *(i for i, _ in result.missing)]]
@@ -185,8 +191,9 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
     records = service.uploads(deps, member_id)
     return render_template(
         "accounting.html", t=texts(lang), lang=lang, token=token, requests=requests, result=result,
-        report=report, errors=errors or [], notice=notice, last=records[0] if records else None,
-        uploads=records, pending=service.pending(deps, member_id), rows=rows, names=names,
+        report=report, errors=errors or [], errors_title=errors_title, notice=notice, last=records[0] if records else None,
+        uploads=records, pending=service.pending(deps, member_id),
+        rows={**(known or {}), **rows}, names=names,
         as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M")), status
 
 
@@ -198,6 +205,17 @@ def refuse(person: Person, lang: str) -> ResponseReturnValue:
 def message(lang: str, key: str, status: int, title: str = "title") -> ResponseReturnValue:
     t = texts(lang)
     return render_template("control_message.html", t=t, lang=lang, heading=t[title], text=t[key]), status
+
+
+def _at_payment(view: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {r["item_id"]: r for r in view["rows"] if (r["workflow"], r["step"]) == PAYMENT_STEP}
+
+
+def _payment_rows(deps: Deps, member_id: str) -> dict[int, dict[str, Any]]:
+    try:
+        return _at_payment(control.view(deps, member_id))
+    except B24AppError:
+        return {}
 
 
 def _request(rows: dict[int, dict[str, Any]], item_id: int) -> dict[str, Any]:
