@@ -56,6 +56,7 @@ _RU: dict[str, str] = {
     "not_authenticated": "Не удалось подтвердить, кто открыл страницу. Откройте приложение из меню портала ещё раз.",
     "unavailable": "Портал сейчас не отвечает. Попробуйте через минуту.",
     "stale": "Ссылка устарела. Откройте приложение из меню портала ещё раз.",
+    "not_configured": "Банковские реквизиты организации не настроены (config/bank.yaml). Обратитесь к администратору приложения.",
 }
 
 _EN: dict[str, str] = {
@@ -110,6 +111,7 @@ _EN: dict[str, str] = {
     "not_authenticated": "Could not confirm who opened the page. Open the app from the portal menu again.",
     "unavailable": "The portal is not answering right now. Please try again in a minute.",
     "stale": "The link has expired. Open the app from the portal menu again.",
+    "not_configured": "The organisation's bank details are not configured (config/bank.yaml). Please ask the app's administrator.",
 }
 
 

@@ -32,8 +32,10 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from b24app import keys
-from b24app.bank import service
+from b24app.bank import codec, portal, service
 from b24app.bank.model import BankFileError
+from b24app.bank.store import BankStore
+from b24app.bank.write import ApprovedRequest, write_payment_orders
 from b24app.control import read as control
 from b24app.deps import Deps
 from b24app.errors import B24AppError
@@ -63,7 +65,11 @@ def init_app(app: Flask, deps: Deps) -> None:
 
 def may_account(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -> bool:
     """An accountant of ``config/bank.yaml`` (or their substitute today), or a portal administrator."""
-    return service.may_exchange(deps, member_id, user_id) or is_admin(deps, member_id, user_id, as_user)
+    try:
+        accountant = service.may_exchange(deps, member_id, user_id)
+    except service.BankNotConfigured:                # no bank.yaml: only administrators, who are told so
+        accountant = False
+    return accountant or is_admin(deps, member_id, user_id, as_user)
 
 
 def issue_pass(person: Person, lang: str) -> str:
@@ -111,6 +117,9 @@ def orders() -> ResponseReturnValue:
     deps = get_deps()
     try:
         result = service.orders_file(deps, member_id, today=_today(deps, member_id))
+    except service.BankNotConfigured as exc:
+        log.warning("payment orders: %s", exc)
+        return message(lang, "not_configured", 503)
     except B24AppError as exc:
         log.warning("payment orders: the portal failed: %s", exc)
         return message(lang, "unavailable", 502)
@@ -178,7 +187,10 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
     links for the report, once they have left the step)."""
     try:
         view = control.view(deps, member_id)
-        result = service.orders_file(deps, member_id, today=datetime.fromisoformat(view["now"]).date())
+        result = preview(deps, member_id, datetime.fromisoformat(view["now"]).date())
+    except service.BankNotConfigured as exc:
+        log.warning("accounting view: %s", exc)
+        return message(lang, "not_configured", 503)
     except B24AppError as exc:
         log.warning("accounting view: the portal failed: %s", exc)
         return message(lang, "unavailable", 502)
@@ -195,6 +207,21 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
         uploads=records, pending=service.pending(deps, member_id),
         rows={**(known or {}), **rows}, names=names,
         as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M")), status
+
+
+def preview(deps: Deps, member_id: str, today: date) -> service.OrdersResult:
+    """What :func:`~b24app.bank.service.orders_file` would write now, without taking order numbers: a
+    page view must not advance the portal's payment-order sequence (only the download does)."""
+    cfg = service.bank_config(deps, member_id)
+    requests = portal.open_requests(deps, member_id)
+    written = write_payment_orders(
+        [ApprovedRequest(r.item_id, r.number, r.amount, r.invoice_number, r.invoice_date, r.recipient)
+         for r in requests], cfg.payer, version=cfg.version, today=today, now=deps.now(),
+        first_number=BankStore(deps.redis, member_id).last_order_number() + 1)
+    source = {r.item_id: r.source for r in requests}
+    return service.OrdersResult(written.content, "", [item for item, _ in written.orders],
+                                [(x.request_id, [f"{p} ({source[x.request_id]})" if p.startswith(codec.RECIPIENT)
+                                                 else p for p in x.problems]) for x in written.refused])
 
 
 def refuse(person: Person, lang: str) -> ResponseReturnValue:

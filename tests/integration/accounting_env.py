@@ -19,7 +19,8 @@ from tests.bank import fixtures as bank
 #: The recipient's details on the request (valid check digits, constructed for the tests).
 RECIPIENT = {"RECIPIENT_INN": bank.SUPPLIER_INN, "RECIPIENT_KPP": "770001001",
              "RECIPIENT_ACCOUNT": bank.SUPPLIER_ACCOUNT, "RECIPIENT_BIK": bank.SUPPLIER_BIK,
-             "RECIPIENT_BANK": 'ПАО "ДРУГОЙ БАНК"', "RECIPIENT_CORR_ACCOUNT": bank.SUPPLIER_CORR}
+             "RECIPIENT_BANK": "ПАО «ДРУГОЙ БАНК»", "RECIPIENT_BANK_CITY": "г. Санкт-Петербург",
+             "RECIPIENT_CORR_ACCOUNT": bank.SUPPLIER_CORR}
 
 
 def view(stack: Stack) -> PortalView:

@@ -17,7 +17,7 @@ from b24app.scenario.stack import Stack
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
 from tests.bank import fixtures as bank
-from tests.integration.accounting_env import at_payment, open_app, paid_statement, view
+from tests.integration.accounting_env import at_payment, bank_statement, open_app, paid_statement, view
 
 START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 
@@ -82,7 +82,7 @@ def test_an_accountant_downloads_the_orders_uploads_the_statement_and_the_reques
     assert text.startswith("1CClientBankExchange\r\n")
     assert f"(заявка №{ready})" in text and f"(заявка №{lacking})" not in text
 
-    statement = paid_statement(ready, "95000.00", "44")
+    statement = bank_statement(stack, orders.content)            # the sandbox bank: the money left on 03.03
     done = upload(stack, page.token, statement)
     assert done.status_code == 200, done.text
     stack.settle()
@@ -124,3 +124,43 @@ def test_a_portal_administrator_reaches_it_from_the_control_room(stack: Stack) -
     assert link.startswith("/b24/accounting?pass=")
     books = requests.get(f"{stack.web_url}{link}")
     assert books.status_code == 200 and 'id="statement"' in books.text
+
+
+def test_an_ambiguous_payment_is_left_for_the_accountant_and_resolved_with_a_button(stack: Stack) -> None:
+    first = at_payment(stack, "Реклама у блогеров", 42000, "44")
+    second = at_payment(stack, "Реклама в подкасте", 42000, "45")
+    page = open_app(stack, "chief.accountant")
+    statement = bank.encode(bank.statement([bank.outgoing("702", "03.03.2026", "42000.00", "Оплата услуг")],
+                                           day_from="03.03.2026", day_to="03.03.2026"))
+    done = upload(stack, page.token, statement)                      # same ИНН and amount, no reference
+    assert done.status_code == 200
+    assert re.search(r'data-kind="ambiguous">[^<]*<span class="count">1<', done.text)
+    pending = done.text.split('id="pending"', 1)[1]
+    assert f'name="item" value="{first}"' in pending and f'name="item" value="{second}"' in pending
+    [line] = service.pending(stack.deps, stack.member_id)
+    assert view(stack).stage_code(first) == view(stack).stage_code(second) == "PAYMENT"
+
+    chosen = requests.post(f"{stack.web_url}/b24/accounting/resolve",
+                           data={"pass": page.token, "document": line.key, "item": str(second)})
+    assert chosen.status_code == 200, chosen.text
+    assert f"Платёж сопоставлен с заявкой №{second}." in chosen.text
+    stack.settle()
+    assert view(stack).stage_code(second) == "PAID" and view(stack).stage_code(first) == "PAYMENT"
+    assert service.pending(stack.deps, stack.member_id) == []
+
+
+def test_a_page_view_takes_no_order_number_and_a_large_statement_is_taken(stack: Stack) -> None:
+    item = at_payment(stack, "Реклама у блогеров", 95000, "44")
+    page = open_app(stack, "chief.accountant")
+    for _ in range(2):                                              # looking at the page writes nothing
+        assert requests.get(f"{stack.web_url}/b24/accounting", params={"pass": page.token}).status_code == 200
+    orders = requests.get(f"{stack.web_url}{page.link('orders-download')}").content.decode("cp1251")
+    assert "\r\nНомер=1\r\n" in orders and f"(заявка №{item})" in orders
+
+    others = [bank.outgoing(str(1000 + n), "03.03.2026", f"{100 + n}.00", f"Оплата по договору {n}",
+                            inn=bank.TRADER_INN, account=bank.TRADER_ACCOUNT) for n in range(400)]
+    large = bank.encode(bank.statement(others, day_from="03.03.2026", day_to="03.03.2026"))
+    assert len(large) > stack.deps.settings.max_request_bytes                 # past the other routes' limit
+    done = upload(stack, page.token, large)
+    assert done.status_code == 200, done.text[:300]
+    assert re.search(r'data-kind="unmatched">[^<]*<span class="count">400<', done.text)
