@@ -39,6 +39,7 @@ from b24app.bank.write import ApprovedRequest, write_payment_orders
 from b24app.control import read as control
 from b24app.deps import Deps
 from b24app.errors import B24AppError
+from b24app.pipeline.definitions import definitions
 from b24app.rest.client import RestClient
 from b24app.texts.accounting import texts
 from b24app.web.access import is_admin
@@ -204,7 +205,7 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
     return render_template(
         "accounting.html", t=texts(lang), lang=lang, token=token, requests=requests, result=result,
         report=report, errors=errors or [], errors_title=errors_title, notice=notice, last=records[0] if records else None,
-        uploads=records, pending=service.pending(deps, member_id),
+        uploads=[(u, _local(deps, member_id, u.at)) for u in records], pending=service.pending(deps, member_id),
         rows={**(known or {}), **rows}, names=names,
         as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M")), status
 
@@ -232,6 +233,15 @@ def refuse(person: Person, lang: str) -> ResponseReturnValue:
 def message(lang: str, key: str, status: int, title: str = "title") -> ResponseReturnValue:
     t = texts(lang)
     return render_template("control_message.html", t=t, lang=lang, heading=t[title], text=t[key]), status
+
+
+def _local(deps: Deps, member_id: str, moment: str) -> str:
+    """An upload's time (ISO, UTC) on the portal's calendar, as staff read it."""
+    try:
+        return datetime.fromisoformat(moment).astimezone(definitions(deps, member_id).calendar.tz) \
+            .strftime("%d.%m.%Y %H:%M")
+    except ValueError:
+        return moment
 
 
 def _at_payment(view: dict[str, Any]) -> dict[int, dict[str, Any]]:
