@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from b24app.workflow.models import Label
+
+#: The line the chief accountant's payment task ends with (``{url}``: the app's page in the portal).
+TASK_LINK = Label("Файл платёжных поручений для банка и загрузка выписки — в приложении «Бухгалтерия»: {url}",
+                  "The payment-order file for the bank and the statement upload are in the app's accounting view: {url}")
+
 _RU: dict[str, str] = {
     "title": "Бухгалтерия: платёжные поручения и выписки",
     "as_of": "Данные на",

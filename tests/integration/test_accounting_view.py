@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from b24app.bank import service
+from b24app.control.link import control_room_url
 from b24app.scenario.stack import Stack
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
@@ -164,3 +165,20 @@ def test_a_page_view_takes_no_order_number_and_a_large_statement_is_taken(stack:
     done = upload(stack, page.token, large)
     assert done.status_code == 200, done.text[:300]
     assert re.search(r'data-kind="unmatched">[^<]*<span class="count">400<', done.text)
+
+
+def test_the_chief_accountants_task_names_the_accounting_view_once_the_apps_page_is_known(stack: Stack) -> None:
+    def payment_task(item: int) -> str:
+        listed = stack.deps.bitrix(stack.member_id).call("tasks.task.list", {
+            "filter": {"RESPONSIBLE_ID": 10}, "select": ["ID", "TITLE", "DESCRIPTION", "PARENT_ID"]})
+        return next(str(t["description"]) for t in listed["tasks"]
+                    if f"№{item}" in str(t["title"]) and not int(t.get("parentId") or 0))
+
+    before = at_payment(stack, "Реклама у блогеров", 95000, "44")        # the app's page not known yet
+    assert "Бухгалтерия" not in payment_task(before)
+    url, asked = control_room_url(stack.deps, stack.member_id, stack.portal.domain)   # as the daily digest does
+    assert asked == 1 and re.fullmatch(r"https://[^/]+/marketplace/app/\d+/", url)
+    after = at_payment(stack, "Баннеры", 30000, "45")
+    description = payment_task(after)
+    assert f"в приложении «Бухгалтерия»: {url}" in description
+    assert description.rstrip().endswith("]") and description.index(url) < description.rindex("[b24app:")
