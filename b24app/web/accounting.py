@@ -42,7 +42,7 @@ from b24app.errors import B24AppError
 from b24app.pipeline.definitions import definitions
 from b24app.rest.client import RestClient
 from b24app.texts.accounting import texts
-from b24app.web.access import is_admin
+from b24app.web.access import holds_role, is_admin
 from b24app.web.app import ROUTE_LIMITS, get_deps
 from b24app.web.identity import IdentityBusy, WidgetAuthError
 from b24app.web.placement_auth import Person, identify
@@ -67,7 +67,7 @@ def init_app(app: Flask, deps: Deps) -> None:
 def may_account(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -> bool:
     """An accountant of ``config/bank.yaml`` (or their substitute today), or a portal administrator."""
     try:
-        accountant = service.may_exchange(deps, member_id, user_id)
+        accountant = holds_role(deps, member_id, user_id, service.bank_config(deps, member_id).roles)
     except service.BankNotConfigured:                # no bank.yaml: only administrators, who are told so
         accountant = False
     return accountant or is_admin(deps, member_id, user_id, as_user)

@@ -5,8 +5,10 @@ refuses, sends the payment-order file or applies a statement."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -182,3 +184,19 @@ def test_the_chief_accountants_task_names_the_accounting_view_once_the_apps_page
     description = payment_task(after)
     assert f"в приложении «Бухгалтерия»: {url}" in description
     assert description.rstrip().endswith("]") and description.index(url) < description.rindex("[b24app:")
+
+
+def test_the_chief_accountants_substitute_may_open_it_during_the_absence(
+        redis_url: str, sandbox_ca: SandboxCA, tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    today = date.today()                         # absences are read on the app's own calendar day
+    roles = (config / "roles.yaml").read_text(encoding="utf-8").replace(
+        "absences: []", f"absences:\n  - {{user_id: 10, from: {today - timedelta(days=1)}, "
+                        f"to: {today + timedelta(days=1)}, substitute_id: 12}}")
+    (config / "roles.yaml").write_text(roles, encoding="utf-8")
+    clock = SandboxClock(START)
+    clock.freeze()
+    with Stack(redis_url, clock, ca=sandbox_ca, config_dir=config) as stack:
+        assert open_app(stack, "p.fedorov").response.status_code == 200          # stands in for user 10
+        assert open_app(stack, "d.petrov").response.status_code == 403
