@@ -109,10 +109,12 @@ def _decode(data: bytes) -> str:
     for charset in ("utf-8", "cp1251", "cp866"):
         key = "Кодировка=".encode(charset)
         if data.startswith(key) or b"\n" + key in data:
-            declared = data.split(key, 1)[1].split(b"\n", 1)[0].strip().decode("ascii", "replace").lower()
-            wanted = CHARSETS.get(declared)
-            if wanted is None or (wanted != charset and charset != "utf-8"):
-                raise OrdersFileError([f"line 1: Кодировка={declared} does not match the file's bytes"])
+            at = 0 if data.startswith(key) else data.index(b"\n" + key) + 1
+            declared = data[at + len(key):].split(b"\n", 1)[0].strip().decode("ascii", "replace")
+            wanted = CHARSETS.get(declared.lower())
+            if wanted is None or (wanted != charset and charset != "utf-8"):  # a re-saved UTF-8 file is fine
+                line = data[:at].count(b"\n") + 1
+                raise OrdersFileError([f"line {line}: Кодировка={declared} does not match the file's bytes"])
             return data.decode(charset)
     raise OrdersFileError(["line 1: no Кодировка= key"])
 

@@ -75,6 +75,7 @@ def _payer(data: LocatedDict, reader: Reader) -> BankDetails:
     table = reader.mapping(data.get("payer"), data, "payer", "'payer'") if "payer" in data else None
     if table is None:
         return BankDetails()
+    before = len(reader.problems)
     reader.keys(table, "payer", tuple(k for k in _PAYER_KEYS if k != "kpp"), ("kpp",))
     values: dict[str, str | None] = {}
     for key in _PAYER_KEYS:
@@ -84,7 +85,7 @@ def _payer(data: LocatedDict, reader: Reader) -> BankDetails:
             value = str(value)
         values[key] = value
     payer = BankDetails(**values)
-    if not reader.problems:
+    if len(reader.problems) == before:
         for problem in party_problems(payer, codec.PAYER):
             reader.add(table, f"payer: {problem}", _key_of(problem))
     return payer

@@ -34,7 +34,7 @@ BATCH = 50
 REQUEST_FIELDS = ("AMOUNT", "COUNTERPARTY", "COUNTERPARTY_NAME", "INVOICE_NUMBER", "INVOICE_DATE",
                   "RECIPIENT_INN", "RECIPIENT_KPP", "RECIPIENT_ACCOUNT", "RECIPIENT_BIK", "RECIPIENT_BANK",
                   "RECIPIENT_BANK_CITY", "RECIPIENT_CORR_ACCOUNT")
-RQ_SELECT = ["ID", "ENTITY_ID", "NAME", "RQ_COMPANY_NAME", "RQ_INN", "RQ_KPP"]
+RQ_SELECT = ["ID", "ENTITY_ID", "RQ_COMPANY_NAME", "RQ_NAME", "RQ_INN", "RQ_KPP"]
 BD_SELECT = ["ID", "ENTITY_ID", "RQ_BANK_NAME", "RQ_BANK_ADDR", "RQ_BIK", "RQ_ACC_NUM", "RQ_COR_ACC_NUM"]
 
 
@@ -102,7 +102,9 @@ def company_requisites(deps: Deps, member_id: str, companies: Sequence[int]) -> 
 
 
 def _from_requisite(rq: Mapping[str, Any], bank: Mapping[str, Any]) -> BankDetails:
-    return BankDetails(name=_text(rq.get("RQ_COMPANY_NAME")) or _text(rq.get("NAME")), inn=_text(rq.get("RQ_INN")),
+    """``RQ_COMPANY_NAME`` (an organisation) or ``RQ_NAME`` (a person's full name: a sole trader);
+    the bank's city (``Банк2``) from ``RQ_BANK_ADDR``."""
+    return BankDetails(name=_text(rq.get("RQ_COMPANY_NAME")) or _text(rq.get("RQ_NAME")), inn=_text(rq.get("RQ_INN")),
                        kpp=_text(rq.get("RQ_KPP")), account=_text(bank.get("RQ_ACC_NUM")),
                        bank_name=_text(bank.get("RQ_BANK_NAME")), bank_city=_text(bank.get("RQ_BANK_ADDR")),
                        bik=_text(bank.get("RQ_BIK")), corr_account=_text(bank.get("RQ_COR_ACC_NUM")))

@@ -3,65 +3,52 @@
 :class:`BankDesk` plays the accountants and the bank: it downloads the payment-order file through
 :func:`b24app.bank.service.orders_file`, turns it into the bank's statement, and uploads that through
 :func:`b24app.bank.service.import_statement` — the calls the accounting view and ``b24app bank``
-make. The stand-in bank (:func:`statement_from_orders`) works on the file's text line by line and
-shares no code with the app's parser or writer, so a bug in one cannot hide in the other.
+make. The bank is the sandbox's (:func:`b24sandbox.bank.statement_for_orders`), which shares no code
+with the app's parser or writer, so a bug in one cannot hide in the other; :func:`adjusted` changes one
+document's sum (a partial payment) or breaks a line (a refusal) on the statement's text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING
 
 from b24app.bank import service
 from b24app.scenario import model as m
+from b24sandbox.bank import statement_for_orders
 
 if TYPE_CHECKING:
     from b24app.scenario.stack import Stack
 
-BANK_NAME = "Тестбанк Онлайн"
+CHARSETS = {"Windows": "cp1251", "DOS": "cp866"}
 
 
-def statement_from_orders(orders: bytes, paid_on: date, amounts: Mapping[int, str] | None = None,
-                          corrupt: bool = False) -> bytes:
-    """The bank's statement of a payment-order file: every order debited on ``paid_on`` (``ДатаСписано``),
-    the sum of request N's order replaced by ``amounts[N]`` (a partial payment); ``corrupt`` breaks the
-    first ``Сумма`` line (``Сумма=сто``) for a refusal."""
-    day = paid_on.strftime("%d.%m.%Y")
+def adjusted(statement: bytes, amounts: Mapping[int, str] | None = None, corrupt: bool = False,
+             charset: str = "cp1251") -> bytes:
+    """The bank's statement (in ``charset``) with the sum of request N's document replaced by ``amounts[N]`` (a
+    partial payment) and, with ``corrupt``, the first ``Сумма`` line broken (``Сумма=сто``)."""
     out: list[str] = []
     document: list[str] = []
     broken = False
-    for text in orders.decode("cp1251").split("\r\n"):
-        if text.startswith(("ДатаНачала=", "ДатаКонца=")) and not document:
-            text = text.split("=", 1)[0] + "=" + day
-        elif text.startswith("Отправитель=") and not document:
-            text = f"Отправитель={BANK_NAME}"
+    for text in statement.decode(charset).split("\r\n"):
         if text.startswith("СекцияДокумент="):
             document = [text]
-            continue
-        if document and text != "КонецДокумента":
+        elif document and text != "КонецДокумента":
             document.append(text)
-            continue
-        if document:
-            document = _paid(document, day, amounts or {})
-            if corrupt and not broken:
-                document = [("Сумма=сто" if line.startswith("Сумма=") else line) for line in document]
-                broken = True
-            out += [*document, text]
+        elif document:
+            purpose = next((line for line in document if line.startswith("НазначениеПлатежа=")), "")
+            amount = next((a for item, a in (amounts or {}).items() if f"(заявка №{item})" in purpose), None)
+            for line in document:
+                if line.startswith("Сумма=") and (amount is not None or (corrupt and not broken)):
+                    broken = broken or amount is None
+                    line = "Сумма=сто" if amount is None else f"Сумма={amount}"
+                out.append(line)
+            out.append(text)
             document = []
-            continue
-        out.append(text)
-    return "\r\n".join(out).encode("cp1251")
-
-
-def _paid(document: list[str], day: str, amounts: Mapping[int, str]) -> list[str]:
-    purpose = next((line for line in document if line.startswith("НазначениеПлатежа=")), "")
-    lines = [*document, f"ДатаСписано={day}", "ДатаПоступило="]
-    for item_id, amount in amounts.items():
-        if f"(заявка №{item_id})" in purpose:
-            lines = [f"Сумма={amount}" if line.startswith("Сумма=") else line for line in lines]
-    return lines
+        else:
+            out.append(text)
+    return "\r\n".join(out).encode(charset)
 
 
 @dataclass
@@ -73,6 +60,7 @@ class BankDesk:
     refs: Callable[[str], int]
     orders: bytes | None = None
     statement: bytes | None = None
+    charset: str = "cp1251"
     log: list[str] = field(default_factory=list)
 
     def run(self, step: m.Bank) -> tuple[bool, str, list[str]]:
@@ -104,8 +92,11 @@ class BankDesk:
             return False, "no payment-order file yet: a 'bank_orders' step must come first", []
         assert step.paid_on is not None
         amounts = {self.refs(ref): amount for ref, amount in step.amounts.items()}
-        self.statement = statement_from_orders(self.orders, step.paid_on, amounts)
-        return True, f"the bank debited the orders on {step.paid_on:%d.%m.%Y}", []
+        self.charset = CHARSETS[step.encoding]
+        made = statement_for_orders(self.orders, debit_date=step.paid_on, encoding=step.encoding,
+                                    unknown_keys=step.unknown_keys)
+        self.statement = adjusted(made, amounts, charset=self.charset)
+        return True, f"the bank debited the orders on {step.paid_on:%d.%m.%Y} ({step.encoding} statement)", []
 
     def _import(self, step: m.Bank) -> tuple[bool, str, list[str]]:
         if self.statement is None or self.orders is None:
@@ -113,7 +104,7 @@ class BankDesk:
         assert step.login is not None
         data = self.statement
         if step.corrupt:
-            data = statement_from_orders(self.orders, date(2000, 1, 1), corrupt=True)
+            data = adjusted(data, corrupt=True, charset=self.charset)
         user = self.user_id(step.login)
         try:
             report = service.import_statement(self.stack.deps, self.stack.member_id, data, user_id=user)

@@ -23,7 +23,7 @@ __all__ = ["Known", "load_scenario", "parse_moment", "parse_scenario"]
 STEP_KINDS = (*m.ACTIONS, "advance", "faults", "expect", "deactivate", "reactivate", "absence", *m.BANK_STEPS)
 _BANK_KEYS = {
     "bank_orders": (("as",), ("included", "missing")),
-    "bank_statement": (("paid_on",), ("amounts",)),
+    "bank_statement": (("paid_on",), ("amounts", "encoding", "unknown_keys")),
     "bank_import": (("as",), ("corrupt", "refused", "paid", "ambiguous", "unmatched", "unchanged", "resolve")),
 }
 _COMMON = ("as", "via", "request", "refused", "note")
@@ -276,6 +276,9 @@ class _Parser(Values):
             where=where, kind=kind, login=self.login(body, "as", what) if "as" in body else None,
             paid_on=paid_on.date() if paid_on else None,
             amounts={str(k): str(v) for k, v in (amounts or {}).items()},
+            encoding=self.r.string(body, "encoding", what, r"Windows|DOS", "the encoding is Windows or DOS",
+                                   default="Windows") or "Windows",
+            unknown_keys=self.r.boolean(body, "unknown_keys", what),
             corrupt=self.r.boolean(body, "corrupt", what), refused=self.refused(body, what),
             included=self.words(body, "included", what) if "included" in body else None,
             missing={str(k): self.words(missing, str(k), what) for k in missing} if missing is not None else {},
@@ -317,7 +320,7 @@ class _Parser(Values):
         if body is None:
             return None
         where = f"{what}: task"
-        self.r.keys(body, where, (), ("title", "responsible", "status", "deadline", "count"))
+        self.r.keys(body, where, (), ("title", "responsible", "status", "deadline", "count", "files"))
         status = self.r.string(body, "status", where)
         if status and status not in m.TASK_STATUSES:
             self.r.add(body, f"{where}: unknown status {status!r}; one of {', '.join(m.TASK_STATUSES)}", "status")
@@ -325,7 +328,7 @@ class _Parser(Values):
             where=m.Where(body.file, body.line), title=self.r.string(body, "title", where),
             responsible=self.login(body, "responsible", where), status=status,
             deadline=self.moment(body, "deadline", where) if "deadline" in body else None,
-            count=self.count(body, "count", where),
+            count=self.count(body, "count", where), files=self.count(body, "files", where),
         )
 
     def notices(self, body: LocatedDict, what: str,

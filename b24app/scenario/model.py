@@ -127,6 +127,7 @@ class TaskExpectation:
     status: str | None = None           # a TASK_STATUSES name
     deadline: datetime | None = None
     count: int | None = None
+    files: int | None = None            # how many files are attached to the task
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,8 @@ class Bank:
     login: str | None = None
     paid_on: date | None = None                              # statement: ДатаСписано
     amounts: Mapping[str, str] = field(default_factory=dict)  # statement: request ref -> the sum the bank paid
+    encoding: str = "Windows"                                # statement: Windows (cp1251) or DOS (cp866)
+    unknown_keys: bool = False                               # statement: keys no program knows, to be ignored
     corrupt: bool = False                                    # import: one line of the statement broken
     refused: bool | tuple[str, ...] = False                  # import: the refusal (and its words) expected
     included: tuple[str, ...] | None = None                  # orders: the request refs in the file

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 IO_LAYERS = {"requests", "redis", "flask", "rq", "werkzeug", "b24pysdk", "telegram", "b24sandbox"}
 CLOCK = {"now", "today", "utcnow"}   # datetime.now(), date.today(), ...
 #: The wired shell around the core: it reads config and talks to the portal and Redis.
-WIRED = {"config.py", "service.py", "store.py", "portal.py"}
+WIRED = {"config.py", "service.py", "store.py", "portal.py", "cli.py"}
 
 
 def _core() -> list[Path]:

@@ -168,3 +168,14 @@ def test_the_bank_page_uploads_an_orders_file_and_downloads_the_statement(sandbo
     back = parse_statement(answer.content)
     assert [d.number for d in back.documents] == ["101", "102", "7001"]
     assert back.documents[2].amount == Decimal("12000.00")
+
+
+def test_an_orders_file_re_saved_as_utf8_or_lf_is_read_and_a_false_encoding_refused() -> None:
+    text = orders().decode("cp1251")
+    expected = parse_statement(bank.statement_for_orders(orders(), debit_date=DEBIT)).documents
+    for variant in (b"\xef\xbb\xbf" + text.encode("utf-8"), text.replace("\r\n", "\n").encode("cp1251")):
+        assert parse_statement(bank.statement_for_orders(variant, debit_date=DEBIT)).documents == expected
+    lying = text.replace("Кодировка=Windows", "Кодировка=DOS").encode("cp1251")
+    with pytest.raises(bank.OrdersFileError) as caught:
+        bank.statement_for_orders(lying, debit_date=DEBIT)
+    assert caught.value.problems == ["line 3: Кодировка=DOS does not match the file's bytes"]
