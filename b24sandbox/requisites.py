@@ -1,13 +1,16 @@
-"""CRM companies with their requisites and bank details (``crm.requisite.*``, ``crm.requisite.bankdetail.*``).
+"""CRM companies with their requisites and bank details (``crm.company.*``, ``crm.requisite.*``,
+``crm.requisite.bankdetail.*``).
 
-The sandbox keeps no other company data: a company is an id and a title, seeded from the org file's
-``companies`` section (``default_org.yaml``) together with its requisites and bank details; scenarios
-add more through ``crm.requisite.add`` / ``crm.requisite.bankdetail.add``.
+Companies are seeded from the org file's ``companies`` section (``default_org.yaml``) together with their
+requisites and bank details; scenarios add more through ``crm.company.add``, ``crm.requisite.add`` and
+``crm.requisite.bankdetail.add``.
 
-Rows are stored exactly as ``crm.requisite.get`` / ``crm.requisite.bankdetail.get`` print them in
-b24restdocs (``api-reference/crm/requisites/universal/crm-requisite-get.md``,
+Rows are stored exactly as the ``get`` methods print them in b24restdocs
+(``api-reference/crm/companies/crm-company-get.md``,
+``api-reference/crm/requisites/universal/crm-requisite-get.md``,
 ``.../bank-detail/crm-requisite-bank-detail-get.md``): every documented key present, numbers as
-strings, unset values ``null``, ``DATE_MODIFY`` ``""`` until modified.
+strings, unset values ``null``, ``DATE_MODIFY`` ``""`` until modified (a company's ``DATE_MODIFY`` is
+its ``DATE_CREATE``, as the company example shows a value).
 """
 
 from __future__ import annotations
@@ -19,6 +22,22 @@ if TYPE_CHECKING:
     from b24sandbox.state import PortalState
 
 COMPANY, CONTACT = 4, 3  # ENTITY_TYPE_ID values a requisite may belong to
+
+#: crm-company-get.md's example row without its portal-specific PARENT_ID_156 and UF_CRM_* keys.
+COMPANY_KEYS = (
+    "ID", "COMPANY_TYPE", "TITLE", "LOGO", "LEAD_ID", "HAS_PHONE", "HAS_EMAIL", "HAS_IMOL", "ASSIGNED_BY_ID",
+    "CREATED_BY_ID", "MODIFY_BY_ID", "BANKING_DETAILS", "INDUSTRY", "REVENUE", "CURRENCY_ID", "EMPLOYEES",
+    "COMMENTS", "DATE_CREATE", "DATE_MODIFY", "OPENED", "IS_MY_COMPANY", "ORIGINATOR_ID", "ORIGIN_ID",
+    "ORIGIN_VERSION", "ADDRESS", "ADDRESS_2", "ADDRESS_CITY", "ADDRESS_POSTAL_CODE", "ADDRESS_REGION",
+    "ADDRESS_PROVINCE", "ADDRESS_COUNTRY", "ADDRESS_COUNTRY_CODE", "ADDRESS_LOC_ADDR_ID", "ADDRESS_LEGAL",
+    "REG_ADDRESS", "REG_ADDRESS_2", "REG_ADDRESS_CITY", "REG_ADDRESS_POSTAL_CODE", "REG_ADDRESS_REGION",
+    "REG_ADDRESS_PROVINCE", "REG_ADDRESS_COUNTRY", "REG_ADDRESS_COUNTRY_CODE", "REG_ADDRESS_LOC_ADDR_ID",
+    "UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "LAST_ACTIVITY_BY",
+    "LAST_ACTIVITY_TIME", "LAST_COMMUNICATION_TIME",
+)
+#: UNVERIFIED defaults of a new company (the example shows one company's values, not the defaults).
+COMPANY_DEFAULTS = {"COMPANY_TYPE": "CUSTOMER", "HAS_PHONE": "N", "HAS_EMAIL": "N", "HAS_IMOL": "N",
+                    "OPENED": "Y", "IS_MY_COMPANY": "N", "CURRENCY_ID": "RUB", "REVENUE": "0", "COMMENTS": ""}
 
 REQUISITE_HEAD = (
     "ID", "ENTITY_TYPE_ID", "ENTITY_ID", "PRESET_ID", "DATE_CREATE", "DATE_MODIFY", "CREATED_BY_ID",
@@ -46,7 +65,10 @@ BANK_DETAIL_KEYS = (
 
 #: Integer-valued keys: compared as numbers in filters and order, printed as strings.
 INT_KEYS = frozenset({"ID", "ENTITY_TYPE_ID", "ENTITY_ID", "PRESET_ID", "CREATED_BY_ID", "MODIFY_BY_ID", "SORT",
-                      "COUNTRY_ID"})
+                      "COUNTRY_ID", "ASSIGNED_BY_ID", "LEAD_ID", "LAST_ACTIVITY_BY"})
+DATE_KEYS = ("DATE_CREATE", "DATE_MODIFY", "LAST_ACTIVITY_TIME", "LAST_COMMUNICATION_TIME")
+_SYSTEM_KEYS = ("ID", "DATE_CREATE", "DATE_MODIFY", "CREATED_BY_ID", "MODIFY_BY_ID", "LAST_ACTIVITY_BY",
+                "LAST_ACTIVITY_TIME")
 
 #: Defaults of a new row where the get examples show a value the caller did not necessarily pass.
 #: UNVERIFIED: SORT 500 and COUNTRY_ID 1 (the examples pass SORT; COUNTRY_ID 1 = Russia per the example).
@@ -56,9 +78,19 @@ BANK_DETAIL_DEFAULTS = {"ACTIVE": "Y", "SORT": "500", "COUNTRY_ID": "1"}
 
 @dataclass
 class RequisiteStore:
-    companies: dict[int, str] = field(default_factory=dict)  # id -> title
+    companies: dict[int, dict[str, Any]] = field(default_factory=dict)
     requisites: dict[int, dict[str, Any]] = field(default_factory=dict)
     bank_details: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def add_company(self, state: PortalState, fields: dict[str, Any], user_id: int, row_id: int | None = None) -> int:
+        if row_id is None:
+            row_id = state.next_id("crm.company", start=max(self.companies, default=0) + 1)
+        row = new_row(state, COMPANY_KEYS, COMPANY_DEFAULTS, fields, row_id, user_id)
+        row["ASSIGNED_BY_ID"] = row["ASSIGNED_BY_ID"] or str(user_id)
+        row.update(DATE_MODIFY=row["DATE_CREATE"], MODIFY_BY_ID=str(user_id), LAST_ACTIVITY_BY=str(user_id),
+                   LAST_ACTIVITY_TIME=row["DATE_CREATE"])
+        self.companies[row_id] = row
+        return row_id
 
     def add_requisite(self, state: PortalState, fields: dict[str, Any], user_id: int) -> int:
         row_id = state.next_id("crm.requisite")
@@ -78,7 +110,7 @@ def new_row(state: PortalState, keys: tuple[str, ...], defaults: dict[str, str],
     row.update(defaults)
     for key, value in fields.items():
         upper = key.upper()
-        if upper in row and upper not in ("ID", "DATE_CREATE", "DATE_MODIFY", "CREATED_BY_ID", "MODIFY_BY_ID"):
+        if upper in row and upper not in _SYSTEM_KEYS:
             row[upper] = None if value is None else str(value)
     row.update(ID=str(row_id), DATE_CREATE=state.iso(), DATE_MODIFY="", CREATED_BY_ID=str(user_id))
     return row
@@ -88,8 +120,7 @@ def _seed(state: PortalState) -> RequisiteStore:
     store = RequisiteStore()
     admin = state.user_by_login(state.portal.admin_login).id
     for company in state.seed.get("companies") or []:
-        company_id = int(company["id"])
-        store.companies[company_id] = str(company["title"])
+        company_id = store.add_company(state, {"TITLE": company["title"]}, admin, int(company["id"]))
         for requisite in company.get("requisites") or []:
             fields = {k: v for k, v in requisite.items() if k != "bank_details"}
             fields.update(ENTITY_TYPE_ID=COMPANY, ENTITY_ID=company_id)

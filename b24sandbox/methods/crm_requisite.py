@@ -1,7 +1,8 @@
-"""crm.requisite.{add,get,list} and crm.requisite.bankdetail.{add,get,list}: a counterparty's ИНН/КПП
-and bank account.
+"""crm.company.{add,get,list}, crm.requisite.{add,get,list} and crm.requisite.bankdetail.{add,get,list}:
+a counterparty, its ИНН/КПП and its bank account.
 
 Not in /work/shared/bitrix24: the shapes come from b24restdocs (``bitrix24/b24restdocs``,
+``api-reference/crm/companies/crm-company-{add,get,list}.md``,
 ``api-reference/crm/requisites/universal/crm-requisite-{add,get,list}.md`` and
 ``.../bank-detail/crm-requisite-bank-detail-{add,get,list}.md``; docs/sandbox.md «Requisites»).
 
@@ -9,15 +10,17 @@ Not in /work/shared/bitrix24: the shapes come from b24restdocs (``bitrix24/b24re
   detail belongs to a requisite (its ``ENTITY_ID`` is the requisite's ``ID``).
 * ``add`` takes ``fields`` and answers the new id (an integer). Errors are HTTP 400 with an empty
   ``error`` and the documented sentence in ``error_description``.
-* ``list`` takes ``select`` (empty: every field), ``filter`` (the prefix operators of
+* ``list`` takes ``select`` (empty or ``*``: every field), ``filter`` (the prefix operators of
   :mod:`b24sandbox.filters`), ``order`` and ``start``; 50 rows a page with ``total``/``next``.
-* ``get`` takes ``id``.
+* ``get`` takes ``id``. A company that does not exist answers "Not found" (crm-company-get.md).
+* ``crm.company.add`` keeps the documented keys of ``fields`` and ignores the others ("An incorrect
+  field in ``fields`` will be ignored."); ``params`` is accepted and ignored.
 
 UNVERIFIED, chosen here: the sandbox has no contacts, so ``ENTITY_TYPE_ID`` 3 answers "Entity not
 found."; a missing ``NAME`` answers "NAME is not defined or invalid." (the docs mark NAME required but
-list no error); an unknown filter or order field answers 400 ``INVALID_ARG_VALUE``; unknown ``select``
+list no error; a company needs none); an unknown filter or order field answers 400 ``INVALID_ARG_VALUE``; unknown ``select``
 names are ignored; the default order is ``ID`` ascending; a missing ``fields`` object answers
-"The parameter 'fields' must be array."; ``get`` without a valid id answers "ID is not defined or
+"Parameter 'fields' must be array." for requisites too (documented for crm.company.add); ``get`` without a valid id answers "ID is not defined or
 invalid." for requisites too (documented for bank details);
 no ``ONCRMREQUISITE*`` / ``ONCRMBANKDETAIL*`` events are emitted; access rights are not checked.
 """
@@ -40,7 +43,7 @@ def _invalid(description: str) -> RestError:
 def _fields(call: Call) -> dict[str, Any]:
     fields = call.param("fields")
     if not isinstance(fields, dict) or not fields:
-        raise _invalid("The parameter 'fields' must be array.")
+        raise _invalid("Parameter 'fields' must be array.")
     return {str(k).upper(): v for k, v in fields.items()}
 
 
@@ -49,8 +52,9 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
     typed = dict(row)
     for key in rq.INT_KEYS & row.keys():
         typed[key] = as_int(row[key])
-    for key in ("DATE_CREATE", "DATE_MODIFY"):
-        typed[key] = parse_datetime(row[key]) if row.get(key) else None
+    for key in rq.DATE_KEYS:
+        if key in row:
+            typed[key] = parse_datetime(row[key]) if row[key] else None
     return typed
 
 
@@ -69,20 +73,39 @@ def _list(call: Call, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> Page
     chosen = [t for _, t in typed if matches(t)]
     ordered_ids = [t["ID"] for t in sort_rows(chosen, [*order, ("ID", False)])]
     by_id = {t["ID"]: row for row, t in typed}
-    select = [str(s).upper() for s in as_list(call.param("select")) if str(s).upper() in keys]
+    asked = [str(s).upper() for s in as_list(call.param("select"))]
+    select = [] if "*" in asked else [s for s in asked if s in keys]
     shown = [{k: by_id[i][k] for k in select} if select else dict(by_id[i]) for i in ordered_ids]
     chunk, total, following = page(shown, call.param("start"))
     return Page(chunk, total, following)
 
 
-def _get(call: Call, rows: dict[int, dict[str, Any]], entity: str) -> dict[str, Any]:
+def _get(call: Call, rows: dict[int, dict[str, Any]], entity: str | None) -> dict[str, Any]:
     row_id = as_int(call.param("id"))
     if row_id is None or row_id <= 0:
         raise _invalid("ID is not defined or invalid.")
     row = rows.get(row_id)
     if row is None:
-        raise _invalid(f"The {entity} with ID '{row_id}' is not found")
+        raise _invalid(f"The {entity} with ID '{row_id}' is not found" if entity else "Not found")
     return dict(row)
+
+
+@method("crm.company.add", scope="crm")
+def add_company(call: Call) -> int:
+    params = call.param("params")
+    if params is not None and not isinstance(params, (dict, list)):
+        raise _invalid("Parameter 'params' must be array.")
+    return rq.requisite_store(call.state).add_company(call.state, _fields(call), call.user_id)
+
+
+@method("crm.company.get", scope="crm")
+def get_company(call: Call) -> dict[str, Any]:
+    return _get(call, rq.requisite_store(call.state).companies, None)
+
+
+@method("crm.company.list", scope="crm")
+def list_companies(call: Call) -> Page:
+    return _list(call, list(rq.requisite_store(call.state).companies.values()), rq.COMPANY_KEYS)
 
 
 @method("crm.requisite.add", scope="crm")

@@ -94,3 +94,22 @@ def test_get_of_an_unknown_id_and_strict_mode(sandbox: Any) -> None:
     answer = rest(sandbox, "crm.requisite.list", {"filters": {"ID": 1}})
     assert (answer["status"], answer["error"]) == (400, "STRICT_SCHEMA_VIOLATION")
     sandbox.violations.clear()
+
+
+def test_companies_are_read_and_added_with_the_documented_row(sandbox: Any) -> None:
+    company = rest(sandbox, "crm.company.get", {"id": 1})["result"]
+    assert tuple(company) == rq.COMPANY_KEYS
+    assert (company["ID"], company["TITLE"], company["IS_MY_COMPANY"]) == ("1", "ООО «Флакон-Пак»", "N")
+    titles = rest(sandbox, "crm.company.list", {"select": ["ID", "TITLE"], "filter": {"%TITLE": "реквизит"}})
+    assert titles["result"] == [{"ID": "5", "TITLE": "ООО «Без реквизитов»"}]
+    assert rest(sandbox, "crm.company.list", {"select": ["*"]})["total"] == 5
+    new_id = rest(sandbox, "crm.company.add", {"fields": {"TITLE": "ООО «Новый»", "NOT_A_FIELD": 1},
+                                              "params": {"REGISTER_SONET_EVENT": "N"}})["result"]
+    assert new_id == 6
+    assert rest(sandbox, "crm.company.get", {"id": 6})["result"]["CREATED_BY_ID"] == "10"
+    requisite = rest(sandbox, "crm.requisite.add", {"fields": {
+        "ENTITY_TYPE_ID": 4, "ENTITY_ID": new_id, "PRESET_ID": 1, "NAME": "Организация"}})
+    assert requisite["result"] == 5
+    missing = rest(sandbox, "crm.company.get", {"id": 99})
+    assert (missing["status"], missing["error"], missing["error_description"]) == (400, "", "Not found")
+    assert rest(sandbox, "crm.company.add", {"fields": []})["error_description"] == "Parameter 'fields' must be array."
