@@ -72,7 +72,7 @@ class Opened:
         return html.unescape(found.group(1)) if found else ""
 
 
-def open_app(stack: Stack, login: str, path: str = "/b24/app") -> Opened:
+def open_app(stack: Stack, login: str, path: str = "/b24/app", lang: str = "ru") -> Opened:
     """Open the app's page as ``login``: the sandbox hands out the person's frame-open form, which is
     posted to ``path`` (the handler path ``/b24/app``, or the accounting view's ``/b24/accounting``)."""
     session = requests.Session()
@@ -84,7 +84,8 @@ def open_app(stack: Stack, login: str, path: str = "/b24/app") -> Opened:
     pairs = [(html.unescape(n), html.unescape(v)) for n, v in
              re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', portal_page.text)]
     assert action.startswith(f"{stack.web_url}/b24/app?")
-    return Opened(session.post(action.replace("/b24/app?", f"{path}?", 1), data=pairs), session)
+    action = action.replace("/b24/app?", f"{path}?", 1).replace("LANG=ru", f"LANG={lang}")
+    return Opened(session.post(action, data=pairs), session)
 
 
 def bank_statement(stack: Stack, orders: bytes, day: str = "2026-03-03") -> bytes:

@@ -49,6 +49,8 @@ def test_an_employee_without_the_role_is_refused_and_nothing_changes(stack: Stac
     assert "бухгалтерам и администраторам" in employee.text and employee.token == ""
     assert 'id="statement"' not in employee.text
     assert open_app(stack, "a.ivanova").response.status_code == 403       # the app's page: refused as well
+    english = open_app(stack, "a.ivanova", "/b24/accounting", lang="en")
+    assert english.response.status_code == 403 and "This page is for the accountants" in english.text
 
     manager = open_app(stack, "ops.manager")                           # the control room, but no accountant
     assert manager.response.status_code == 200 and manager.token
@@ -73,6 +75,7 @@ def test_an_accountant_downloads_the_orders_uploads_the_statement_and_the_reques
     page = open_app(stack, "chief.accountant")                 # the app's page of an accountant: this view
     assert page.response.status_code == 200, page.text
     assert "Бухгалтерия: платёжные поручения и выписки" in page.text and page.token
+    assert "Accounting: payment orders and bank statements" in open_app(stack, "chief.accountant", lang="en").text
     rows = dict(re.findall(r'<tr data-item="(\d+)" class="(ready|missing)"', page.text))
     assert rows == {str(ready): "ready", str(lacking): "missing"}
     lacking_row = page.text.split(f'<tr data-item="{lacking}"', 1)[1].split("</tr>", 1)[0]
