@@ -21,18 +21,23 @@ if TYPE_CHECKING:
 
 
 def _portal(member_id: str | None) -> tuple[Deps, str]:
+    """The portal to act on, with its ``bank.yaml`` read: a missing or invalid one exits 2 with every problem."""
+    from b24app.bank.service import BankNotConfigured, bank_config
     from b24app.cliutil import settings_or_exit
     from b24app.deps import Deps, set_current
     from b24app.errors import PortalNotConfigured
     from b24app.portal_choice import choose
+    from b24app.yamlio import ConfigError
 
     deps = Deps(settings_or_exit())
     set_current(deps)
     try:
-        return deps, choose(deps, member_id)
-    except PortalNotConfigured as exc:
+        target = choose(deps, member_id)
+        bank_config(deps, target)
+    except (PortalNotConfigured, BankNotConfigured, ConfigError) as exc:
         click.echo(f"bank: {exc}", err=True)
         sys.exit(2)
+    return deps, target
 
 
 def _accountant(deps: Deps, member_id: str, user_id: int) -> None:

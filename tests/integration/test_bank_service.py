@@ -5,6 +5,7 @@ roles, and ``b24app bank``."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from b24app.bank import service
 from b24sandbox.bank import statement_for_orders
 from handlers import decisions
-from tests.integration.approval_env import PR, Env
+from tests.integration.approval_env import PR, ROOT, Env
 from tests.integration.test_sweep import _process_env
 
 HEAD, FINANCE, CHIEF, JUNIOR, INITIATOR = 3, 8, 10, 11, 4
@@ -88,6 +89,22 @@ def test_the_accountants_choice_is_refused_unless_it_names_a_pending_line_and_a_
 def test_only_the_roles_of_bank_yaml_may_exchange(env: Env) -> None:
     assert service.accountants(env.deps, env.member_id) == {CHIEF, JUNIOR}
     assert not service.may_exchange(env.deps, env.member_id, INITIATOR)
+
+
+def test_the_cli_names_a_missing_bank_yaml(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from b24app.bank.cli import bank_group
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "bank.yaml").unlink()
+    for key, value in _process_env(env).items():
+        if key.startswith("B24APP_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("B24APP_CONFIG_DIR", str(config))
+    done = CliRunner().invoke(bank_group, ["pending", "--member-id", env.member_id])
+    assert done.exit_code == 2 and f"{config / 'bank.yaml'} is missing" in done.output
 
 
 def test_the_cli_refuses_an_employee_and_writes_the_orders_file(env: Env, tmp_path: Path,
