@@ -29,6 +29,7 @@ BLUEPRINTS: list[tuple[str, bool]] = [
     ("b24app.web.events", True),
     ("b24app.web.placements", False),
     ("b24app.web.control", False),
+    ("b24app.web.accounting", False),
     ("b24app.web.telegram", False),
 ]
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     app.extensions[_DEPS_KEY] = deps
     _load_secret_key(app)
     app.before_request(lambda: _load_secret_key(app))
+    app.before_request(_route_limit)
     app.before_request(_bounded_form)
     set_current(deps)
     register_blueprints(app, deps)
@@ -79,6 +81,17 @@ def _load_secret_key(app: Flask) -> None:
         app.config["SECRET_KEY"] = app.extensions[_DEPS_KEY].app_secret
     except redis.RedisError as exc:
         log.warning("app secret key not loaded yet: Redis unavailable (%s)", type(exc).__name__)
+
+
+#: ``app.config`` key: endpoint -> the largest body it takes, for the few routes that take files larger than
+#: ``B24APP_MAX_REQUEST_BYTES`` (a bank statement); set by the blueprint that owns the endpoint.
+ROUTE_LIMITS = "B24APP_ROUTE_LIMITS"
+
+
+def _route_limit() -> None:
+    limit = current_app.config.get(ROUTE_LIMITS, {}).get(request.endpoint)
+    if limit:
+        request.max_content_length = limit
 
 
 def _bounded_form() -> None:

@@ -124,6 +124,10 @@ def _check_live(stack: Stack, live: Live) -> None:
     assert live.control_url in guide                          # the control room, as the operations manager
     page = session.get(live.control_url)
     assert page.status_code == 200 and f'action="{stack.web_url}/b24/app?' in page.text
+    assert live.accounting_url in guide                       # the accounting view, as the chief accountant
+    page = session.get(live.accounting_url)
+    assert page.status_code == 200 and session.cookies.get("sandbox_as") == "chief.accountant"
+    assert f'action="{stack.web_url}/b24/app?' in page.text
     frozen = next(i for i in live.items if i.wanted.ref == "live-frozen")
     assert "Ждём решения по бюджету выставки" in " ".join(views["payment_requests"].timeline(frozen.item_id))
 

@@ -65,6 +65,7 @@ NOT_A_NOTICE = {
     "escalation.request_card": "builds the RequestCard every message shows",
     "placements.texts": "the approval tab's own words (the tab is the card)",
     "control.texts": "the control room page's own words (each row links its card)",
+    "accounting.texts": "the accounting view's own words (each request links its card)",
     "placements.working_time": "a duration",
     "telegram.details": "the request's block every message ends with",
     "telegram._details": "the request's block every message ends with",
