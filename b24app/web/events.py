@@ -23,6 +23,7 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -47,7 +48,7 @@ PENDING_TTL = accept.PENDING_TTL
 
 @bp.post("/b24/events")
 def receive() -> ResponseReturnValue:
-    payload = phpform.decode(request.form.items(multi=True))
+    payload = _form()
     auth = _block(payload, "auth")
     name = _text(payload.get("event"))
     member_id, token = _text(auth.get("member_id")), _text(auth.get("application_token"))
@@ -91,6 +92,24 @@ def _checked_apart(deps: Deps, name: str, member_id: str,
 
 def _unauthorized() -> ResponseReturnValue:
     return jsonify(error="unauthorized"), 401
+
+
+#: The endpoint of :func:`receive` (``b24app.web.app`` leaves its form to it).
+ENDPOINT = "events.receive"
+
+
+def _form() -> dict[str, Any]:
+    """The event's form, decoded with PHP bracket keys under :func:`phpform.check`'s limits. A urlencoded
+    body is parsed here as werkzeug parses a form (UTF-8, undecodable escapes kept as ``%XX``, a body
+    that is no UTF-8 is an empty form; the body size capped by ``MAX_CONTENT_LENGTH``) without building
+    werkzeug's ``MultiDict``; any other body through ``request.form``."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return phpform.decode(request.form.items(multi=True))
+    try:
+        text = request.get_data().decode()
+    except UnicodeDecodeError:
+        return {}
+    return phpform.decode(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
 
 
 def _text(value: Any) -> str | None:
