@@ -30,6 +30,7 @@ from typing import Any
 
 from redis import Redis
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 from rq import Queue
 from rq.utils import get_call_string, now, utcformat
 
@@ -45,9 +46,10 @@ NO_INSTALLATION, REFUSED, QUEUED, COALESCED = "no-installation", "refused", "que
 #: The job hash's fields that differ per event; all others come from RQ's template job, once.
 VARYING = ("created_at", "enqueued_at", "data", "description")
 
-# KEYS: installation, pending, generation, queue, rq:queues. ARGV: SHA-1 of the presented token, digest,
-# pending TTL, generation TTL, timestamp, data, description. Answers {code, count or job id}: code 0 no
-# installation, -1 refused, 1 queued (job id), 2 coalesced (deliveries so far).
+# KEYS: installation, pending, generation. ARGV: SHA-1 of the presented token, digest, timestamp, data,
+# description. Answers {code, count or job id}: code 0 no installation, -1 refused, 1 queued (job id),
+# 2 coalesced (deliveries so far). The constants (@...@: TTLs, the queue's keys, the job's constant
+# fields) are written into the source once per queue: fewer arguments to pack and parse per event.
 _SCRIPT = """
 local stored = redis.call('HMGET', KEYS[1], 'member_id', 'application_token', 'removed')
 if not stored[1] then return {0, 0} end
@@ -56,7 +58,7 @@ if stored[3] == '1' or not stored[2] or stored[2] == '' or redis.sha1hex(stored[
 end
 local n = redis.call('INCR', KEYS[2])
 if n > 1 then return {2, n} end
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], @PENDING_TTL@)
 local id, job
 for attempt = 1, 1000 do
   id = 'event-' .. redis.sha1hex(ARGV[2] .. '\\31' .. redis.call('INCR', KEYS[3]))
@@ -64,13 +66,13 @@ for attempt = 1, 1000 do
   if redis.call('EXISTS', job) == 0 then break end
   id = nil
 end
-redis.call('EXPIRE', KEYS[3], ARGV[4])
+redis.call('EXPIRE', KEYS[3], @GENERATION_TTL@)
 if not id then return redis.error_reply('no free event job id') end
-redis.call('HSET', job, 'created_at', ARGV[5], 'enqueued_at', ARGV[5], 'data', ARGV[6],
-           'description', ARGV[7]@CONSTANT@)
+redis.call('HSET', job, 'created_at', ARGV[3], 'enqueued_at', ARGV[3], 'data', ARGV[4],
+           'description', ARGV[5]@CONSTANT@)
 @TTL@
-redis.call('SADD', KEYS[5], KEYS[4])
-redis.call('RPUSH', KEYS[4], id)
+redis.call('SADD', @QUEUES_KEY@, @QUEUE_KEY@)
+redis.call('RPUSH', @QUEUE_KEY@, id)
 return {1, id}
 """
 
@@ -114,9 +116,12 @@ class EventJobs:
         self.serializer = template.serializer
         ttl = f"redis.call('EXPIRE', job, {int(template.ttl)})" if template.ttl else ""
         source = (_SCRIPT.replace("@JOB_PREFIX@", _lua(template.redis_job_namespace_prefix))
+                  .replace("@PENDING_TTL@", str(int(PENDING_TTL))).replace("@GENERATION_TTL@", str(int(GENERATION_TTL)))
+                  .replace("@QUEUES_KEY@", _lua(queue.redis_queues_keys)).replace("@QUEUE_KEY@", _lua(queue.key))
                   .replace("@CONSTANT@", "".join(f", {_lua(k)}, {_lua(v)}" for k, v in self.constant.items()))
                   .replace("@TTL@", ttl))
-        self.script: Script = queue.connection.register_script(source)
+        self.redis: Redis = queue.connection
+        self.script: Script = self.redis.register_script(source)
 
     def fields(self, args: tuple[Any, ...], timestamp: str) -> dict[str, Any]:
         """The varying fields of the job hash for ``args`` (what RQ's ``to_dict`` gives them)."""
@@ -128,11 +133,14 @@ class EventJobs:
         """Verify, coalesce or enqueue: (``QUEUED``, job id), (``COALESCED``, deliveries so far),
         (``REFUSED``, None) or (``NO_INSTALLATION``, None)."""
         varying = self.fields(args, utcformat(now()))
-        code, value = self.script(
-            keys=[installation_key, pending_key(digest), generation_key(digest), self.queue.key,
-                  self.queue.redis_queues_keys],
-            args=[hashlib.sha1(token.encode()).hexdigest(), digest, PENDING_TTL, GENERATION_TTL,
-                  varying["created_at"], varying["data"], varying["description"]])
+        call = (3, installation_key, pending_key(digest), generation_key(digest),
+                hashlib.sha1(token.encode()).hexdigest(), digest, varying["created_at"], varying["data"],
+                varying["description"])
+        try:
+            code, value = self.redis.evalsha(self.script.sha, *call)
+        except NoScriptError:                   # a Redis that lost its scripts (restarted, SCRIPT FLUSH)
+            self.script.sha = self.redis.script_load(self.script.script)
+            code, value = self.redis.evalsha(self.script.sha, *call)
         code = int(code)
         if code == 1:
             return QUEUED, value.decode() if isinstance(value, bytes) else str(value)

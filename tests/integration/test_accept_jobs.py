@@ -180,3 +180,18 @@ def test_the_token_never_reaches_redis(deps: Deps, base_url: str) -> None:
     wire = b"".join(sent)
     assert b"EVALSHA" in wire
     assert APP_TOKEN.encode() not in wire and b"forged-token-000000" not in wire
+
+
+def test_a_redis_that_lost_its_scripts_still_accepts(deps: Deps, redis_conn: redis.Redis) -> None:
+    """A restarted Redis (or ``SCRIPT FLUSH``) no longer knows the script: it is loaded again, once."""
+    install(deps)
+    jobs = accept.EventJobs(events_queue(deps.redis))
+    args = args_for()
+    digest = event_digest(MEMBER_ID, str(args[1]), DATA)
+    assert jobs.accept(deps.installations.key(MEMBER_ID), APP_TOKEN, digest, args)[0] == accept.QUEUED
+    redis_conn.script_flush()
+    assert redis_conn.script_exists(jobs.script.sha) == [False]
+    other = args_for(data={"FIELDS": {"ID": "23"}})
+    digest = event_digest(MEMBER_ID, str(other[1]), other[2])  # type: ignore[arg-type]
+    assert jobs.accept(deps.installations.key(MEMBER_ID), APP_TOKEN, digest, other)[0] == accept.QUEUED
+    assert events_queue(redis_conn).count == 2
