@@ -1,8 +1,9 @@
 """``POST /b24/events``: receive a Bitrix24 event, verify, de-duplicate, enqueue, answer fast.
 
 The form is decoded with PHP bracket keys; ``auth[member_id]`` must name a stored installation and
-``auth[application_token]`` must equal its token (constant-time compare) — else 401 and nothing is
-enqueued. Events are *coalesced*, not de-duplicated forever: while a job for the same portal, event
+``auth[application_token]`` must equal its token (their SHA-1 digests compared inside the one Lua script
+of :mod:`b24app.web.accept`, which also coalesces and enqueues: one Redis round trip) — else 401 and
+nothing is stored. Events are *coalesced*, not de-duplicated forever: while a job for the same portal, event
 name and data is queued and not yet started, a repeat (a duplicate delivery, or a new change of the
 same object) is dropped, because that job reads the object's current state when it starts. Once it has
 started, the next such event gets a job of its own, so a change made right after the app's own write
