@@ -34,6 +34,8 @@ BLUEPRINTS: list[tuple[str, bool]] = [
 ]
 
 _DEPS_KEY = "b24app.deps"
+#: ``b24app.web.events.ENDPOINT`` (not imported: the blueprint modules import this one).
+_EVENTS_ENDPOINT = "events.receive"
 
 
 def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Flask:
@@ -97,6 +99,8 @@ def _route_limit() -> None:
 def _bounded_form() -> None:
     """Every route: a form body (events, installs, widgets) past the key or depth limits of
     :mod:`b24app.phpform` is a 400 before any view runs (the body size is capped by MAX_CONTENT_LENGTH)."""
+    if request.endpoint == _EVENTS_ENDPOINT:        # the event edge parses and checks its form itself
+        return
     if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         check(request.form.items(multi=True))
 
