@@ -96,7 +96,7 @@ class Performer:
             return Done(True, f"the portal refused to save the card: {exc.description}")
         except PersonInactive as exc:
             return Done(True, f"the portal refused: {exc}")
-        return Done(False, f"edited request #{item_id}: {', '.join(action.fields)}")
+        return Done(False, f"edited request #{item_id}: {', '.join([*action.fields, *(['contract'] if action.parent else [])])}")
 
     def _fields(self, action: m.Action) -> dict[str, Any]:
         fields: dict[str, Any] = {}
@@ -105,6 +105,8 @@ class Performer:
                 fields["title"] = str(value)
             else:
                 fields[self.view.uf(code)] = "" if value in (None, "") else self._value(code, value)
+        if action.parent is not None:
+            fields[f"parentId{action.parent[0]}"] = action.parent[1]      # the link to the contract (REFERENCE §6.2)
         return fields
 
     def _as(self, login: str, method: str, params: dict[str, Any]) -> Any:

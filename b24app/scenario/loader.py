@@ -23,8 +23,8 @@ __all__ = ["Known", "load_scenario", "parse_moment", "parse_scenario"]
 STEP_KINDS = (*m.ACTIONS, "advance", "faults", "expect", "deactivate", "reactivate", "absence")
 _COMMON = ("as", "via", "request", "refused", "note")
 _ACTION_KEYS: dict[str, tuple[str, ...]] = {
-    "create": ("as", "ref", "title", "fields", "workflow", "refused", "note"),
-    "edit": ("as", "request", "fields", "refused", "note"),
+    "create": ("as", "ref", "title", "fields", "workflow", "contract", "refused", "note"),
+    "edit": ("as", "request", "fields", "contract", "refused", "note"),
     "approve": _COMMON,
     "reject": (*_COMMON, "reason"),
     "request_documents": (*_COMMON, "reason"),
@@ -192,16 +192,22 @@ class _Parser(Values):
             self.r.add(body, f"{what}: unknown workflow {workflow!r}; workflows: {', '.join(self.base.workflows)}",
                        "workflow")
         return _replace(action, ref=ref, title=self.r.string(body, "title", what), fields=dict(fields or {}),
-                        workflow=workflow)
+                        workflow=workflow, contract=self._contract(body, what))
+
+    def _contract(self, body: LocatedDict, what: str) -> str | None:
+        ref = self.r.string(body, "contract", what)
+        if ref and ref not in self.refs:
+            self.r.add(body, f"{what}: 'contract' names no earlier 'create' ref ({ref!r})", "contract")
+        return ref
 
     def _edit(self, action: m.Action, body: LocatedDict, what: str) -> m.Action:
-        if "fields" not in body:
+        if "fields" not in body and "contract" not in body:
             self.r.add(body, f"{what} needs 'fields': field code -> the new value")
         fields = self.r.mapping(body["fields"], body, "fields", f"{what}: 'fields'") if "fields" in body else None
         if fields is not None:
             for code in fields:
                 self.field_code(fields, str(code), what)
-        return _replace(action, fields=dict(fields or {}))
+        return _replace(action, fields=dict(fields or {}), contract=self._contract(body, what))
 
     def _reason(self, action: m.Action, body: LocatedDict, what: str) -> m.Action:
         value = body.get("reason")

@@ -75,6 +75,8 @@ class Action:
     refused: bool | tuple[str, ...] = False  # expected refusal: True, or words the refusal must all contain
     note: str | None = None
     workflow: str | None = None         # create: the workflow of the request (default: the scenario's)
+    contract: str | None = None         # create/edit: the ref of the contract the payment links to
+    parent: tuple[int, int] | None = None   # (entity type id, item id) of that contract, set by the runner
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,9 @@ class _Play:
             code, target = action.workflow or self.scenario.workflow, None
         else:
             code, target = self.target(action.request)
+        if action.contract:
+            parent_code, parent_id = self.refs[action.contract]
+            action = replace(action, parent=(self.view_of(parent_code).etid, parent_id))
         done = self.performer(code).perform(action, target)
         if done.item_id is not None:
             self.last = (code, done.item_id)
