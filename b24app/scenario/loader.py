@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from b24app.scenario import model as m
-from b24app.scenario.overrides import parse_config
+from b24app.scenario.overrides import parse_checks, parse_config
 from b24app.scenario.values import Known, Values, parse_moment
 from b24app.workflow.models import Duration
 from b24app.workflow.schema import DURATION_HINT, Reader, parse_duration
@@ -59,6 +59,7 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
     name = reader.string(data, "name", "the scenario") or ""
     start = parser.moment(data, "start", "the scenario") if "start" in data else None
     absences = parse_config(parser, data)
+    checks = parse_checks(parser, data)
     steps = [parser.step(item, data, i) for i, item in enumerate(reader.items(data, "steps", "the scenario"), 1)]
     if "steps" in data and not steps and isinstance(data["steps"], list):
         reader.add(data, "the scenario has no steps", "steps")
@@ -73,6 +74,7 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
         description=str(data.get("description") or ""),
         org=org,
         absences=absences,
+        checks=checks,
     )
 
 

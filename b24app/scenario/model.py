@@ -207,6 +207,7 @@ class Scenario:
     description: str = ""
     org: str | None = None              # a sandbox organisation file (default: the sandbox's own)
     absences: tuple[AbsenceSpec, ...] = ()  # written into a temporary copy of config/ for the run
+    checks: Mapping[str, str] = field(default_factory=dict)  # the workflow's checks: modes, in a copy of workflows/
 
     @property
     def uses_telegram(self) -> bool:

@@ -17,7 +17,7 @@ from b24app.scenario import model as m
 from b24app.scenario.actions import Done, Performer, ScenarioError
 from b24app.scenario.expect import check
 from b24app.scenario.loader import Known
-from b24app.scenario.overrides import config_copy
+from b24app.scenario.overrides import config_copy, workflows_copy
 from b24app.scenario.stack import Stack, StackError, definition_dir
 from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
@@ -78,12 +78,15 @@ def run_scenario(scenario: m.Scenario, redis_url: str, echo: Echo, ca: SandboxCA
     clock.freeze()
     echo(f"▶ {scenario.name} ({scenario.file})")
     org = Path(scenario.org) if scenario.org else None
+    for key, mode in scenario.checks.items():
+        echo(f"  config: checks: {key}: {mode}")
     for absence in scenario.absences:
         echo(f"  config: {absence.login} is away {absence.start}..{absence.end}, {absence.substitute} stands in")
     try:
         with config_copy(definition_dir("config"), scenario.absences, _user_ids(org)) as config_dir, \
+                workflows_copy(definition_dir("workflows"), scenario.workflow, dict(scenario.checks)) as flows, \
                 Stack(redis_url, clock, org=org, ca=ca, telegram=scenario.uses_telegram,
-                      config_dir=config_dir) as stack:
+                      config_dir=config_dir, workflows_dir=flows) as stack:
             _Play(stack, scenario, result, echo).run()
     except (StackError, ScenarioError, OSError) as exc:
         result.ok = False
