@@ -8,6 +8,10 @@ counterparty (which is then taken from the contract, :func:`prefill`). The batch
 - ``payments``: ``crm.item.list`` of the payment requests with the same ``parentId{ETID}``;
 - ``duplicates``: the one filtered ``crm.item.list`` of duplicate candidates — an ``OR`` group of the
   three rules (REFERENCE §6.3) — classified again by :func:`b24app.workflow.linkcheck.duplicates`.
+
+The invoice file's SHA-256 (the same-file rule) is computed before the batch — one download per file id,
+then kept in Redis (:mod:`b24app.pipeline.files`) — and written to the app-filled ``INVOICE_HASH`` so the
+filters of later requests find it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from b24app.notify.deliver import portal_domain
+from b24app.pipeline import files
 from b24app.pipeline.definitions import definitions, item_names
 from b24app.rest.protocol import Command
 from b24app.workflow.actions import Action, CreateTask, SetFields
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
     from b24app.pipeline.read import Loaded
 
 CONTRACT, PAYMENTS, DUPLICATES = "contract", "payments", "duplicates"
+INVOICE = "INVOICE"
 PARTY = ("COUNTERPARTY", "COUNTERPARTY_NAME")
 CANDIDATE_FIELDS = ("COUNTERPARTY", "COUNTERPARTY_NAME", "INVOICE_NUMBER", "INVOICE_HASH", "AMOUNT")
 
@@ -64,6 +70,9 @@ def read(deps: Deps, member_id: str, loaded: Loaded) -> Links:
     """The contract, its payments and the duplicate candidates, in one batch."""
     defs = definitions(deps, member_id)
     workflow, names, snap = loaded.workflow, loaded.names, loaded.snap
+    digest = invoice_digest(deps, member_id, snap) if snap.log else ""
+    if digest:
+        snap = replace(snap, fields={**snap.fields, "INVOICE_HASH": digest})
     commands: dict[str, Command] = {}
     parent = _parent(deps, member_id, workflow)
     contract_id = snap.parents.get(parent.entity_type_id) if parent else None
@@ -81,7 +90,7 @@ def read(deps: Deps, member_id: str, loaded: Loaded) -> Links:
     domain = portal_domain(deps, member_id)
     url = f"https://{domain}/crm/type/{names.entity_type_id}/details/" if domain else ""
     if not commands:
-        return Links(contract_id=contract_id, card_url=url)
+        return Links(contract_id=contract_id, card_url=url, invoice_hash=digest)
     answer = deps.bitrix(member_id).batch(commands)
     answer.raise_first(skip=[CONTRACT])          # a deleted contract reads as "not found", not as a failure
     results = answer.results
@@ -89,7 +98,16 @@ def read(deps: Deps, member_id: str, loaded: Loaded) -> Links:
     if parent is not None and isinstance(results.get(CONTRACT), dict):
         contract = _contract(defs.workflows[parent.workflow], parent, results[CONTRACT].get("item"))
     return Links(contract, tuple(_payments(names, results.get(PAYMENTS))),
-                 tuple(_candidates(names, results.get(DUPLICATES))), contract_id, url)
+                 tuple(_candidates(names, results.get(DUPLICATES))), contract_id, url, digest)
+
+
+def invoice_digest(deps: Deps, member_id: str, snap: Snapshot) -> str:
+    """SHA-256 of the invoice file's content (its newest file; "" without one): downloaded once per file
+    id, then from Redis (:mod:`b24app.pipeline.files`)."""
+    ref = files.latest(snap.fields.get(INVOICE))
+    if ref is None or not ref.url_machine:
+        return ""
+    return files.digest(deps.bitrix(member_id), deps.redis, member_id, ref).sha256
 
 
 def _parent(deps: Deps, member_id: str, workflow: Workflow) -> ItemNames | None:
@@ -167,6 +185,8 @@ def with_links(loaded: Loaded, links: Links) -> tuple[Loaded, list[Action]]:
     if contract is not None and contract.signed and needs_counterparty(snap):
         filled = {code: value for code, value in
                   (("COUNTERPARTY", contract.counterparty), ("COUNTERPARTY_NAME", contract.counterparty_name)) if value}
+    if links.invoice_hash and links.invoice_hash != str(snap.fields.get("INVOICE_HASH") or ""):
+        filled["INVOICE_HASH"] = links.invoice_hash           # stored where the next request's filter finds it
     if filled:
         snap = replace(snap, fields={**snap.fields, **filled})
     loaded = replace(loaded, snap=snap, ctx=replace(loaded.ctx, links=links))

@@ -48,6 +48,7 @@ def checks(deps: Deps, member_id: str, loaded: Loaded) -> tuple[CheckLine, ...]:
     if workflow.checks is None or (not snap.parents and not snap.log):
         return ()
     found = links.read(deps, member_id, loaded)
+    snap = links.with_links(loaded, found)[0].snap             # with the invoice's hash, as the engine sees it
     lines = [CheckLine(text) for text in linkcheck.contract_lines(workflow, snap, found)]
     if found.contract_id and found.contract is None:
         lines.append(CheckLine(txt.CONTRACT_MISSING, flagged=True))

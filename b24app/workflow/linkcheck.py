@@ -75,6 +75,8 @@ class Links:
     contract_id: int | None = None
     #: the card address of a request without its id: ``https://portal/crm/type/1100/details/``
     card_url: str = ""
+    #: SHA-256 of this request's invoice file ("" unknown), to store in ``INVOICE_HASH``
+    invoice_hash: str = ""
 
 
 @dataclass(frozen=True)
