@@ -107,7 +107,7 @@ def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx)
         if links.wanted(loaded, actions):          # the checked step: its contract and duplicates, one batch
             loaded, filled = links.with_links(loaded, links.read(deps, member_id, loaded))
-            actions = filled + decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx)
+            actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx) + filled
         actions += _restore(loaded, actions)
         report = trust.forged_report(workflow_code, item_id, logsign.Verified((), loaded.rejected))
         if report is not None:

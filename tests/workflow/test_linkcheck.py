@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from b24app.pipeline.links import duplicate_filter
 from b24app.workflow import linkcheck as lc
-from b24app.workflow.actions import CreateTask, Notify, PersonDecision, Refresh, Refuse
-from b24app.workflow.engine import decide
+from b24app.workflow.actions import CreateTask, Notify, PersonDecision, Refresh, Refuse, SetFields
+from b24app.workflow.engine import decide, outcome
 from b24app.workflow.models import Checks, Label
 from b24app.workflow.snapshot import Entry, ItemNames, Snapshot
 from tests.workflow.engine_world import FINANCE, FULL, HEAD, INITIATOR, NOW, context, workflows
@@ -111,3 +111,9 @@ def test_block_refuses_the_approval_with_the_reason_and_warn_does_not() -> None:
     assert isinstance(refused, Refuse) and "Согласовать нельзя" in refused.message.ru
     rejected = decide(blocking, _at_finance(), PersonDecision(FINANCE, "reject", "нет"), NOW, ctx)
     assert not any(isinstance(a, Refuse) for a in rejected)
+
+
+def test_the_outcome_of_a_decision_is_read_from_the_log_write_whatever_else_is_written() -> None:
+    actions = decide(PAY, _at_finance(), PersonDecision(FINANCE, "approve"), NOW, context())
+    result = outcome(PAY, _at_finance(), [SetFields({"INVOICE_HASH": "ab"}), *actions])
+    assert result.ok and result.stage == "PAYMENT" and "Согласовано" in result.message.ru
