@@ -75,6 +75,8 @@ class Entry:
     files: tuple[int, ...] = ()       # request_documents: the item's file ids when the documents were asked for
     instead_of: int | None = None     # the person the route names, when they could not act (``why``)
     why: str = ""                     # "absent" or "dismissed"
+    bank_doc: str = ""                # complete by bank statement: the bank document's number (Номер)
+    bank_date: str = ""               # ... and its date (ISO)
 
     def to_text(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v not in (None, "", ())}
@@ -92,6 +94,7 @@ class Entry:
                 reason=str(data.get("reason") or ""), via=str(data.get("via") or ""),
                 files=tuple(int(f) for f in data.get("files") or ()),
                 instead_of=_opt_int(data.get("instead_of")), why=str(data.get("why") or ""),
+                bank_doc=str(data.get("bank_doc") or ""), bank_date=str(data.get("bank_date") or ""),
             )
         except (ValueError, KeyError, TypeError):
             return None
