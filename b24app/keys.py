@@ -27,6 +27,8 @@ CREATED_TTL = 180 * DAY
 RECORD_TTL = 730 * DAY
 #: A portal's enumeration values of a field (id -> text).
 ENUM_TTL = DAY
+#: A downloaded file's name, size and SHA-256: a file id's content never changes (a new upload is a new id).
+FILE_DIGEST_TTL = 730 * DAY
 
 
 def names(member_id: str) -> str:
@@ -71,6 +73,11 @@ def decisions_record(member_id: str, entity_type_id: int, item_id: int) -> str:
 
 def enums(member_id: str, entity_type_id: int) -> str:
     return f"b24app:enums:{member_id}:{entity_type_id}"
+
+
+def file_digest(member_id: str, file_id: int) -> str:
+    """A crm file's digest (``b24app.pipeline.files``): downloaded once per file id."""
+    return f"b24app:filedigest:{member_id}:{file_id}"
 
 
 def mapping(member_id: str) -> str:
