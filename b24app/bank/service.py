@@ -30,7 +30,7 @@ from b24app.bank.model import BankFileError, Document, Statement
 from b24app.bank.parse import parse_statement
 from b24app.bank.report import ImportReport, Line, OrdersResult, ResolveError, Upload
 from b24app.bank.store import BankStore
-from b24app.bank.write import ApprovedRequest, write_payment_orders
+from b24app.bank.write import ApprovedRequest, request_problems, write_payment_orders
 from b24app.errors import B24AppError, RestError
 from b24app.pipeline.definitions import config_for, definitions
 from b24app.pipeline.process import process
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BankFileError", "BankNotConfigured", "ImportReport", "Line", "OrdersResult", "ResolveError", "Upload",
-    "import_statement", "may_exchange", "orders_file", "pending", "resolve", "uploads",
+    "import_statement", "may_exchange", "orders_file", "pending", "preview", "resolve", "uploads",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,18 +76,40 @@ def may_exchange(deps: Deps, member_id: str, user_id: int) -> bool:
 
 def orders_file(deps: Deps, member_id: str, *, today: date) -> OrdersResult:
     """Payment orders for every request at the accounting step (batched reads of their counterparties).
-    Numbers continue the portal's sequence; a request that cannot be written takes none."""
+
+    A request's number is given once — on the first download that includes it, continuing the portal's
+    sequence — and every later download writes the same number again, so downloading twice never makes
+    the bank client see two orders for one request. A request that cannot be written takes none."""
+    cfg, requests, approved = _orders_input(deps, member_id)
+    store = BankStore(deps.redis, member_id)
+    writable = [a.request_id for a in approved if not request_problems(a)]
+    with store.numbering_lock():
+        numbers = store.assign_order_numbers(writable)
+    return _write(deps, member_id, cfg, requests, approved, today, numbers, first=store.last_order_number() + 1)
+
+
+def preview(deps: Deps, member_id: str, *, today: date) -> OrdersResult:
+    """What :func:`orders_file` would write now, taking no numbers (a page view changes nothing)."""
+    cfg, requests, approved = _orders_input(deps, member_id)
+    store = BankStore(deps.redis, member_id)
+    numbers = store.order_numbers([a.request_id for a in approved])
+    return _write(deps, member_id, cfg, requests, approved, today, numbers, first=store.last_order_number() + 1)
+
+
+def _orders_input(deps: Deps, member_id: str) -> tuple[BankConfig, list[portal.PortalRequest],
+                                                        list[ApprovedRequest]]:
     cfg = bank_config(deps, member_id)
     requests = portal.open_requests(deps, member_id)
     approved = [ApprovedRequest(r.item_id, r.number, r.amount, r.invoice_number, r.invoice_date, r.recipient)
                 for r in requests]
-    store = BankStore(deps.redis, member_id)
+    return cfg, requests, approved
+
+
+def _write(deps: Deps, member_id: str, cfg: BankConfig, requests: list[portal.PortalRequest],
+           approved: list[ApprovedRequest], today: date, numbers: dict[int, int], *, first: int) -> OrdersResult:
     now = deps.now().astimezone(definitions(deps, member_id).calendar.tz)
-    with store.numbering_lock():
-        first = store.last_order_number() + 1
-        written = write_payment_orders(approved, cfg.payer, version=cfg.version, today=today, now=now,
-                                       first_number=first)
-        store.take_order_numbers(len(written.orders))
+    written = write_payment_orders(approved, cfg.payer, version=cfg.version, today=today, now=now,
+                                   first_number=first, numbers=numbers)
     source = {r.item_id: r.source for r in requests}
     missing = [(x.request_id, [f"{p} ({source[x.request_id]})" if p.startswith(codec.RECIPIENT) else p
                                for p in x.problems]) for x in written.refused]
@@ -195,6 +217,7 @@ def _pay_one(deps: Deps, member_id: str, store: BankStore, line: Line, item_id: 
     if loaded is None or entry is None:
         return None
     store.mark_applied(line.key, item_id, user_id, entry.at)
+    store.forget_order_number(item_id)
     store.drop_pending(line.key)
     return replace(line, item_id=item_id, candidates=()), _subtask(loaded, entry)
 

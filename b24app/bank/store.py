@@ -3,7 +3,10 @@
 * ``applied`` — bank document key -> the request it paid: a re-imported statement changes nothing;
 * ``pending`` — document key -> the ambiguous line waiting for the accountant (removed once resolved);
 * ``uploads`` — every statement upload, newest first: who, when, the sha256, what it changed;
-* ``order-number`` — the last payment-order number issued (numbers are never reused).
+* ``order-number`` — the last payment-order number issued (numbers are never reused);
+* ``order-numbers`` — request id -> its payment-order number: given once, on the first download that
+  includes the request, and written again by every later download (the bank client sees one order per
+  request, never a new one for the same request); dropped once the request is paid.
 """
 
 from __future__ import annotations
@@ -68,9 +71,27 @@ class BankStore:
         value = self.redis.get(self._key("order-number"))
         return int(value) if value else 0
 
-    def take_order_numbers(self, count: int) -> None:
-        if count:
-            self.redis.incrby(self._key("order-number"), count)
+    def order_numbers(self, item_ids: list[int]) -> dict[int, int]:
+        """The numbers already given to these requests (read only: a preview takes none)."""
+        if not item_ids:
+            return {}
+        values = self.redis.hmget(self._key("order-numbers"), [str(i) for i in item_ids])
+        return {i: int(v) for i, v in zip(item_ids, values, strict=True) if v is not None}
+
+    def assign_order_numbers(self, item_ids: list[int]) -> dict[int, int]:
+        """Each request's number: the one it was given before, or the next of the portal's sequence
+        (in the order given). Call under :meth:`numbering_lock`."""
+        numbers = self.order_numbers(item_ids)
+        fresh = [i for i in item_ids if i not in numbers]
+        if fresh:
+            last = int(self.redis.incrby(self._key("order-number"), len(fresh)))
+            numbers.update({i: last - len(fresh) + 1 + n for n, i in enumerate(fresh)})
+            self.redis.hset(self._key("order-numbers"), mapping={str(i): numbers[i] for i in fresh})
+        return numbers
+
+    def forget_order_number(self, item_id: int) -> None:
+        """The request is paid: its number is not needed any more."""
+        self.redis.hdel(self._key("order-numbers"), str(item_id))
 
     def import_lock(self) -> Any:
         return self.redis.lock(self._key("import"), timeout=600, blocking_timeout=60)

@@ -14,7 +14,7 @@ documents, so a file our own strict reader would refuse is never handed out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -201,8 +201,9 @@ def _document_lines(doc: Document) -> Iterable[str]:
 
 def write_payment_orders(requests: Sequence[ApprovedRequest], payer: BankDetails, *, version: str,
                          today: date, now: datetime, first_number: int,
-                         sender: str = "b24app") -> PaymentOrderFile:
-    """One file of payment orders, numbered from ``first_number`` in the order given, dated ``today``."""
+                         numbers: Mapping[int, int] | None = None, sender: str = "b24app") -> PaymentOrderFile:
+    """One file of payment orders, dated ``today``. A request in ``numbers`` (request id -> number) keeps
+    the number it was given; the others are numbered from ``first_number`` in the order given."""
     if version not in WRITE_VERSIONS:
         raise ValueError(f"version {version!r}: expected one of {', '.join(WRITE_VERSIONS)}")
     payer_problems = party_problems(payer, codec.PAYER) + [f"Отправитель: {p}" for p in _text_problems(sender)]
@@ -211,15 +212,17 @@ def write_payment_orders(requests: Sequence[ApprovedRequest], payer: BankDetails
     payer_party = _party(payer)
     orders: list[tuple[int, Document]] = []
     refused: list[Refused] = []
+    fresh = 0
     for request in requests:
         problems = request_problems(request)
-        number = first_number + len(orders)
+        number = (numbers or {}).get(request.request_id, first_number + fresh)
         if not problems and not 0 < number <= MAX_NUMBER:
             problems = [f"Номер: {number} is outside 1..{MAX_NUMBER}"]
         if problems:
             refused.append(Refused(request.request_id, request.request_number, tuple(problems)))
         else:
             orders.append((request.request_id, _order(request, payer_party, number, today)))
+            fresh += request.request_id not in (numbers or {})
     if not orders:
         return PaymentOrderFile(content=None, orders=(), refused=tuple(refused))
     content = _serialise([doc for _, doc in orders], payer_party, version, sender, now, today)

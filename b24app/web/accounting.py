@@ -32,10 +32,8 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from b24app import keys
-from b24app.bank import codec, portal, service
+from b24app.bank import service
 from b24app.bank.model import BankFileError
-from b24app.bank.store import BankStore
-from b24app.bank.write import ApprovedRequest, write_payment_orders
 from b24app.control import read as control
 from b24app.deps import Deps
 from b24app.errors import B24AppError
@@ -188,7 +186,7 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
     links for the report, once they have left the step)."""
     try:
         view = control.view(deps, member_id)
-        result = preview(deps, member_id, datetime.fromisoformat(view["now"]).date())
+        result = service.preview(deps, member_id, today=datetime.fromisoformat(view["now"]).date())
     except service.BankNotConfigured as exc:
         log.warning("accounting view: %s", exc)
         return message(lang, "not_configured", 503)
@@ -208,21 +206,6 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
         uploads=[(u, _local(deps, member_id, u.at)) for u in records], pending=service.pending(deps, member_id),
         rows={**(known or {}), **rows}, names=names,
         as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M")), status
-
-
-def preview(deps: Deps, member_id: str, today: date) -> service.OrdersResult:
-    """What :func:`~b24app.bank.service.orders_file` would write now, without taking order numbers: a
-    page view must not advance the portal's payment-order sequence (only the download does)."""
-    cfg = service.bank_config(deps, member_id)
-    requests = portal.open_requests(deps, member_id)
-    written = write_payment_orders(
-        [ApprovedRequest(r.item_id, r.number, r.amount, r.invoice_number, r.invoice_date, r.recipient)
-         for r in requests], cfg.payer, version=cfg.version, today=today, now=deps.now(),
-        first_number=BankStore(deps.redis, member_id).last_order_number() + 1)
-    source = {r.item_id: r.source for r in requests}
-    return service.OrdersResult(written.content, "", [item for item, _ in written.orders],
-                                [(x.request_id, [f"{p} ({source[x.request_id]})" if p.startswith(codec.RECIPIENT)
-                                                 else p for p in x.problems]) for x in written.refused])
 
 
 def refuse(person: Person, lang: str) -> ResponseReturnValue:

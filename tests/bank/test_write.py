@@ -151,3 +151,8 @@ def test_numbers_beyond_six_digits_are_refused() -> None:
     result = write([request(1), request(2)], first_number=999_999)
     assert [doc.number for _, doc in result.orders] == ["999999"]
     assert result.refused[0].problems == ("Номер: 1000000 is outside 1..999999",)
+
+
+def test_a_request_keeps_the_number_it_was_given_and_new_ones_continue_the_sequence() -> None:
+    result = write([request(1), request(2), request(3)], numbers={2: 7}, first_number=41)
+    assert [(item, doc.number) for item, doc in result.orders] == [(1, "41"), (2, "7"), (3, "42")]

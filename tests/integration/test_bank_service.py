@@ -5,6 +5,7 @@ roles, and ``b24app bank``."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -84,6 +85,31 @@ def test_the_accountants_choice_is_refused_unless_it_names_a_pending_line_and_a_
     env.settle()
     assert paid.item_id == first and env.stage(first) == "PAID"
     assert service.pending(env.deps, env.member_id) == []
+
+
+def _numbers(data: bytes | None) -> list[str]:
+    assert data is not None
+    return re.findall(r"\r\nНомер=(\d+)\r\n", data.decode("cp1251"))
+
+
+def test_a_request_keeps_its_payment_order_number_in_every_download(env: Env) -> None:
+    first = at_payment(env)
+    assert service.preview(env.deps, env.member_id, today=date(2026, 3, 2)).included == [first]
+    once = service.orders_file(env.deps, env.member_id, today=date(2026, 3, 2))
+    assert _numbers(once.data) == ["1"]                               # the preview took no number
+    second = at_payment(env, INVOICE_NUMBER="А-16")
+    again = service.orders_file(env.deps, env.member_id, today=date(2026, 3, 3))
+    assert again.included == [first, second] and _numbers(again.data) == ["1", "2"]
+    assert _numbers(service.orders_file(env.deps, env.member_id, today=date(2026, 3, 3)).data) == ["1", "2"]
+    assert _numbers(service.preview(env.deps, env.member_id, today=date(2026, 3, 3)).data) == ["1", "2"]
+
+    service.import_statement(env.deps, env.member_id, statement_for_orders(again.data or b"", debit_date=date(2026, 3, 4)),
+                             user_id=JUNIOR)
+    env.settle()
+    assert env.stage(first) == env.stage(second) == "PAID"
+    third = at_payment(env, INVOICE_NUMBER="А-17")
+    assert _numbers(service.orders_file(env.deps, env.member_id, today=date(2026, 3, 5)).data) == ["3"]
+    assert service.preview(env.deps, env.member_id, today=date(2026, 3, 5)).included == [third]
 
 
 def test_only_the_roles_of_bank_yaml_may_exchange(env: Env) -> None:
