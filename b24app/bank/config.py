@@ -87,13 +87,13 @@ def _payer(data: LocatedDict, reader: Reader) -> BankDetails:
     payer = BankDetails(**values)
     if len(reader.problems) == before:
         for problem in party_problems(payer, codec.PAYER):
-            reader.add(table, f"payer: {problem}", _key_of(problem))
+            reader.add(table, f"payer: {problem}", _key_of(problem.key))
     return payer
 
 
-def _key_of(problem: str) -> str | None:
-    """The YAML key a writer's problem (``ПлательщикИНН: ...``) is about, for its line."""
-    suffix = problem.split(":", 1)[0].removeprefix(codec.PAYER)
+def _key_of(file_key: str) -> str | None:
+    """The YAML key of the file's key a writer's problem is about (``ПлательщикИНН`` -> ``inn``), for its line."""
+    suffix = file_key.removeprefix(codec.PAYER)
     for name, known in codec.PARTY_SUFFIXES.items():
         if suffix == known:
             return name

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING
 
 from b24app.bank import codec, portal
 from b24app.bank.config import BANK_FILE, BankConfig, load_bank_config
+from b24app.bank.issues import Issue
 from b24app.bank.match import Match, OpenRequest, match_statement
 from b24app.bank.model import BankFileError, Document, Statement
 from b24app.bank.parse import parse_statement
-from b24app.bank.report import ImportReport, Line, OrdersResult, ResolveError, Upload
+from b24app.bank.report import ImportReport, Line, Missing, OrdersResult, ResolveError, Upload
 from b24app.bank.store import BankStore
 from b24app.bank.write import ApprovedRequest, request_problems, write_payment_orders
 from b24app.errors import B24AppError, RestError
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from b24app.pipeline.read import Loaded
 
 __all__ = [
-    "BankFileError", "BankNotConfigured", "ImportReport", "Line", "OrdersResult", "ResolveError", "Upload",
+    "BankFileError", "BankNotConfigured", "ImportReport", "Issue", "Line", "Missing", "OrdersResult", "ResolveError", "Upload",
     "import_statement", "may_exchange", "orders_file", "pending", "preview", "resolve", "uploads",
 ]
 
@@ -111,7 +112,7 @@ def _write(deps: Deps, member_id: str, cfg: BankConfig, requests: list[portal.Po
     written = write_payment_orders(approved, cfg.payer, version=cfg.version, today=today, now=now,
                                    first_number=first, numbers=numbers)
     source = {r.item_id: r.source for r in requests}
-    missing = [(x.request_id, [f"{p} ({source[x.request_id]})" if p.startswith(codec.RECIPIENT) else p
+    missing = [(x.request_id, [Missing(p, source[x.request_id] if p.key.startswith(codec.RECIPIENT) else None)
                                for p in x.problems]) for x in written.refused]
     return OrdersResult(written.content, f"payment_orders_{today.isoformat()}.txt",
                         [item for item, _ in written.orders], missing)
@@ -161,18 +162,17 @@ def resolve(deps: Deps, member_id: str, document_key: str, item_id: int, *, user
     with store.import_lock():
         stored = store.pending_line(document_key)
         if stored is None:
-            raise ResolveError(f"no bank document {document_key!r} is waiting for a decision")
+            raise ResolveError(Issue.of("no_pending", document=document_key))
         line, content = stored
         if int(item_id) not in line.candidates:
-            shown = ", ".join(f"№{c}" for c in line.candidates) or "none"
-            raise ResolveError(f"request №{item_id} is not a candidate for document №{line.number} "
-                               f"(candidates: {shown})")
+            shown = ", ".join(f"№{c}" for c in line.candidates) or "—"
+            raise ResolveError(Issue.of("not_candidate", request=item_id, number=line.number, candidates=shown))
         if document_key in store.applied_keys():
             store.drop_pending(document_key)
-            raise ResolveError(f"document №{line.number} was already applied")
+            raise ResolveError(Issue.of("already_applied", number=line.number))
         result = _pay_one(deps, member_id, store, line, int(item_id), int(user_id))
         if result is None:
-            raise ResolveError(f"request №{item_id} is no longer at the payment step")
+            raise ResolveError(Issue.of("not_at_payment", request=item_id))
         paid, task_id = result
         if task_id is not None:
             _attach(deps, member_id, [(task_id, _extract_name(line), content)])
@@ -197,8 +197,8 @@ def _pay(deps: Deps, member_id: str, store: BankStore, statement: Statement, dat
         line = _line(match)
         result = _pay_one(deps, member_id, store, line, match.request.request_id, user_id)
         if result is None:
-            late.append(replace(line, item_id=None, reason=f"request №{match.request.request_number} "
-                                                           "is no longer at the payment step"))
+            late.append(replace(line, item_id=None,
+                                reason=Issue.of("not_at_payment", request=match.request.request_number)))
             continue
         done, task_id = result
         paid.append(done)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from b24app import keys
+from b24app.bank.issues import Issue
 from b24app.bank.report import Line, Upload
 
 
@@ -106,7 +107,8 @@ def _str(value: Any) -> str:
 
 def _dump_line(line: Line, extract: bytes) -> str:
     data = asdict(line)
-    data.update(date=line.date.isoformat(), amount=str(line.amount), candidates=list(line.candidates))
+    data.update(date=line.date.isoformat(), amount=str(line.amount), candidates=list(line.candidates),
+                reason=line.reason.as_json())
     return json.dumps({"line": data, "extract": base64.b64encode(extract).decode("ascii")}, ensure_ascii=False)
 
 
@@ -114,5 +116,5 @@ def _load_line(raw: Any) -> tuple[Line, bytes]:
     stored = json.loads(_str(raw))
     data = stored["line"]
     data.update(date=date.fromisoformat(data["date"]), amount=Decimal(data["amount"]),
-                candidates=tuple(data["candidates"]))
+                candidates=tuple(data["candidates"]), reason=Issue.from_json(data["reason"]))
     return Line(**data), base64.b64decode(stored["extract"])

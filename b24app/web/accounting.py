@@ -40,6 +40,7 @@ from b24app.errors import B24AppError
 from b24app.pipeline.definitions import definitions
 from b24app.rest.client import RestClient
 from b24app.texts.accounting import texts
+from b24app.texts.bank import issue_text, missing_text
 from b24app.web.access import holds_role, is_admin
 from b24app.web.app import ROUTE_LIMITS, get_deps
 from b24app.web.identity import IdentityBusy, WidgetAuthError
@@ -169,7 +170,8 @@ def resolve() -> ResponseReturnValue:
     try:
         service.resolve(deps, member_id, document, int(item), user_id=user_id)
     except service.ResolveError as exc:
-        return page(deps, member_id, token, lang, errors=[str(exc)], status=409, errors_title="resolve_refused")
+        return page(deps, member_id, token, lang, errors=[issue_text(exc.issue, lang)], status=409,
+                    errors_title="resolve_refused")
     except B24AppError as exc:
         log.warning("resolving a statement line: the portal failed: %s", exc)
         return message(lang, "unavailable", 502)
@@ -204,7 +206,8 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
         "accounting.html", t=texts(lang), lang=lang, token=token, requests=requests, result=result,
         report=report, errors=errors or [], errors_title=errors_title, notice=notice, last=records[0] if records else None,
         uploads=[(u, _local(deps, member_id, u.at)) for u in records], pending=service.pending(deps, member_id),
-        rows={**(known or {}), **rows}, names=names,
+        rows={**(known or {}), **rows}, names=names, issue=lambda i: issue_text(i, lang),
+        missing_text=lambda m: missing_text(m, lang),
         as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M")), status
 
 

@@ -72,7 +72,7 @@ def test_the_accountants_choice_is_refused_unless_it_names_a_pending_line_and_a_
     report = service.import_statement(env.deps, env.member_id, partial, user_id=JUNIOR)
     assert [line.item_id for line in report.paid] == [second]
     [line] = report.ambiguous
-    assert line.candidates == (first, second) and "partial" in line.reason    # every request to that ИНН
+    assert line.candidates == (first, second) and line.reason.code == "partial"    # every request to that ИНН
     assert service.pending(env.deps, env.member_id) == [line]
     with pytest.raises(service.ResolveError, match="no bank document"):
         service.resolve(env.deps, env.member_id, "nope", first, user_id=CHIEF)
@@ -140,12 +140,16 @@ def test_the_cli_refuses_an_employee_and_writes_the_orders_file(env: Env, tmp_pa
     from b24app.bank.cli import bank_group
 
     item_id = at_payment(env)
+    lacking = at_payment(env, 7000, RECIPIENT_BIK="")
     for key, value in _process_env(env).items():
         if key.startswith("B24APP_"):
             monkeypatch.setenv(key, value)
     out = tmp_path / "orders.txt"
     done = CliRunner().invoke(bank_group, ["orders", str(out), "--member-id", env.member_id, "--date", "2026-03-02"])
     assert done.exit_code == 0, done.output
+    assert f"request №{lacking} left out: ПолучательБИК: не заполнено (реквизиты получателя в заявке)" in done.output
+    english = CliRunner().invoke(bank_group, ["orders", str(out), "--member-id", env.member_id, "--lang", "en"])
+    assert "ПолучательБИК: missing (the request's recipient fields)" in english.output
     assert f"requests №{item_id}" in done.output and out.read_bytes().startswith(b"1CClientBankExchange\r\n")
     statement_file = tmp_path / "statement.txt"
     statement_file.write_bytes(statement_for_orders(out.read_bytes(), debit_date=date(2026, 3, 3)))
