@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from b24app.bank.issues import Issue
@@ -60,7 +60,8 @@ class ImportReport:
 class Upload:
     """One statement upload, as recorded."""
 
-    at: str                        # ISO time of the portal's clock
+    at: datetime                   # when the app recorded it: an aware UTC instant of the app's clock (staff
+                                   # see it on the portal's calendar, b24app.web.accounting)
     user_id: int
     sha256: str
     filename: str

@@ -20,7 +20,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
 from typing import TYPE_CHECKING
 
 from b24app.bank import codec, portal
@@ -142,7 +142,7 @@ def import_statement(deps: Deps, member_id: str, data: bytes, *, user_id: int,
         store.put_pending(ambiguous)
         report = ImportReport(sha, paid, [line for line, _ in ambiguous],
                               [_line(m) for m in found.unmatched] + late, [_line(m) for m in found.known])
-        store.record_upload(Upload(deps.now().isoformat(timespec="seconds"), int(user_id), sha, filename,
+        store.record_upload(Upload(deps.now().astimezone(UTC).replace(microsecond=0), int(user_id), sha, filename,
                                    tuple(line.item_id for line in paid if line.item_id is not None),
                                    len(report.ambiguous), len(report.unmatched), len(report.unchanged)))
     log.info("bank statement %s imported by %s: %d paid, %d ambiguous, %d unmatched, %d unchanged", sha[:12],

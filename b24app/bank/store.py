@@ -2,7 +2,8 @@
 
 * ``applied`` — bank document key -> the request it paid: a re-imported statement changes nothing;
 * ``pending`` — document key -> the ambiguous line waiting for the accountant (removed once resolved);
-* ``uploads`` — every statement upload, newest first: who, when, the sha256, what it changed;
+* ``uploads`` — every statement upload, newest first: who, when (an aware UTC instant), the sha256, what
+  it changed;
 * ``order-number`` — the last payment-order number issued (numbers are never reused);
 * ``order-numbers`` — request id -> its payment-order number: given once, on the first download that
   includes the request, and written again by every later download (the bank client sees one order per
@@ -14,7 +15,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -61,11 +62,12 @@ class BankStore:
 
     # -- uploads ----------------------------------------------------------------------------------
     def record_upload(self, upload: Upload) -> None:
-        self.redis.lpush(self._key("uploads"), json.dumps(asdict(upload), ensure_ascii=False))
+        row = {**asdict(upload), "at": upload.at.astimezone(UTC).isoformat()}
+        self.redis.lpush(self._key("uploads"), json.dumps(row, ensure_ascii=False))
 
     def uploads(self) -> list[Upload]:
         rows = [json.loads(_str(v)) for v in self.redis.lrange(self._key("uploads"), 0, -1)]
-        return [Upload(**{**r, "paid": tuple(r["paid"])}) for r in rows]
+        return [Upload(**{**r, "at": _instant(r["at"]), "paid": tuple(r["paid"])}) for r in rows]
 
     # -- payment-order numbers --------------------------------------------------------------------
     def last_order_number(self) -> int:
@@ -99,6 +101,12 @@ class BankStore:
 
     def numbering_lock(self) -> Any:
         return self.redis.lock(self._key("order-number") + ":lock", timeout=60, blocking_timeout=30)
+
+
+def _instant(text: str) -> datetime:
+    """An upload's time; the first records were written without an offset, in UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _str(value: Any) -> str:

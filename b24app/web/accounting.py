@@ -221,13 +221,9 @@ def message(lang: str, key: str, status: int, title: str = "title") -> ResponseR
     return render_template("control_message.html", t=t, lang=lang, heading=t[title], text=t[key]), status
 
 
-def _local(deps: Deps, member_id: str, moment: str) -> str:
-    """An upload's time (ISO, UTC) on the portal's calendar, as staff read it."""
-    try:
-        return datetime.fromisoformat(moment).astimezone(definitions(deps, member_id).calendar.tz) \
-            .strftime("%d.%m.%Y %H:%M")
-    except ValueError:
-        return moment
+def _local(deps: Deps, member_id: str, moment: datetime) -> str:
+    """An upload's time (an aware UTC instant) on the portal's calendar, as staff read it."""
+    return moment.astimezone(definitions(deps, member_id).calendar.tz).strftime("%d.%m.%Y %H:%M")
 
 
 def _at_payment(view: dict[str, Any]) -> dict[int, dict[str, Any]]:

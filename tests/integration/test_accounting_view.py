@@ -102,6 +102,10 @@ def test_an_accountant_downloads_the_orders_uploads_the_statement_and_the_reques
     [record] = service.uploads(stack.deps, stack.member_id)
     assert record.user_id == 10 and record.paid == (ready,)
     assert record.sha256 in done.text or record.sha256[:16] in done.text        # the upload record
+    assert record.at.utcoffset() == timedelta(0)                 # an aware UTC instant, shown on the calendar
+    assert abs(record.at - stack.deps.now()) < timedelta(minutes=1)
+    shown = record.at.astimezone(ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M")
+    assert f"<tr><td>{shown}</td>" in done.text.split('id="uploads"', 1)[1]
 
     again = upload(stack, page.token, statement)                 # the same statement again: nothing changes
     assert again.status_code == 200

@@ -5,13 +5,15 @@ roles, and ``b24app bank``."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from b24app import keys
 from b24app.bank import service
 from b24sandbox.bank import statement_for_orders
 from handlers import decisions
@@ -58,11 +60,20 @@ def test_an_upload_is_recorded_and_a_broken_one_changes_nothing(env: Env) -> Non
     again = service.import_statement(env.deps, env.member_id, data, user_id=CHIEF)
     assert again.paid == [] and [line.key for line in again.unchanged] == [report.paid[0].key]
     second, first = service.uploads(env.deps, env.member_id)
+    assert first.at.utcoffset() == timedelta(0) and abs(first.at - env.deps.now()) < timedelta(minutes=1)
     assert (first.user_id, first.filename, first.paid) == (JUNIOR, "kl_to_1c.txt", (item_id,))
     assert first.sha256 == hashlib.sha256(data).hexdigest() == second.sha256
     assert (second.user_id, second.paid, second.unchanged) == (CHIEF, (), 1)
     log = env.item(item_id)[env.names().field("DECISIONS")]
     assert '"bank_doc":"1"' in log[-1] and '"via":"bank"' in log[-1]
+
+
+def test_an_upload_recorded_without_an_offset_reads_as_utc(env: Env) -> None:
+    legacy = {"at": "2026-03-03T09:15:00", "user_id": JUNIOR, "sha256": "0" * 64, "filename": "old.txt",
+              "paid": [], "ambiguous": 0, "unmatched": 0, "unchanged": 0}
+    env.deps.redis.lpush(keys.bank(env.member_id, "uploads"), json.dumps(legacy))
+    [old] = service.uploads(env.deps, env.member_id)
+    assert old.at == datetime(2026, 3, 3, 9, 15, tzinfo=UTC)
 
 
 def test_the_accountants_choice_is_refused_unless_it_names_a_pending_line_and_a_candidate(env: Env) -> None:
