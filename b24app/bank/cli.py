@@ -2,7 +2,8 @@
 
 Each command acts on one portal (``--member-id``, or the only installation) through
 :mod:`b24app.bank.service`, the calls the accounting view makes. ``import`` and ``resolve`` are recorded
-in the name of ``--user-id``, who must hold one of the roles of ``config/bank.yaml``. Exit status: 0 done,
+in the name of ``--user-id``, who must hold one of the roles of ``config/bank.yaml`` or stand in for a
+holder today (:func:`b24app.web.access.may_exchange`, the accounting view's rule). Exit status: 0 done,
 1 nothing done (no file written, a statement refused, a choice that cannot be applied), 2 a usage or
 configuration problem. The problems and reasons staff read (what keeps a request out of the file, why a
 line is left for the accountant) are in Russian, or English with ``--lang en`` (``b24app/texts/bank.py``);
@@ -43,12 +44,14 @@ def _portal(member_id: str | None) -> tuple[Deps, str]:
 
 
 def _accountant(deps: Deps, member_id: str, user_id: int) -> None:
-    from b24app.bank.service import bank_config, may_exchange
+    from b24app.bank.service import bank_config
+    from b24app.web.access import may_exchange
 
-    if not may_exchange(deps, member_id, user_id):
+    if not may_exchange(deps, member_id, user_id, None):
         roles = ", ".join(bank_config(deps, member_id).roles)
-        click.echo(f"bank: user {user_id} holds none of the roles of bank.yaml ({roles}); pass --user-id of an "
-                   "accountant", err=True)
+        click.echo(f"bank: user {user_id} holds none of the roles of bank.yaml ({roles}) and stands in for none "
+                   "of their holders today; pass --user-id of an accountant (a portal administrator outside "
+                   "these roles can be recognised only in the accounting view, with their own sign-in)", err=True)
         sys.exit(2)
 
 

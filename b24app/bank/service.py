@@ -10,8 +10,8 @@ scenarios call:
   accountant, unmatched ones listed; a malformed file raises :class:`BankFileError` and changes nothing.
 * :func:`pending` / :func:`resolve` — the lines waiting for the accountant, and their choice applied.
 * :func:`uploads` — every upload: who, when, the file's sha256 and what it changed.
-* :func:`may_exchange` — whether a user holds one of the accountant roles of ``config/bank.yaml``
-  (portal administrators are checked by the caller, which knows the portal user).
+* :func:`accountants` — the holders of the roles of ``config/bank.yaml`` (who may exchange files with
+  the bank, substitutes and administrators included, is one rule: :func:`b24app.web.access.may_exchange`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BankFileError", "BankNotConfigured", "ImportReport", "Issue", "Line", "Missing", "OrdersResult", "ResolveError", "Upload",
-    "import_statement", "may_exchange", "orders_file", "pending", "preview", "resolve", "uploads",
+    "accountants", "import_statement", "orders_file", "pending", "preview", "resolve", "uploads",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,6 @@ def accountants(deps: Deps, member_id: str) -> frozenset[int]:
     """The user ids holding the roles of ``bank.yaml``."""
     roles = definitions(deps, member_id).roles
     return frozenset(roles[r] for r in bank_config(deps, member_id).roles if r in roles)
-
-
-def may_exchange(deps: Deps, member_id: str, user_id: int) -> bool:
-    """The user holds one of the roles named in ``config/bank.yaml``."""
-    return int(user_id) in accountants(deps, member_id)
 
 
 # -- payment orders out ------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from b24app.pipeline.definitions import definitions
 from b24app.rest.client import RestClient
 from b24app.texts.accounting import texts
 from b24app.texts.bank import issue_text, missing_text
-from b24app.web.access import holds_role, is_admin
+from b24app.web.access import may_exchange
 from b24app.web.app import ROUTE_LIMITS, get_deps
 from b24app.web.identity import IdentityBusy, WidgetAuthError
 from b24app.web.placement_auth import Person, identify
@@ -64,12 +64,9 @@ def init_app(app: Flask, deps: Deps) -> None:
 # -- who may open it ----------------------------------------------------------------------------------
 
 def may_account(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -> bool:
-    """An accountant of ``config/bank.yaml`` (or their substitute today), or a portal administrator."""
-    try:
-        accountant = holds_role(deps, member_id, user_id, service.bank_config(deps, member_id).roles)
-    except service.BankNotConfigured:                # no bank.yaml: only administrators, who are told so
-        accountant = False
-    return accountant or is_admin(deps, member_id, user_id, as_user)
+    """An accountant of ``config/bank.yaml`` (or their substitute today), or a portal administrator
+    (:func:`b24app.web.access.may_exchange`, the rule ``b24app bank`` applies too)."""
+    return may_exchange(deps, member_id, user_id, as_user)
 
 
 def issue_pass(person: Person, lang: str) -> str:

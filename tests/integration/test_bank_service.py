@@ -15,6 +15,7 @@ import pytest
 
 from b24app import keys
 from b24app.bank import service
+from b24app.web.access import may_exchange
 from b24sandbox.bank import statement_for_orders
 from handlers import decisions
 from tests.integration.approval_env import PR, ROOT, Env
@@ -125,7 +126,33 @@ def test_a_request_keeps_its_payment_order_number_in_every_download(env: Env) ->
 
 def test_only_the_roles_of_bank_yaml_may_exchange(env: Env) -> None:
     assert service.accountants(env.deps, env.member_id) == {CHIEF, JUNIOR}
-    assert not service.may_exchange(env.deps, env.member_id, INITIATOR)
+    assert may_exchange(env.deps, env.member_id, JUNIOR, None)
+    assert not may_exchange(env.deps, env.member_id, INITIATOR, None)
+
+
+def test_the_cli_lets_the_chief_accountants_substitute_act_during_the_absence(
+        env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's ``--user-id`` follows the accounting view's rule: whoever stands in for a holder today."""
+    from click.testing import CliRunner
+
+    from b24app.bank.cli import bank_group
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    today = date.today()                         # absences are read on the app's own calendar day
+    roles = (config / "roles.yaml").read_text(encoding="utf-8").replace(
+        "absences: []", f"absences:\n  - {{user_id: {CHIEF}, from: {today - timedelta(days=1)}, "
+                        f"to: {today + timedelta(days=1)}, substitute_id: 12}}")
+    (config / "roles.yaml").write_text(roles, encoding="utf-8")
+    for key, value in _process_env(env).items():
+        if key.startswith("B24APP_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("B24APP_CONFIG_DIR", str(config))
+    args = ["resolve", "no-such-line", "1", "--member-id", env.member_id, "--user-id"]
+    stands_in = CliRunner().invoke(bank_group, [*args, "12"])
+    assert stands_in.exit_code == 1 and "не ждёт решения" in stands_in.output, stands_in.output   # past the check
+    other = CliRunner().invoke(bank_group, [*args, str(INITIATOR)])
+    assert other.exit_code == 2 and "holds none of the roles" in other.output
 
 
 def test_the_cli_names_a_missing_bank_yaml(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
