@@ -24,7 +24,7 @@ from datetime import UTC, date
 from typing import TYPE_CHECKING
 
 from b24app.bank import codec, portal
-from b24app.bank.config import BANK_FILE, BankConfig, load_bank_config
+from b24app.bank.config import BANK_FILE, BankConfig, cached_bank_config
 from b24app.bank.issues import Issue
 from b24app.bank.match import Match, OpenRequest, match_statement
 from b24app.bank.model import BankFileError, Document, Statement
@@ -55,11 +55,12 @@ class BankNotConfigured(B24AppError):
 
 
 def bank_config(deps: Deps, member_id: str) -> BankConfig:
-    """The portal's ``bank.yaml`` (its own over the shared one), validated against its roles."""
+    """The portal's ``bank.yaml`` (its own over the shared one), validated against its roles; read once
+    per change of the file (:func:`~b24app.bank.config.cached_bank_config`)."""
     path = config_for(deps, member_id) / BANK_FILE
     if not path.exists():
         raise BankNotConfigured(f"{path} is missing: copy config/bank.yaml and put your organisation's details there")
-    return load_bank_config(path, set(definitions(deps, member_id).org.roles))
+    return cached_bank_config(path, definitions(deps, member_id).org.roles)
 
 
 def accountants(deps: Deps, member_id: str) -> frozenset[int]:
