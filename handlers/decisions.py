@@ -12,13 +12,14 @@ Importable without side effects.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.errors import B24AppError
-from b24app.escalation.standing import RoutePoint, StepClock, route, step_clock
+from b24app.escalation.standing import RoutePoint, StepClock, VersionRow, route, step_clock, version_rows
 from b24app.pipeline.definitions import workflow_code_for
 from b24app.pipeline.process import ItemBusy, process
 from b24app.pipeline.read import Loaded, load
@@ -55,6 +56,7 @@ class SheetEntry:
     reason: str
     via: str
     note: Label | None = None    # why the step went to someone else (absent or dismissed)
+    version: int | None = None   # the file version current when the entry was made (``versions:``)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class Sheet:
     clock: StepClock | None = None
     #: Reminders and alerts already delivered, oldest first (from Redis: no REST request).
     reminders: tuple[SentNotice, ...] = ()
+    #: The file's versions (``versions:``), newest first, from the approval log; names by user id.
+    versions: tuple[VersionRow, ...] = ()
+    names: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def decide(deps: Deps, member_id: str, workflow_code: str, item_id: int, user_id
 
 
 def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int, user_id: int) -> Sheet:
-    loaded = load(deps, member_id, workflow_code, int(item_id))
+    loaded = load(deps, member_id, workflow_code, int(item_id), digest_files=False)
     if loaded is None:
         return Sheet(workflow_code, int(item_id), NOT_FOUND.ru, "", NOT_FOUND, None, None, None, None, (), ())
     workflow, snap, ctx = loaded.workflow, loaded.snap, loaded.ctx
@@ -136,6 +141,7 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             reason=e.reason,
             via=e.via,
             note=msg.routed_note(e.why, msg.person(e.instead_of, ctx.names)) if e.instead_of else None,
+            version=e.version if workflow.versions is not None else None,
         )
         for e in snap.log
     )
@@ -150,6 +156,7 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         route=route(workflow, snap, texts.SUBMISSION),
         clock=step_clock(workflow, loaded.names.entity_type_id, snap, loaded.now, ctx.calendar),
         reminders=sent_notices(deps, member_id, loaded),
+        versions=version_rows(snap), names=dict(ctx.names),
     )
 
 

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 DEMO_FILE = b"%PDF-1.4\n% b24app scenario file\n"
 
 
+def demo_file(name: str) -> bytes:
+    """The small PDF a scenario attaches; its content names it, so two files differ (content hashes, #16)."""
+    return DEMO_FILE + f"% {name}\n".encode()
+
+
 @dataclass(frozen=True)
 class Done:
     refused: bool
@@ -122,7 +127,7 @@ class Performer:
                 raise ScenarioError(f"field {code}: no list value {value!r} on the portal")
             return found
         if kind is FieldType.FILE:
-            return [str(value), base64.b64encode(DEMO_FILE).decode("ascii")]
+            return [str(value), base64.b64encode(demo_file(str(value))).decode("ascii")]
         if kind is FieldType.EMPLOYEE:
             return self.view.user_id(str(value))
         if kind is FieldType.BOOLEAN:
@@ -198,10 +203,10 @@ class Performer:
         try:
             if action.target == "task":
                 task = self.find_task(action, item_id)
-                user.attach_file_to_task(task.id, name, DEMO_FILE)
+                user.attach_file_to_task(task.id, name, demo_file(name))
                 return Done(False, f"attached {name} to task #{task.id} «{task.title}»")
             field = to_camel(self.view.uf(action.field or ""))
-            user.attach_file_to_item(self.view.etid, item_id, field, name, DEMO_FILE)
+            user.attach_file_to_item(self.view.etid, item_id, field, name, demo_file(name))
         except registry.RestError as exc:
             return Done(True, exc.description)
         return Done(False, f"attached {name} to the field {action.field}")

@@ -233,9 +233,15 @@ def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
             "on_behalf_of": e.on_behalf_of_name,
             "at": _moment(e.at),
             "reason": e.reason or (e.note.get(lang) if getattr(e, "note", None) else ""),
+            "version": t["in_version"].format(n=e.version) if getattr(e, "version", None) else "",
         }
         for e in sheet.entries
     ]
+    names = getattr(sheet, "names", {})
+    versions = [{"title": t["version_n"].format(n=v.number), "current": v.current, "file": v.file_name or "—",
+                 "url": v.url, "by": names.get(v.by) or f"#{v.by}", "at": _moment(v.at.isoformat()),
+                 "sha256": v.sha256, "approved_by": ", ".join(names.get(u) or f"#{u}" for u in v.approved_by)}
+                for v in getattr(sheet, "versions", ())]
     summary = [(label.get(lang), value) for label, value in getattr(sheet, "summary", ())]
     return {
         "summary": summary,
@@ -243,6 +249,7 @@ def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
         "step_name": sheet.step_name.get(lang) if sheet.step_name else "",
         "approver": sheet.approver_name or "",
         "entries": entries,
+        "versions": versions,
         "route": [{"name": p.name.get(lang), "state": p.state, "state_name": t[f"state_{p.state}"]}
                   for p in getattr(sheet, "route", ())],
         "clock": _clock(getattr(sheet, "clock", None), sheet.stage_name.get(lang), lang),

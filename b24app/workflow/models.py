@@ -188,6 +188,15 @@ class TypeSpec:
 
 
 @dataclass(frozen=True)
+class Versions:
+    """``versions:``: each new file in ``field`` is a version of the document; a version uploaded after
+    approvals restarts approval at the step ``restart_at`` (the workflow's ``start`` when not given)."""
+
+    field: str
+    restart_at: str
+
+
+@dataclass(frozen=True)
 class Workflow:
     code: str
     title: Label
@@ -197,6 +206,7 @@ class Workflow:
     steps: tuple[Step, ...]
     start: str
     source: str = "<memory>"
+    versions: Versions | None = None
 
     def stage(self, code: str) -> Stage:
         return next(s for s in self.stages if s.code == code)
