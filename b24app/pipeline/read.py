@@ -7,6 +7,7 @@ app are left out (:mod:`b24app.pipeline.trust`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from b24app.workflow.snapshot import FileInfo, ItemNames, Snapshot, parse_item
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
+
+log = logging.getLogger(__name__)
 
 TASK_SELECT = ["ID", "TITLE", "STATUS", "RESPONSIBLE_ID", "DESCRIPTION", "PARENT_ID", "CLOSED_BY", "DEADLINE",
                "CLOSED_DATE", "CREATED_BY", "UF_CRM_TASK", "UF_TASK_WEBDAV_FILES"]
@@ -107,8 +110,9 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int, *, digest
 
 def version_file(deps: Deps, member_id: str, workflow: Workflow, snap: Snapshot, digest_files: bool) -> FileInfo | None:
     """The ``versions`` field's current file with its SHA-256: from the log when it already recorded this
-    file id, else (``digest_files``) downloaded once and hashed (:mod:`b24app.pipeline.files`); a failed
-    download raises (the job retries)."""
+    file id, else (``digest_files``) downloaded once and hashed (:mod:`b24app.pipeline.files`). A download the
+    portal may still answer (no answer, 5xx) raises: the job retries; one refused for good (4xx) is logged and
+    skipped, so a file the app cannot read never stops the approval."""
     if workflow.versions is None:
         return None
     ref = files.latest(snap.fields.get(workflow.versions.field))
@@ -119,7 +123,16 @@ def version_file(deps: Deps, member_id: str, workflow: Workflow, snap: Snapshot,
         return FileInfo(ref.id, known.file_name, known.sha256, known.url)
     if not digest_files:
         return None
-    found = files.digest(deps.bitrix(member_id), deps.redis, member_id, ref)
+    try:
+        found = files.digest(deps.bitrix(member_id), deps.redis, member_id, ref)
+    except RestError as exc:
+        if not 400 <= exc.status < 500:
+            raise                                     # the portal may answer later: the job retries
+        # refused for good (the file is gone, or the app may not read it): approval goes on without a new
+        # version; the next read tries again (nothing was cached)
+        log.warning("file %s of item %s could not be downloaded (%s); no version recorded", ref.id,
+                    snap.item_id, exc)
+        return None
     return FileInfo(ref.id, found.name, found.sha256, files.browser_url(ref))
 
 

@@ -138,3 +138,18 @@ def test_restart_at_defaults_to_the_first_step_and_is_validated(tmp_path: Path) 
     bad = text.replace("restart_at: head_approval", "restart_at: nowhere")
     _, problems = parse_workflow(loads(bad, "contracts.yaml"), "contracts.yaml", org)
     assert any("unknown step 'nowhere'" in p.message for p in problems)
+
+
+def test_the_tab_lists_the_versions_newest_first_with_who_approved_each() -> None:
+    from b24app.escalation.standing import version_rows
+
+    world = contract()
+    world.decide(HEAD, "approve")
+    upload(world, 2, by=LAWYER)
+    world.decide(HEAD, "approve")
+
+    rows = version_rows(world.snap)
+
+    assert [(r.number, r.current, r.by, r.approved_by) for r in rows] == [(2, True, LAWYER, (HEAD,)),
+                                                                          (1, False, INITIATOR, (HEAD,))]
+    assert rows[0].url.endswith("fileId=2") and rows[1].file_name == "договор-1.pdf"
