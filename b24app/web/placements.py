@@ -45,6 +45,8 @@ from b24app.web.placement_auth import (
     identify,
     visible_task,
 )
+from b24app.workflow.snapshot import VERSION
+from b24app.workflow.versions import RESTART
 
 log = logging.getLogger(__name__)
 
@@ -222,12 +224,17 @@ def _telegram(deps: Deps, ticket: Ticket, link: str) -> dict[str, Any] | None:
             "minutes": int(TOKEN_TTL.total_seconds() // 60)}
 
 
+#: Sheet entries that record a file version (``b24app.workflow.versions``): named by the version, not a step.
+VERSION_DECISIONS = (VERSION, RESTART)
+
+
 def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
     """The engine's ``Sheet`` as the template shows it, in the page's language."""
     t = texts(lang)
     entries = [
         {
-            "step": e.step_name.get(lang) if e.step_name else t["start_step"],
+            "step": e.step_name.get(lang) if e.step_name else t["version_n"].format(n=e.version)
+            if e.decision in VERSION_DECISIONS and getattr(e, "version", None) else t["start_step"],
             "decision": e.decision_name.get(lang),
             "by": e.by_name,
             "on_behalf_of": e.on_behalf_of_name,

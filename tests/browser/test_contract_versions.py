@@ -48,7 +48,8 @@ def test_the_tab_lists_each_version_with_a_link_the_persons_session_opens(browse
     rows = frame.query_selector_all("#versions tbody tr")
     assert [r.query_selector("a").inner_text() for r in rows] == ["contract-v2.pdf", "contract-v1.pdf"]  # type: ignore[union-attr]
     assert "текущая" in rows[0].inner_text() and "Марина Орлова" in rows[1].inner_text()
-    assert "версия 1" in frame.inner_text("#sheet")
+    sheet = frame.inner_text("#sheet")
+    assert "версия 1" in sheet and "Версия 2" in sheet and "Согласование начато заново" in sheet
     width = frame.evaluate("document.documentElement.scrollWidth")
     assert width <= 600, f"the tab overflows the card: {width} px"
 
