@@ -73,7 +73,8 @@ def refs(value: Any) -> list[FileRef]:
 
 
 def latest(value: Any) -> FileRef | None:
-    """The newest file of a field: the one with the highest id (ids grow with each upload)."""
+    """The newest file of a field: the one with the highest id (inferred: a portal's file ids grow with each
+    upload; for a single file field there is only one)."""
     files = refs(value)
     return max(files, key=lambda ref: ref.id) if files else None
 

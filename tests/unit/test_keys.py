@@ -50,3 +50,8 @@ def test_control_room_keys() -> None:
     assert keys.control_clock(M) == f"b24app:control:clock:{M}"
     assert keys.control_app_id(M) == f"b24app:control:app-id:{M}"
     assert keys.CONTROL_TTL == 60
+
+
+def test_the_file_digest_key_is_unchanged() -> None:
+    assert keys.file_digest(M, 30577) == f"b24app:filedigest:{M}:30577"
+    assert keys.FILE_DIGEST_TTL == 730 * keys.DAY
