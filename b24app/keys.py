@@ -291,3 +291,19 @@ def control_clock(member_id: str) -> str:
 def control_app_id(member_id: str) -> str:
     """The local app's ``ID`` on a portal (``app.info``), for the control room's address in the portal."""
     return f"b24app:control:app-id:{member_id}"
+
+
+# -- the bank round trip (issue #18, b24app.bank.store) ----------------------------------------------
+
+#: What a portal's bank exchange keeps, by ``kind``: ``applied`` (hash: bank document key -> the request
+#: it paid), ``pending`` (hash: document key -> the line waiting for the accountant), ``uploads`` (list,
+#: newest first), ``order-number`` (the last payment-order number issued), ``folder`` (the app's Drive
+#: folder for statement extracts), ``import`` (the lock of one import at a time). Kept without expiry: an
+#: accounting record.
+BANK_KINDS = ("applied", "pending", "uploads", "order-number", "folder", "import")
+
+
+def bank(member_id: str, kind: str) -> str:
+    if kind not in BANK_KINDS:
+        raise ValueError(f"unknown bank key kind {kind!r}")
+    return f"b24app:bank:{member_id}:{kind}"

@@ -140,7 +140,8 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             at=e.at,
             reason=e.reason,
             via=e.via,
-            note=msg.routed_note(e.why, msg.person(e.instead_of, ctx.names)) if e.instead_of else None,
+            note=msg.routed_note(e.why, msg.person(e.instead_of, ctx.names)) if e.instead_of
+            else msg.bank_note(e.bank_doc, e.bank_date) if e.bank_doc else None,
             version=e.version if workflow.versions is not None else None,
         )
         for e in snap.log

@@ -20,7 +20,12 @@ from b24app.yamlio import ConfigError, LocatedDict, load
 
 __all__ = ["Known", "load_scenario", "parse_moment", "parse_scenario"]
 
-STEP_KINDS = (*m.ACTIONS, "advance", "faults", "expect", "deactivate", "reactivate", "absence")
+STEP_KINDS = (*m.ACTIONS, "advance", "faults", "expect", "deactivate", "reactivate", "absence", *m.BANK_STEPS)
+_BANK_KEYS = {
+    "bank_orders": (("as",), ("included", "missing")),
+    "bank_statement": (("paid_on",), ("amounts", "encoding", "unknown_keys")),
+    "bank_import": (("as",), ("corrupt", "refused", "paid", "ambiguous", "unmatched", "unchanged", "resolve")),
+}
 _COMMON = ("as", "via", "request", "refused", "note")
 _ACTION_KEYS: dict[str, tuple[str, ...]] = {
     "create": ("as", "ref", "title", "fields", "workflow", "refused", "note"),
@@ -145,6 +150,8 @@ class _Parser(Values):
             return self.expect(body, where, f"{what} (expect)")
         if kind == "absence":
             return self.absence(body, where, f"{what} (absence)")
+        if kind in m.BANK_STEPS:
+            return self.bank(kind, body, where, f"{what} ({kind})")
         return self.action(kind, body, where, f"{what} ({kind})")
 
     def person_change(self, kind: str, item: LocatedDict, where: m.Where, what: str) -> m.PersonChange | None:
@@ -254,6 +261,32 @@ class _Parser(Values):
         moment = self.moment(body, "to", f"{what} (advance)")
         return m.Advance(where, to=moment) if moment else None
 
+    def bank(self, kind: str, body: LocatedDict, where: m.Where, what: str) -> m.Bank:
+        required, optional = _BANK_KEYS[kind]
+        self.r.keys(body, what, required, optional)
+        paid_on = self.moment(body, "paid_on", what) if "paid_on" in body else None
+        amounts = self.r.mapping(body["amounts"], body, "amounts", f"{what}: 'amounts'") if "amounts" in body else None
+        missing = self.r.mapping(body["missing"], body, "missing", f"{what}: 'missing'") if "missing" in body else None
+        refs = [*(amounts or {}), *(missing or {}), *self.words(body, "included", what), *self.words(body, "paid", what),
+                *([body["resolve"]] if isinstance(body.get("resolve"), str) else [])]
+        for ref in refs:
+            if ref not in self.refs:
+                self.r.add(body, f"{what}: no earlier 'create' has ref {ref!r}")
+        return m.Bank(
+            where=where, kind=kind, login=self.login(body, "as", what) if "as" in body else None,
+            paid_on=paid_on.date() if paid_on else None,
+            amounts={str(k): str(v) for k, v in (amounts or {}).items()},
+            encoding=self.r.string(body, "encoding", what, r"Windows|DOS", "the encoding is Windows or DOS",
+                                   default="Windows") or "Windows",
+            unknown_keys=self.r.boolean(body, "unknown_keys", what),
+            corrupt=self.r.boolean(body, "corrupt", what), refused=self.refused(body, what),
+            included=self.words(body, "included", what) if "included" in body else None,
+            missing={str(k): self.words(missing, str(k), what) for k in missing} if missing is not None else {},
+            paid=self.words(body, "paid", what) if "paid" in body else None,
+            ambiguous=self.count(body, "ambiguous", what), unmatched=self.count(body, "unmatched", what),
+            unchanged=self.count(body, "unchanged", what), resolve=self.r.string(body, "resolve", what),
+        )
+
     def faults(self, body: LocatedDict, where: m.Where, what: str) -> m.Faults:
         names = ("drop", "duplicate", "delay", "reorder")
         self.r.keys(body, what, (), names)
@@ -287,7 +320,7 @@ class _Parser(Values):
         if body is None:
             return None
         where = f"{what}: task"
-        self.r.keys(body, where, (), ("title", "responsible", "status", "deadline", "count"))
+        self.r.keys(body, where, (), ("title", "responsible", "status", "deadline", "count", "files"))
         status = self.r.string(body, "status", where)
         if status and status not in m.TASK_STATUSES:
             self.r.add(body, f"{where}: unknown status {status!r}; one of {', '.join(m.TASK_STATUSES)}", "status")
@@ -295,7 +328,7 @@ class _Parser(Values):
             where=m.Where(body.file, body.line), title=self.r.string(body, "title", where),
             responsible=self.login(body, "responsible", where), status=status,
             deadline=self.moment(body, "deadline", where) if "deadline" in body else None,
-            count=self.count(body, "count", where),
+            count=self.count(body, "count", where), files=self.count(body, "files", where),
         )
 
     def notices(self, body: LocatedDict, what: str,

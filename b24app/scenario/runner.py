@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from b24app.scenario import model as m
 from b24app.scenario.actions import Done, Performer, ScenarioError
+from b24app.scenario.bank import BankDesk
 from b24app.scenario.expect import check
 from b24app.scenario.loader import Known
 from b24app.scenario.overrides import config_copy
@@ -110,6 +111,8 @@ class _Play:
         self.last: tuple[str, int] | None = None
         self.since = self.view.mark()
         self.start_count = stack.portal.request_count
+        self.bank = BankDesk(stack, _user_ids(Path(scenario.org) if scenario.org else None),
+                             lambda ref: self.refs[ref][1])
 
     def view_of(self, code: str) -> PortalView:
         """The portal as seen for one workflow (a scenario may span both)."""
@@ -169,6 +172,9 @@ class _Play:
             self.stack.portal.people.record_absence(step.login, step.start, step.end, step.reason)
             return True, f"absence chart: {self.view.person(step.login)} away {_moscow(step.start)} – " \
                          f"{_moscow(step.end)} ({step.reason})", []
+        if isinstance(step, m.Bank):
+            self.stack.clock.advance(ACTION_GAP)
+            return self.bank.run(step)
         if isinstance(step, m.Faults):
             self.stack.portal.faults.events(drop=step.drop, duplicate=step.duplicate, delay=step.delay,
                                             delay_seconds=0.2, reorder=step.reorder)
@@ -252,6 +258,8 @@ def _label(step: m.Step) -> str:
         return f"{step.kind} — {step.login}"
     if isinstance(step, m.Absence):
         return f"absence — {step.login}"
+    if isinstance(step, m.Bank):
+        return f"{step.kind} — {step.login}" if step.login else step.kind
     return type(step).__name__.lower()
 
 

@@ -153,7 +153,8 @@ def _timeline(workflow: Workflow, base: str, entry: Entry, ctx: Context) -> LogT
                                msg.person(entry.by, ctx.names),
                                msg.person(entry.on_behalf_of, ctx.names) if entry.on_behalf_of else None,
                                datetime.fromisoformat(entry.at), entry.reason, entry.via,
-                               workflow.stage(entry.stage).name)
+                               workflow.stage(entry.stage).name,
+                               msg.bank_note(entry.bank_doc, entry.bank_date) if entry.bank_doc else None)
     return LogTimeline(f"{base}:e{entry.seq}", title, text)
 
 

@@ -81,6 +81,8 @@ class Entry:
     file_name: str = ""
     sha256: str = ""
     url: str = ""
+    bank_doc: str = ""                # complete by bank statement: the bank document's number (Номер)
+    bank_date: str = ""               # ... and its date (ISO)
 
     def to_text(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v not in (None, "", ())}
@@ -101,6 +103,7 @@ class Entry:
                 version=_opt_int(data.get("version")), file=_opt_int(data.get("file")),
                 file_name=str(data.get("file_name") or ""), sha256=str(data.get("sha256") or ""),
                 url=str(data.get("url") or ""),
+                bank_doc=str(data.get("bank_doc") or ""), bank_date=str(data.get("bank_date") or ""),
             )
         except (ValueError, KeyError, TypeError):
             return None
