@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from b24app.scenario import model as m
-from b24app.scenario.overrides import parse_config
+from b24app.scenario.overrides import parse_checks, parse_config
 from b24app.scenario.values import Known, Values, parse_moment
 from b24app.workflow.models import Duration
 from b24app.workflow.schema import DURATION_HINT, Reader, parse_duration
@@ -28,8 +28,8 @@ _BANK_KEYS = {
 }
 _COMMON = ("as", "via", "request", "refused", "note")
 _ACTION_KEYS: dict[str, tuple[str, ...]] = {
-    "create": ("as", "ref", "title", "fields", "workflow", "refused", "note"),
-    "edit": ("as", "request", "fields", "refused", "note"),
+    "create": ("as", "ref", "title", "fields", "workflow", "contract", "refused", "note"),
+    "edit": ("as", "request", "fields", "contract", "refused", "note"),
     "approve": _COMMON,
     "reject": (*_COMMON, "reason"),
     "request_documents": (*_COMMON, "reason"),
@@ -64,6 +64,7 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
     name = reader.string(data, "name", "the scenario") or ""
     start = parser.moment(data, "start", "the scenario") if "start" in data else None
     absences = parse_config(parser, data)
+    checks = parse_checks(parser, data)
     steps = [parser.step(item, data, i) for i, item in enumerate(reader.items(data, "steps", "the scenario"), 1)]
     if "steps" in data and not steps and isinstance(data["steps"], list):
         reader.add(data, "the scenario has no steps", "steps")
@@ -78,6 +79,7 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
         description=str(data.get("description") or ""),
         org=org,
         absences=absences,
+        checks=checks,
     )
 
 
@@ -199,16 +201,22 @@ class _Parser(Values):
             self.r.add(body, f"{what}: unknown workflow {workflow!r}; workflows: {', '.join(self.base.workflows)}",
                        "workflow")
         return _replace(action, ref=ref, title=self.r.string(body, "title", what), fields=dict(fields or {}),
-                        workflow=workflow)
+                        workflow=workflow, contract=self._contract(body, what))
+
+    def _contract(self, body: LocatedDict, what: str) -> str | None:
+        ref = self.r.string(body, "contract", what)
+        if ref and ref not in self.refs:
+            self.r.add(body, f"{what}: 'contract' names no earlier 'create' ref ({ref!r})", "contract")
+        return ref
 
     def _edit(self, action: m.Action, body: LocatedDict, what: str) -> m.Action:
-        if "fields" not in body:
+        if "fields" not in body and "contract" not in body:
             self.r.add(body, f"{what} needs 'fields': field code -> the new value")
         fields = self.r.mapping(body["fields"], body, "fields", f"{what}: 'fields'") if "fields" in body else None
         if fields is not None:
             for code in fields:
                 self.field_code(fields, str(code), what)
-        return _replace(action, fields=dict(fields or {}))
+        return _replace(action, fields=dict(fields or {}), contract=self._contract(body, what))
 
     def _reason(self, action: m.Action, body: LocatedDict, what: str) -> m.Action:
         value = body.get("reason")

@@ -75,6 +75,8 @@ class Action:
     refused: bool | tuple[str, ...] = False  # expected refusal: True, or words the refusal must all contain
     note: str | None = None
     workflow: str | None = None         # create: the workflow of the request (default: the scenario's)
+    contract: str | None = None         # create/edit: the ref of the contract the payment links to
+    parent: tuple[int, int] | None = None   # (entity type id, item id) of that contract, set by the runner
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,7 @@ class Scenario:
     description: str = ""
     org: str | None = None              # a sandbox organisation file (default: the sandbox's own)
     absences: tuple[AbsenceSpec, ...] = ()  # written into a temporary copy of config/ for the run
+    checks: Mapping[str, str] = field(default_factory=dict)  # the workflow's checks: modes, in a copy of workflows/
 
     @property
     def uses_telegram(self) -> bool:

@@ -18,7 +18,7 @@ from b24app.scenario.actions import Done, Performer, ScenarioError
 from b24app.scenario.bank import BankDesk
 from b24app.scenario.expect import check
 from b24app.scenario.loader import Known
-from b24app.scenario.overrides import config_copy
+from b24app.scenario.overrides import config_copy, workflows_copy
 from b24app.scenario.stack import Stack, StackError, definition_dir
 from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
@@ -79,12 +79,15 @@ def run_scenario(scenario: m.Scenario, redis_url: str, echo: Echo, ca: SandboxCA
     clock.freeze()
     echo(f"▶ {scenario.name} ({scenario.file})")
     org = Path(scenario.org) if scenario.org else None
+    for key, mode in scenario.checks.items():
+        echo(f"  config: checks: {key}: {mode}")
     for absence in scenario.absences:
         echo(f"  config: {absence.login} is away {absence.start}..{absence.end}, {absence.substitute} stands in")
     try:
         with config_copy(definition_dir("config"), scenario.absences, _user_ids(org)) as config_dir, \
+                workflows_copy(definition_dir("workflows"), scenario.workflow, dict(scenario.checks)) as flows, \
                 Stack(redis_url, clock, org=org, ca=ca, telegram=scenario.uses_telegram,
-                      config_dir=config_dir) as stack:
+                      config_dir=config_dir, workflows_dir=flows) as stack:
             _Play(stack, scenario, result, echo).run()
     except (StackError, ScenarioError, OSError) as exc:
         result.ok = False
@@ -189,6 +192,9 @@ class _Play:
             code, target = action.workflow or self.scenario.workflow, None
         else:
             code, target = self.target(action.request)
+        if action.contract:
+            parent_code, parent_id = self.refs[action.contract]
+            action = replace(action, parent=(self.view_of(parent_code).etid, parent_id))
         done = self.performer(code).perform(action, target)
         if done.item_id is not None:
             self.last = (code, done.item_id)

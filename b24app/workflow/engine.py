@@ -305,7 +305,7 @@ def outcome(workflow: Workflow, snap: Snapshot, actions: list[Action]) -> Outcom
     refused = next((a for a in actions if isinstance(a, Refuse)), None)
     if refused is not None:
         return Outcome(False, refused.message, snap.stage)
-    fields = next((a for a in actions if isinstance(a, SetFields)), None)
+    fields = next((a for a in actions if isinstance(a, SetFields) and "DECISIONS" in a.fields), None)
     entries = fields.fields.get("DECISIONS") if fields else None
     if not entries:
         return Outcome(True, msg.NOTHING_CHANGED, snap.stage)

@@ -187,6 +187,20 @@ class TypeSpec:
     parents: tuple[str, ...] = ()
 
 
+#: What a flagged check does at the checked step: ``warn`` shows it, ``block`` also refuses the approval.
+CHECK_MODES = ("warn", "block")
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What the actor of ``step`` is shown before approving (``checks:``): the linked contract (not signed,
+    or the payment above its remaining amount) and duplicate invoices; each ``warn`` or ``block``."""
+
+    step: str
+    contract: str = "warn"
+    duplicates: str = "warn"
+
+
 @dataclass(frozen=True)
 class Versions:
     """``versions:``: each new file in ``field`` is a version of the document; a version uploaded after
@@ -206,6 +220,7 @@ class Workflow:
     steps: tuple[Step, ...]
     start: str
     source: str = "<memory>"
+    checks: Checks | None = None
     versions: Versions | None = None
 
     def stage(self, code: str) -> Stage:

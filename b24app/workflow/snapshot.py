@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -177,6 +178,9 @@ class Snapshot:
     updated_by: int | None = None
     log: tuple[Entry, ...] = ()
     tasks: tuple[TaskInfo, ...] = ()
+    created: datetime | None = None             # createdTime
+    #: linked parent items by entity type id (``parentId1102`` -> {1102: 7}; REFERENCE §6.2)
+    parents: Mapping[int, int] = field(default_factory=dict)
     version_file: FileInfo | None = None        # the ``versions`` field's current file (None: none, or no versions)
 
     @property
@@ -209,12 +213,30 @@ def parse_item(raw: Mapping[str, Any], names: ItemNames, tasks: Iterable[Mapping
         updated_by=_opt_int(raw.get("updatedBy")),
         log=log,
         tasks=tuple(parse_task(t) for t in tasks),
+        created=parse_time(raw.get("createdTime")),
+        parents=parents_of(raw),
     )
 
 
 def route_entries(log: Iterable[Entry]) -> tuple[Entry, ...]:
     """``log`` without the ``version`` entries (a version that restarted approval is a ``restart``: kept)."""
     return tuple(e for e in log if e.decision != VERSION)
+
+
+def parents_of(raw: Mapping[str, Any]) -> dict[int, int]:
+    """``parentId{ETID}`` fields with a link (0 or empty: none)."""
+    found: dict[int, int] = {}
+    for key, value in raw.items():
+        if key.startswith("parentId") and key[8:].isdigit() and (_opt_int(value) or 0) > 0:
+            found[int(key[8:])] = int(value)
+    return found
+
+
+def parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def parse_log(value: Any) -> tuple[Entry, ...]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser
 
 from b24app.scenario import model as m
-from b24app.scenario.actions import Performer, demo_file
+from b24app.scenario.actions import Performer, file_content
 from b24app.scenario.stack import Stack
 from b24app.scenario.view import PortalView
 from tests.browser import test_widget as widget
@@ -57,6 +57,6 @@ def test_the_tab_lists_each_version_with_a_link_the_persons_session_opens(browse
     assert link is not None and link.startswith(stack.portal.base_url + "/bitrix/services/main/ajax.php")
     assert "auth=" not in link and "token=" not in link
     opened = context.request.get(link)                  # the browser, with the person's portal session
-    assert opened.status == 200 and opened.body() == demo_file("contract-v2.pdf")
+    assert opened.status == 200 and opened.body() == file_content("contract-v2.pdf")
     stranger = browser.new_context(ignore_https_errors=True).request.get(link)
     assert stranger.status != 200                        # no portal session: the file does not open
