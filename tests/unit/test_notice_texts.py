@@ -58,6 +58,8 @@ NOT_A_NOTICE = {
     "approval.person": "a person's name",
     "approval.routed_note": "a note on one entry of the approval sheet (in the card)",
     "approval.timeline": "a timeline entry written on the card itself",
+    "approval.version_timeline": "a timeline entry written on the card itself",
+    "approval.version_name": "a fragment of the version texts",
     "approval.when": "a date",
     "approval.task_description": "a task text: checked by test_task_texts_carry_the_request_number",
     "approval.docs_task_title": "a task title: checked by test_task_texts_carry_the_request_number",
