@@ -68,6 +68,8 @@ NOT_A_NOTICE = {
     "placements.texts": "the approval tab's own words (the tab is the card)",
     "control.texts": "the control room page's own words (each row links its card)",
     "accounting.texts": "the accounting view's own words (each request links its card)",
+    "bank.issue_text": "a problem or reason shown beside its request or bank line (accounting view, CLI)",
+    "bank.missing_text": "a missing detail shown in its request's row of the accounting view",
     "placements.working_time": "a duration",
     "telegram.details": "the request's block every message ends with",
     "telegram._details": "the request's block every message ends with",
