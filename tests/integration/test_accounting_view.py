@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,8 +15,10 @@ import pytest
 import requests
 
 from b24app.bank import service
+from b24app.control import read as control
 from b24app.control.link import control_room_url
 from b24app.scenario.stack import Stack
+from b24app.web.access import portal_now
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
 from tests.bank import fixtures as bank
@@ -201,7 +203,7 @@ def test_the_chief_accountants_substitute_may_open_it_during_the_absence(
         redis_url: str, sandbox_ca: SandboxCA, tmp_path: Path) -> None:
     config = tmp_path / "config"
     shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
-    today = date.today()                         # absences are read on the app's own calendar day
+    today = START.date()            # the portal's day (months from the machine's): absences are judged on it
     roles = (config / "roles.yaml").read_text(encoding="utf-8").replace(
         "absences: []", f"absences:\n  - {{user_id: 10, from: {today - timedelta(days=1)}, "
                         f"to: {today + timedelta(days=1)}, substitute_id: 12}}")
@@ -209,5 +211,7 @@ def test_the_chief_accountants_substitute_may_open_it_during_the_absence(
     clock = SandboxClock(START)
     clock.freeze()
     with Stack(redis_url, clock, ca=sandbox_ca, config_dir=config) as stack:
+        control.view(stack.deps, stack.member_id)                  # the portal's clock offset is measured
+        assert portal_now(stack.deps, stack.member_id).date() == today
         assert open_app(stack, "p.fedorov").response.status_code == 200          # stands in for user 10
         assert open_app(stack, "d.petrov").response.status_code == 403
