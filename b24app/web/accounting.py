@@ -27,9 +27,8 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from b24app import keys
 from b24app.bank import service
@@ -43,14 +42,14 @@ from b24app.texts.accounting import texts
 from b24app.texts.bank import issue_text, missing_text
 from b24app.web.access import may_exchange
 from b24app.web.app import ROUTE_LIMITS, get_deps
-from b24app.web.identity import IdentityBusy, WidgetAuthError
-from b24app.web.placement_auth import Person, identify
+from b24app.web.pages import Admitted, Passes, admit, lang_of
+from b24app.web.placement_auth import Person
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("accounting", __name__, template_folder="templates")
 
-PASS_TTL = 30 * 60
+PASSES = Passes("b24app-accounting")
 #: The largest statement upload: what ``deploy/nginx.conf`` lets through (about 2 000 bank documents).
 STATEMENT_MAX_BYTES = 2 * 1024 * 1024
 PAYMENT_STEP = ("payment_requests", "payment")
@@ -71,36 +70,29 @@ def may_account(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -
 
 def issue_pass(person: Person, lang: str) -> str:
     """The accounting view's pass for a person already found to be allowed (:func:`may_account`)."""
-    return _serializer().dumps({"m": person.member_id, "u": person.user_id, "l": lang})
+    return PASSES.issue({"m": person.member_id, "u": person.user_id, "l": lang})
 
 
 # -- routes -------------------------------------------------------------------------------------------
 
 @bp.post("/b24/accounting")
 def open_page() -> ResponseReturnValue:
-    lang = _lang(request.args.get("LANG"))
+    lang = lang_of(request.args.get("LANG"))
     deps = get_deps()
-    try:
-        person, _, as_user = identify(request.form, request.args, deps)
-        allowed = may_account(deps, person.member_id, person.user_id, as_user)
-    except IdentityBusy:
-        return message(lang, "unavailable", 503)
-    except WidgetAuthError as exc:
-        log.info("accounting view refused: %s", exc)
-        return message(lang, "not_authenticated", 403)
-    except B24AppError as exc:
-        log.warning("accounting view: the portal failed: %s", exc)
-        return message(lang, "unavailable", 502)
-    if not allowed:
-        return refuse(person, lang)
-    return page(deps, person.member_id, issue_pass(person, lang), lang)
+    admitted = admit(deps, "accounting view", lambda key, status: message(lang, key, status),
+                     lambda person, as_user: may_account(deps, person.member_id, person.user_id, as_user))
+    if not isinstance(admitted, Admitted):
+        return admitted
+    if not admitted.verdict:
+        return refuse(admitted.person, lang)
+    return page(deps, admitted.person.member_id, issue_pass(admitted.person, lang), lang)
 
 
 @bp.get("/b24/accounting")
 def again() -> ResponseReturnValue:
     found = _pass(request.args)
     if found is None:
-        return message(_lang(request.args.get("lang")), "stale", 403)
+        return message(lang_of(request.args.get("lang")), "stale", 403)
     member_id, _, lang, token = found
     return page(get_deps(), member_id, token, lang)
 
@@ -109,7 +101,7 @@ def again() -> ResponseReturnValue:
 def orders() -> ResponseReturnValue:
     found = _pass(request.args)
     if found is None:
-        return message(_lang(request.args.get("lang")), "stale", 403)
+        return message(lang_of(request.args.get("lang")), "stale", 403)
     member_id, user_id, lang, _ = found
     deps = get_deps()
     try:
@@ -131,7 +123,7 @@ def orders() -> ResponseReturnValue:
 def statement() -> ResponseReturnValue:
     found = _pass(request.form)
     if found is None:
-        return message(_lang(request.form.get("lang")), "stale", 403)
+        return message(lang_of(request.form.get("lang")), "stale", 403)
     member_id, user_id, lang, token = found
     deps = get_deps()
     upload = request.files.get("statement")
@@ -156,7 +148,7 @@ def statement() -> ResponseReturnValue:
 def resolve() -> ResponseReturnValue:
     found = _pass(request.form)
     if found is None:
-        return message(_lang(request.form.get("lang")), "stale", 403)
+        return message(lang_of(request.form.get("lang")), "stale", 403)
     member_id, user_id, lang, token = found
     deps = get_deps()
     document, item = str(request.form.get("document") or ""), str(request.form.get("item") or "")
@@ -258,20 +250,9 @@ def _today(deps: Deps, member_id: str) -> date:
     return datetime.fromisoformat(control.view(deps, member_id)["now"]).date()
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt="b24app-accounting")
-
-
 def _pass(source: Any) -> tuple[str, int, str, str] | None:
-    token = str(source.get("pass") or "")
-    try:
-        data = _serializer().loads(token, max_age=PASS_TTL)
-    except BadSignature:
+    found = PASSES.read(source)
+    if found is None:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("m"), str) or not isinstance(data.get("u"), int):
-        return None
-    return data["m"], data["u"], _lang(data.get("l")), token
-
-
-def _lang(value: Any) -> str:
-    return "en" if str(value or "").lower().startswith("en") else "ru"
+    data, token = found
+    return data["m"], data["u"], lang_of(data.get("l")), token
