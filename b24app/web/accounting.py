@@ -7,13 +7,16 @@ person is identified exactly as there (:func:`b24app.web.placement_auth.identify
 (the roles of ``config/bank.yaml``, or whoever stands in for them today) and portal administrators
 (``user.admin`` with the person's own token) may open it; everyone else gets a polite 403.
 
-The page carries a signed pass of its own (30 minutes; portal, person, language — never the
-``AUTH_ID``; a control-room pass does not open it). Every other route needs that pass:
+The page carries a signed pass of its own (:class:`b24app.web.pages.Passes`, 30 minutes; portal, person,
+language — never the ``AUTH_ID``; a control-room pass does not open it), and every use of it asks the
+rule again: a person let in by a role, or standing in for a holder, who no longer is, is refused at once
+(an administrator's pass stands for its 30 minutes). Every other route needs that pass:
 
 * ``GET /b24/accounting?pass=...`` — the page again;
 * ``GET /b24/accounting/orders?pass=...`` — the payment-order file (cp1251, as the bank client reads it);
 * ``POST /b24/accounting/statement`` (multipart: ``pass``, ``statement``) — a statement applied; a
-  malformed file is refused with its ``line N:`` errors and changes nothing;
+  malformed file is refused with its ``line N:`` errors and changes nothing, a body over
+  :data:`STATEMENT_MAX_BYTES` gets a polite 413 page;
 * ``POST /b24/accounting/resolve`` (``pass``, ``document``, ``item``) — an ambiguous payment assigned.
 
 The POSTs take the pass from the form body only, so a page elsewhere cannot make an accountant's browser
@@ -29,6 +32,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from b24app import keys
 from b24app.bank import service
@@ -68,9 +72,12 @@ def may_account(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -
     return may_exchange(deps, member_id, user_id, as_user)
 
 
-def issue_pass(person: Person, lang: str) -> str:
-    """The accounting view's pass for a person already found to be allowed (:func:`may_account`)."""
-    return PASSES.issue({"m": person.member_id, "u": person.user_id, "l": lang})
+def issue_pass(deps: Deps, person: Person, lang: str) -> str:
+    """The accounting view's pass for a person already found to be allowed (:func:`may_account`); it
+    says whether they were let in as a portal administrator (``a``) rather than by a role, which every
+    use of the pass asks again (:func:`_pass`)."""
+    admin = not may_exchange(deps, person.member_id, person.user_id, None)
+    return PASSES.issue({"m": person.member_id, "u": person.user_id, "l": lang, "a": admin})
 
 
 # -- routes -------------------------------------------------------------------------------------------
@@ -85,7 +92,7 @@ def open_page() -> ResponseReturnValue:
         return admitted
     if not admitted.verdict:
         return refuse(admitted.person, lang)
-    return page(deps, admitted.person.member_id, issue_pass(admitted.person, lang), lang)
+    return page(deps, admitted.person.member_id, issue_pass(deps, admitted.person, lang), lang)
 
 
 @bp.get("/b24/accounting")
@@ -166,6 +173,16 @@ def resolve() -> ResponseReturnValue:
         return message(lang, "unavailable", 502)
     deps.redis.delete(keys.control_view(member_id))
     return page(deps, member_id, token, lang, notice=texts(lang)["resolved"].format(item=item), known=known)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A statement past :data:`STATEMENT_MAX_BYTES`: the page's own polite refusal, not the app's JSON."""
+    log.warning("statement refused: body over %d bytes", STATEMENT_MAX_BYTES)
+    lang = lang_of(request.args.get("lang"))
+    t = texts(lang)
+    text = t["statement_too_large"].format(mb=STATEMENT_MAX_BYTES // (1024 * 1024))
+    return render_template("control_message.html", t=t, lang=lang, heading=t["title"], text=text), 413
 
 
 # -- the page -----------------------------------------------------------------------------------------
@@ -251,8 +268,15 @@ def _today(deps: Deps, member_id: str) -> date:
 
 
 def _pass(source: Any) -> tuple[str, int, str, str] | None:
+    """The pass's portal, person, language and token — while the person still may exchange files: one
+    let in by a role (or standing in for a holder) who no longer does is refused at once, not 30 minutes
+    later; an administrator's ``user.admin`` needs their own token, so their pass stands for its life."""
     found = PASSES.read(source)
     if found is None:
         return None
     data, token = found
-    return data["m"], data["u"], lang_of(data.get("l")), token
+    member_id, user_id = data["m"], data["u"]
+    if data.get("a") is not True and not may_exchange(get_deps(), member_id, user_id, None):
+        log.info("accounting pass of user %s of %s refused: no longer an accountant", user_id, member_id)
+        return None
+    return member_id, user_id, lang_of(data.get("l")), token

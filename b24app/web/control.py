@@ -62,7 +62,7 @@ def main_page() -> ResponseReturnValue:
     if not isinstance(admitted, Admitted):
         return admitted
     person, (allowed, accountant) = admitted.person, admitted.verdict
-    books = accounting.issue_pass(person, lang) if accountant else ""
+    books = accounting.issue_pass(deps, person, lang) if accountant else ""
     if not allowed and accountant:                   # the app's page of an accountant is the accounting view
         return accounting.page(deps, person.member_id, books, lang)
     if not allowed:

@@ -19,6 +19,7 @@ from b24app.control import read as control
 from b24app.control.link import control_room_url
 from b24app.scenario.stack import Stack
 from b24app.web.access import portal_now
+from b24app.web.accounting import STATEMENT_MAX_BYTES
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
 from tests.bank import fixtures as bank
@@ -213,5 +214,26 @@ def test_the_chief_accountants_substitute_may_open_it_during_the_absence(
     with Stack(redis_url, clock, ca=sandbox_ca, config_dir=config) as stack:
         control.view(stack.deps, stack.member_id)                  # the portal's clock offset is measured
         assert portal_now(stack.deps, stack.member_id).date() == today
-        assert open_app(stack, "p.fedorov").response.status_code == 200          # stands in for user 10
+        substitute = open_app(stack, "p.fedorov")                                # stands in for user 10
+        assert substitute.response.status_code == 200 and substitute.token
         assert open_app(stack, "d.petrov").response.status_code == 403
+        again = f"{stack.web_url}/b24/accounting"
+        assert requests.get(again, params={"pass": substitute.token}).status_code == 200
+
+        stack.clock.set(START + timedelta(days=3))                      # the absence is over on the portal
+        control.view(stack.deps, stack.member_id, fresh=True)
+        stale = requests.get(again, params={"pass": substitute.token})
+        assert stale.status_code == 403 and "Откройте приложение" in stale.text   # the pass no longer opens it
+        assert upload(stack, substitute.token, b"anything").status_code == 403
+        assert open_app(stack, "p.fedorov").response.status_code == 403
+
+
+def test_a_statement_over_the_limit_is_refused_politely_and_changes_nothing(stack: Stack) -> None:
+    page = open_app(stack, "chief.accountant")
+    huge = b"1CClientBankExchange\r\n" + b"x" * STATEMENT_MAX_BYTES
+    for lang, words in (("ru", "больше 2 МБ"), ("en", "larger than 2 MB")):
+        refused = requests.post(f"{stack.web_url}/b24/accounting/statement", params={"lang": lang},
+                                data={"pass": page.token}, files={"statement": ("big.txt", huge, "text/plain")})
+        assert refused.status_code == 413 and words in refused.text, refused.text[:300]
+        assert refused.headers["Content-Type"].startswith("text/html")
+    assert service.uploads(stack.deps, stack.member_id) == []
