@@ -25,8 +25,11 @@ change anything (the pass is in no cookie). The work itself is :mod:`b24app.bank
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -95,44 +98,63 @@ def open_page() -> ResponseReturnValue:
     return page(deps, admitted.person.member_id, issue_pass(deps, admitted.person, lang), lang)
 
 
+@dataclass(frozen=True)
+class Holder:
+    """The person a valid pass names, on the route that was asked."""
+
+    deps: Deps
+    member_id: str
+    user_id: int
+    lang: str
+    token: str
+
+
+def with_pass(source: str) -> Callable[[Callable[[Holder], ResponseReturnValue]], Callable[[], ResponseReturnValue]]:
+    """A route that needs the view's pass (from the query, or — for a change — from the form body only):
+    a missing, stale or no longer valid pass is a 403 before anything is read, a failing portal a 502."""
+    def wrap(view: Callable[[Holder], ResponseReturnValue]) -> Callable[[], ResponseReturnValue]:
+        @functools.wraps(view)
+        def run() -> ResponseReturnValue:
+            values = request.form if source == "form" else request.args
+            found = _pass(values)
+            if found is None:
+                return message(lang_of(values.get("lang")), "stale", 403)
+            member_id, user_id, lang, token = found
+            try:
+                return view(Holder(get_deps(), member_id, user_id, lang, token))
+            except service.BankNotConfigured as exc:
+                log.warning("accounting %s: %s", view.__name__, exc)
+                return message(lang, "not_configured", 503)
+            except B24AppError as exc:
+                log.warning("accounting %s: the portal failed: %s", view.__name__, exc)
+                return message(lang, "unavailable", 502)
+        return run
+    return wrap
+
+
 @bp.get("/b24/accounting")
-def again() -> ResponseReturnValue:
-    found = _pass(request.args)
-    if found is None:
-        return message(lang_of(request.args.get("lang")), "stale", 403)
-    member_id, _, lang, token = found
-    return page(get_deps(), member_id, token, lang)
+@with_pass("args")
+def again(who: Holder) -> ResponseReturnValue:
+    return page(who.deps, who.member_id, who.token, who.lang)
 
 
 @bp.get("/b24/accounting/orders")
-def orders() -> ResponseReturnValue:
-    found = _pass(request.args)
-    if found is None:
-        return message(lang_of(request.args.get("lang")), "stale", 403)
-    member_id, user_id, lang, _ = found
-    deps = get_deps()
-    try:
-        result = service.orders_file(deps, member_id, today=_today(deps, member_id))
-    except service.BankNotConfigured as exc:
-        log.warning("payment orders: %s", exc)
-        return message(lang, "not_configured", 503)
-    except B24AppError as exc:
-        log.warning("payment orders: the portal failed: %s", exc)
-        return message(lang, "unavailable", 502)
+@with_pass("args")
+def orders(who: Holder) -> ResponseReturnValue:
+    deps, member_id, lang = who.deps, who.member_id, who.lang
+    result = service.orders_file(deps, member_id, today=_today(deps, member_id))
     if result.data is None:
         return message(lang, "orders_no_file", 409, title="title")
-    log.info("payment-order file for %s downloaded by user %s: requests %s", member_id, user_id, result.included)
+    log.info("payment-order file for %s downloaded by user %s: requests %s", member_id, who.user_id,
+             result.included)
     return Response(result.data, content_type="text/plain; charset=windows-1251",
                     headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
 
 
 @bp.post("/b24/accounting/statement")
-def statement() -> ResponseReturnValue:
-    found = _pass(request.form)
-    if found is None:
-        return message(lang_of(request.form.get("lang")), "stale", 403)
-    member_id, user_id, lang, token = found
-    deps = get_deps()
+@with_pass("form")
+def statement(who: Holder) -> ResponseReturnValue:
+    deps, member_id, lang, token = who.deps, who.member_id, who.lang, who.token
     upload = request.files.get("statement")
     data = upload.read() if upload is not None else b""
     if not data:
@@ -140,37 +162,28 @@ def statement() -> ResponseReturnValue:
     filename = (upload.filename if upload is not None else "") or "statement.txt"
     known = _payment_rows(deps, member_id)
     try:
-        report = service.import_statement(deps, member_id, data, user_id=user_id, filename=filename)
+        report = service.import_statement(deps, member_id, data, user_id=who.user_id, filename=filename)
     except BankFileError as exc:
-        log.info("statement refused for %s (user %s): %s", member_id, user_id, exc)
+        log.info("statement refused for %s (user %s): %s", member_id, who.user_id, exc)
         return page(deps, member_id, token, lang, errors=_lines(exc), status=400)
-    except B24AppError as exc:
-        log.warning("statement import: the portal failed: %s", exc)
-        return message(lang, "unavailable", 502)
     deps.redis.delete(keys.control_view(member_id))           # paid requests leave the open lists now
     return page(deps, member_id, token, lang, report=report, known=known)
 
 
 @bp.post("/b24/accounting/resolve")
-def resolve() -> ResponseReturnValue:
-    found = _pass(request.form)
-    if found is None:
-        return message(lang_of(request.form.get("lang")), "stale", 403)
-    member_id, user_id, lang, token = found
-    deps = get_deps()
+@with_pass("form")
+def resolve(who: Holder) -> ResponseReturnValue:
+    deps, member_id, lang, token = who.deps, who.member_id, who.lang, who.token
     document, item = str(request.form.get("document") or ""), str(request.form.get("item") or "")
     if not document or not item.isdigit():
         return page(deps, member_id, token, lang, errors=[texts(lang)["resolve_incomplete"]], status=400,
                     errors_title="resolve_refused")
     known = _payment_rows(deps, member_id)
     try:
-        service.resolve(deps, member_id, document, int(item), user_id=user_id)
+        service.resolve(deps, member_id, document, int(item), user_id=who.user_id)
     except service.ResolveError as exc:
         return page(deps, member_id, token, lang, errors=[issue_text(exc.issue, lang)], status=409,
                     errors_title="resolve_refused")
-    except B24AppError as exc:
-        log.warning("resolving a statement line: the portal failed: %s", exc)
-        return message(lang, "unavailable", 502)
     deps.redis.delete(keys.control_view(member_id))
     return page(deps, member_id, token, lang, notice=texts(lang)["resolved"].format(item=item), known=known)
 
