@@ -1,22 +1,15 @@
-"""The browser tests' shared fixtures: Debian's chromium through Playwright, and a stack (sandbox portal
-over HTTPS, the app, real Redis) on a frozen clock at :data:`START`."""
+"""The browser tests' shared fixture: Debian's chromium through Playwright (``stack`` is
+:mod:`tests.fixtures.stack`'s)."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from b24app.scenario.stack import Stack
-from b24sandbox.clock import SandboxClock
-from b24sandbox.tls import SandboxCA
-
 CHROMIUM = "/usr/bin/chromium"
-START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +23,3 @@ def browser() -> Iterator[Browser]:
         yield launched
         launched.close()
 
-
-@pytest.fixture
-def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
-    clock = SandboxClock(START)
-    clock.freeze()
-    with Stack(redis_url, clock, ca=sandbox_ca) as running:
-        yield running

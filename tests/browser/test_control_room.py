@@ -15,7 +15,7 @@ from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
 from b24app.scenario.stack import Stack
 from b24app.scenario.view import PortalView
-from tests.browser.conftest import START
+from tests.fixtures.stack import START
 
 pytestmark = pytest.mark.timeout(240)
 

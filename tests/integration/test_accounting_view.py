@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,19 +22,10 @@ from b24app.web.accounting import STATEMENT_MAX_BYTES
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
 from tests.bank import fixtures as bank
+from tests.fixtures.stack import START
 from tests.integration.accounting_env import at_payment, bank_statement, open_app, paid_statement, view
 
-START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
-
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture
-def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
-    clock = SandboxClock(START)
-    clock.freeze()
-    with Stack(redis_url, clock, ca=sandbox_ca) as running:
-        yield running
 
 
 def upload(stack: Stack, token: str, data: bytes, name: str = "kl_to_1c.txt") -> requests.Response:
