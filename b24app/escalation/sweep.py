@@ -98,9 +98,10 @@ def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector held off for the block (and restored as it was, whatever happens).
 
     Reading 10 000 requests allocates a few hundred thousand containers (the answers' dicts, snapshots,
-    log entries); each 700 of them start a collection and every tenth of those a full one, which walks
-    the whole heap — about a third of the sweep's CPU at 10 000 requests. What the sweep allocates is
-    freed by reference counting (it builds no cycles); the next collection after the block finds any."""
+    log entries, requests); allocations start collections, and the older generations' ones walk most of
+    the heap — measured, a quarter to a third of the sweep's CPU at 10 000 requests (docs/performance.md).
+    Nearly all the sweep allocates is freed by reference counting as it goes; a cycle left (an exception's
+    traceback, say) is found by the first collection after the block."""
     enabled = gc.isenabled()
     gc.disable()
     try:
