@@ -1,8 +1,9 @@
 """``check_files``: every problem of ``config/`` and ``workflows/`` at once (``b24app check-config``).
 
 ``config/`` holds the org config (``roles.yaml``, ``expense_items.yaml``), the working calendar
-(``calendar.yaml``, :mod:`b24app.worktime`) and the deadline rules (``deadlines.yaml``,
-:mod:`b24app.deadlines`); each is checked when present, with file and line.
+(``calendar.yaml``, :mod:`b24app.worktime`), the deadline rules (``deadlines.yaml``,
+:mod:`b24app.deadlines`) and the bank exchange (``bank.yaml``, :mod:`b24app.bank.config`); each is
+checked when present, with file and line.
 
 A hosted deployment may give a portal its own files in ``config/portals/<member_id or domain>/``
 (:mod:`b24app.portal_config`); ``check_files`` checks each such folder laid over the shared one.
@@ -34,7 +35,14 @@ def check_files(config_dir: Path, workflows_dir: Path) -> list[Problem]:
 def _problems(config_dir: Path | ConfigDir, workflows_dir: Path) -> list[Problem]:
     org, problems = load_org_config(config_dir)
     _, found = check_workflows(workflows_dir, org)
-    return problems + found + check_time_config(config_dir)
+    return problems + found + check_time_config(config_dir) + _bank(config_dir, org)
+
+
+def _bank(config_dir: Path | ConfigDir, org: OrgConfig) -> list[Problem]:
+    from b24app.bank.config import BANK_FILE, check_bank_config
+
+    path = config_dir / BANK_FILE
+    return check_bank_config(path, set(org.roles)) if path.exists() else []
 
 
 def check_time_config(config_dir: Path | ConfigDir) -> list[Problem]:

@@ -39,6 +39,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "sweep": ("b24app.escalation.cli", "sweep_command", "Run the escalation sweep once."),
     "digest": ("b24app.escalation.cli", "digest_command", "Send the daily digest once."),
     "portal": ("b24app.portal_cli", "portal_group", "Per-portal app credentials (client id and secret)."),
+    "bank": ("b24app.bank.cli", "bank_group", "Payment orders to the bank and statements back."),
 }
 
 

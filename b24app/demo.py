@@ -37,7 +37,8 @@ __all__ = ["START", "Narrator", "demo_command", "run_demo"]
 Serve = Callable[[Stack, Echo, "Live"], None]
 
 def run_demo(echo: Echo, keep: bool = False, serve: Serve | None = None) -> bool:
-    """Play the demo; True when the requests ended as intended (two paid, one rejected, a contract signed).
+    """Play the demo; True when the requests ended as intended (two paid, one rejected, a contract
+    signed, a payment under it at «Оплата», a duplicate invoice caught and rejected).
 
     With ``keep``, then leave live work behind (:func:`b24app.demo_live.build_live`; True also needs each
     item where it should be) and hand the running stack to ``serve`` (default: print the guide and run a

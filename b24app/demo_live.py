@@ -103,6 +103,7 @@ class Live:
     names: dict[str, str]            # login -> full name
     stage_names: dict[tuple[str, str], str]
     control_url: str = ""            # the app's own page, as the operations manager (issue 15)
+    accounting_url: str = ""         # the app's own page, as the chief accountant: the accounting view (#18)
 
     @property
     def ok(self) -> bool:
@@ -123,6 +124,9 @@ class Live:
                   f"      {self.telegram_url}"]
         lines += ["  Контрольная панель (как операционный менеджер, ops.manager):",
                   f"      {self.control_url}"]
+        if self.accounting_url:
+            lines += ["  Бухгалтерия — платёжные поручения и выписка банка (как главный бухгалтер, chief.accountant):",
+                      f"      {self.accounting_url}"]
         return lines
 
 
@@ -149,7 +153,8 @@ def build_live(narrator: Narrator) -> Live:
     chat = CHAT_BASE + narrator.view.user_id(HEAD)
     return Live(ui, tuple(items), HEAD, chat, f"{ui}telegram#chat-{chat}", narrator.telegram.linked(HEAD),
                 {u.login: u.full_name for u in users}, stage_names,
-                f"{ui}act-as?" + urlencode({"login": "ops.manager", "next": "/" + ui.split("/", 3)[3] + "app/page"}))
+                f"{ui}act-as?" + urlencode({"login": "ops.manager", "next": "/" + ui.split("/", 3)[3] + "app/page"}),
+                f"{ui}act-as?" + urlencode({"login": "chief.accountant", "next": "/" + ui.split("/", 3)[3] + "app/page"}))
 
 
 def _link(ui: str, want: Wanted, etid: int, item_id: int) -> str:

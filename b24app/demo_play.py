@@ -7,7 +7,7 @@ leaves behind).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,8 +24,11 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 START = datetime(2026, 3, 2, 9, 30, tzinfo=MOSCOW)
 Echo = Callable[[str], None]
 PAYMENTS, CONTRACTS = "payment_requests", "contracts"
+#: The lines of a notice the narration shows besides its first: the finance review's checks (#16).
+CHECK_LINES = ("⚠", "Договор «", "Оплачено по договору")
 #: How the played requests end: ref -> final stage.
-EXPECTED = {"vk": "PAID", "parts": "REJECTED", "oils": "PAID", "bottles": "SIGNED"}
+EXPECTED = {"vk": "PAID", "parts": "REJECTED", "oils": "PAID", "bottles": "SIGNED", "advance": "PAYMENT",
+            "vk-again": "REJECTED"}
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,15 @@ def act(kind: str, login: str, ref: str, **kw: Any) -> m.Action:
     return m.Action(kind=kind, login=login, via=m.DEFAULT_VIA.get(kind), where=m.Where("demo", 0), request=ref, **kw)
 
 
-def payment(login: str, ref: str, title: str, amount: int, counterparty: str, item: str) -> m.Action:
-    fields = {"AMOUNT": amount, "COUNTERPARTY_NAME": counterparty, "EXPENSE_ITEM": item, "INVOICE": f"счёт-{ref}.pdf"}
+def payment(login: str, ref: str, title: str, amount: int, counterparty: str, item: str, invoice: str = "",
+            contract: str | None = None) -> m.Action:
+    """A payment request; ``invoice`` names its file (default: its own), ``contract`` the ref of its contract
+    (an empty ``counterparty`` is then taken from the signed contract)."""
+    fields: dict[str, Any] = {"AMOUNT": amount, "EXPENSE_ITEM": item, "INVOICE": f"счёт-{invoice or ref}.pdf"}
+    if counterparty:
+        fields["COUNTERPARTY_NAME"] = counterparty
     return m.Action(kind="create", login=login, via=None, where=m.Where("demo", 0), ref=ref, title=title,
-                    fields=fields)
+                    fields=fields, contract=contract)
 
 
 def contract(login: str, ref: str, title: str, amount: int, counterparty: str, subject: str) -> m.Action:
@@ -88,6 +96,16 @@ PLAY: tuple[Move, ...] = (
     Move(0.2, act("complete_task", "junior.accountant", "oils", task="Прикрепить платежное поручение"),
          "завершает подзадачу"),
     Move(0.5, act("complete_task", "chief.accountant", "oils", task="Выполнить оплату"), "завершает задачу оплаты"),
+    # Contracts and payments as one system (#16): a payment under the signed contract, a duplicate caught.
+    Move(0.5, payment("a.ivanova", "advance", "Аванс по договору поставки флаконов", 240_000, "", "RAW_MATERIALS",
+                      contract="bottles"), "создаёт заявку на оплату по договору (контрагент — из договора)"),
+    Move(0.5, approve("m.orlova", "advance"), "согласует во вкладке «Согласование» карточки"),
+    Move(1, approve("finance.manager", "advance"), "видит договор и остаток по нему, согласует"),
+    Move(0.5, payment("a.ivanova", "vk-again", "Продвижение в VK, март (повторно)", 150_000, "ООО «ВК Реклама»",
+                      "MARKETING", invoice="vk"), "создаёт заявку на оплату с тем же счётом"),
+    Move(0.5, approve("m.orlova", "vk-again"), "согласует во вкладке «Согласование» карточки"),
+    Move(1, act("reject", "finance.manager", "vk-again", reason="Этот счёт уже оплачен"),
+         "видит предупреждение о дубле и отклоняет с причиной"),
 )
 
 
@@ -129,6 +147,9 @@ class Narrator:
         clock = self.stack.clock
         clock.set(self.calendar.add_working_hours(clock.now(), timedelta(hours=move.wait)))
         action = move.action
+        if action.contract:
+            parent_code, parent_id = self.refs[action.contract]
+            action = replace(action, parent=(self.views[parent_code].etid, parent_id))
         code, item = self.refs.get(action.request or "", (action.workflow or PAYMENTS, None))
         view = self.views[code]
         mark = view.mark()
@@ -157,7 +178,11 @@ class Narrator:
                 due = f", срок {task.deadline.astimezone(MOSCOW):%d.%m %H:%M}" if task.deadline else ""
                 self.echo(f"      → задача «{task.title}» — {self.name(task.responsible)}{due}")
         for notice in view.notices(mark):
-            self.echo(f"      → уведомление ({self.name(notice.to)}): «{_short(notice.text)}»")
+            first, *more = notice.text.splitlines() or [""]
+            self.echo(f"      → уведомление ({self.name(notice.to)}): «{_short(first)}»")
+            for line in more:                       # the finance review's checks: the contract, the flags
+                if line.startswith(CHECK_LINES):
+                    self.echo(f"          {_short(line, 200)}")
 
     def name(self, login: str) -> str:
         try:

@@ -12,7 +12,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,10 @@ class Deps:
         self._clients: dict[str, RestClient] = {}
         self._lock = threading.Lock()
         register_secret(*settings.secrets())
+
+    def now(self) -> datetime:
+        """This process's clock (the tests' clock when they gave one), timezone-aware."""
+        return self._clock() if self._clock is not None else datetime.now(UTC)
 
     @cached_property
     def redis(self) -> redis.Redis:

@@ -27,6 +27,8 @@ CREATED_TTL = 180 * DAY
 RECORD_TTL = 730 * DAY
 #: A portal's enumeration values of a field (id -> text).
 ENUM_TTL = DAY
+#: A downloaded file's name, size and SHA-256: a file id's content never changes (a new upload is a new id).
+FILE_DIGEST_TTL = 730 * DAY
 
 
 def names(member_id: str) -> str:
@@ -71,6 +73,11 @@ def decisions_record(member_id: str, entity_type_id: int, item_id: int) -> str:
 
 def enums(member_id: str, entity_type_id: int) -> str:
     return f"b24app:enums:{member_id}:{entity_type_id}"
+
+
+def file_digest(member_id: str, file_id: int) -> str:
+    """A crm file's digest (``b24app.pipeline.files``): downloaded once per file id."""
+    return f"b24app:filedigest:{member_id}:{file_id}"
 
 
 def mapping(member_id: str) -> str:
@@ -284,3 +291,19 @@ def control_clock(member_id: str) -> str:
 def control_app_id(member_id: str) -> str:
     """The local app's ``ID`` on a portal (``app.info``), for the control room's address in the portal."""
     return f"b24app:control:app-id:{member_id}"
+
+
+# -- the bank round trip (issue #18, b24app.bank.store) ----------------------------------------------
+
+#: What a portal's bank exchange keeps, by ``kind``: ``applied`` (hash: bank document key -> the request
+#: it paid), ``pending`` (hash: document key -> the line waiting for the accountant), ``uploads`` (list,
+#: newest first), ``order-number`` (the last payment-order number issued), ``folder`` (the app's Drive
+#: folder for statement extracts), ``import`` (the lock of one import at a time). Kept without expiry: an
+#: accounting record.
+BANK_KINDS = ("applied", "pending", "uploads", "order-number", "folder", "import")
+
+
+def bank(member_id: str, kind: str) -> str:
+    if kind not in BANK_KINDS:
+        raise ValueError(f"unknown bank key kind {kind!r}")
+    return f"b24app:bank:{member_id}:{kind}"

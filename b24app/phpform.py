@@ -38,14 +38,16 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """
     root: dict[str, Any] = {}
     for raw_key, value in check(pairs):
+        if "[" not in raw_key and "]" not in raw_key:       # a plain key (``event``, ``ts``): no parsing
+            root[raw_key] = value
+            continue
         match = _KEY.match(raw_key)
         if match is None:
             root[raw_key] = value
             continue
         path = [match.group(1), *_PART.findall(match.group(2))]
         _assign(root, path, value)
-    decoded: dict[str, Any] = _listify(root)
-    return decoded
+    return {key: _listify(value) for key, value in root.items()}      # the top level stays a mapping
 
 
 def check(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -76,13 +78,14 @@ def _assign(node: dict[str, Any], path: list[str], value: str) -> None:
 
 
 def _listify(value: Any) -> Any:
+    """Numbered maps whose keys are exactly ``"0".."n-1"`` become lists (not ``"00"``, ``"²"`` or ``"٣"``)."""
     if not isinstance(value, dict):
         return value
     converted = {k: _listify(v) for k, v in value.items()}
     if converted and all(k.isdigit() for k in converted):
-        indexes = sorted(int(k) for k in converted)
-        if indexes == list(range(len(indexes))):
-            return [converted[str(i)] for i in indexes]
+        indexes = [str(i) for i in range(len(converted))]
+        if converted.keys() == set(indexes):
+            return [converted[i] for i in indexes]
     return converted
 
 

@@ -1,7 +1,7 @@
 """A portal's own configuration: ``config/portals/<member_id or domain>/`` over the shared ``config/``.
 
 A hosted deployment serves several organisations. Each file of ``config/`` (``roles.yaml``,
-``calendar.yaml``, ``deadlines.yaml``, ``expense_items.yaml``) may be given again in the portal's
+``calendar.yaml``, ``deadlines.yaml``, ``expense_items.yaml``, ``bank.yaml``) may be given again in the portal's
 directory, which then wins for that portal; a file it does not have is the shared one. A ``workflows/``
 folder there replaces the shared workflows for that portal. Problems name the file actually read.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 #: The folder of ``config/`` that holds one folder per portal.
 PORTALS = "portals"
-FILES = ("roles.yaml", "calendar.yaml", "deadlines.yaml", "expense_items.yaml")
+FILES = ("roles.yaml", "calendar.yaml", "deadlines.yaml", "expense_items.yaml", "bank.yaml")
 
 
 @dataclass(frozen=True)

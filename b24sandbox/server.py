@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 FILE_ROUTES = ("/rest/crm.controller.item.getfile.json", "/bitrix/services/main/ajax.php")
 #: Drive ``DOWNLOAD_URL`` (REFERENCE §10): ``/rest/download.json?auth=...&token=disk|<id>``.
 DISK_ROUTE = "/rest/download.json"
+#: What a ``urlMachine`` download is recorded as in ``calls``.
+FILE_METHOD = "crm.controller.item.getFile"
+#: The browser's portal session: the UI's "act as" cookie (``b24sandbox.ui.COOKIE``).
+SESSION_COOKIE = "sandbox_as"
 ROUTE = re.compile(r"^/rest/(?:(?P<uid>\d+)/(?P<code>[^/]+)/)?(?P<method>[^/]+?)(?:\.json)?/?$")
 
 
@@ -127,7 +131,14 @@ class PortalApp:
     # --- files ------------------------------------------------------------------------------------
 
     def file(self, request: Request) -> Response:
-        """Download a crm.item file field value: needs a valid access token, then the file's token or id."""
+        """Download a crm.item file field value (REFERENCE §6.5).
+
+        ``urlMachine`` (``/rest/crm.controller.item.getFile.json``) is a REST request: counted in
+        ``request_count``, subject to the leaky bucket and recorded in ``calls`` as
+        ``crm.controller.item.getFile`` (whether a real portal counts it is UNVERIFIED); it needs a valid
+        access token, then the file's token. ``url`` (``ajax.php``) is the browser link: it opens for the
+        browser's portal session — the UI's "act as" person (cookie ``sandbox_as``), who must be active —
+        or for an access token, and is not a REST request."""
         from b24sandbox.crmstore import file_by_id, file_by_token
 
         def find() -> Any:
@@ -136,7 +147,26 @@ class PortalApp:
             file_id = request.args.get("fileId", "")
             return file_by_id(self.portal.state, int(file_id)) if file_id.isdigit() else None
 
+        if request.path.lower().startswith("/rest/"):
+            self.portal.recorder.count_request()
+            if not self.portal.limits.hit(request.remote_addr or "-"):
+                return self._refuse(FILE_METHOD, {}, RestError("QUERY_LIMIT_EXCEEDED", "Too many requests", 503))
+            return self._download(request, find, "NOT_FOUND", record=FILE_METHOD)
+        if request.cookies.get(SESSION_COOKIE) and not request.args.get("auth"):
+            return self._browser_download(request, find)
         return self._download(request, find, "NOT_FOUND")
+
+    def _browser_download(self, request: Request, find: Callable[[], Any]) -> Response:
+        """``url`` opened in a browser signed in to the portal (the sandbox UI's acting person)."""
+        state = self.portal.state
+        with state.lock:
+            user = next((u for u in state.users.values() if u.login == request.cookies.get(SESSION_COOKIE)), None)
+            stored = find() if user is not None and user.active else None
+        if user is None or not user.active:
+            return Response("Access denied", status=403, mimetype="text/plain")
+        if stored is None:
+            return Response("File not found", status=404, mimetype="text/plain")
+        return download(stored.name, stored.content)
 
     def disk_file(self, request: Request) -> Response:
         """Download a Drive file by its ``DOWNLOAD_URL``: a valid access token, then ``token=disk|<id>``."""
@@ -145,15 +175,23 @@ class PortalApp:
         return self._download(request, lambda: file_by_token(self.portal.state, request.args.get("token", "")),
                               "ERROR_NOT_FOUND")
 
-    def _download(self, request: Request, find: Callable[[], Any], not_found: str) -> Response:
-        """The file ``find`` names (under the state lock), once the request's access token is valid."""
+    def _download(self, request: Request, find: Callable[[], Any], not_found: str, record: str = "") -> Response:
+        """The file ``find`` names (under the state lock), once the request's access token is valid;
+        with ``record``, the request is recorded under that method name."""
         state = self.portal.state
+        file_id = request.args.get("fileId", "")
         with state.lock:
             try:
-                oauth.authenticate_token(state, request.args.get("auth"), self.portal.unknown_token_error)
+                who = oauth.authenticate_token(state, request.args.get("auth"), self.portal.unknown_token_error)
             except RestError as exc:
+                if record:
+                    self._record(record, {}, exc.status, exc.error)
                 return _json(exc.body(), exc.status)
             stored = find()
+        if record:
+            self.portal.recorder.record(CallRecord(
+                record, {"fileId": stored.id if stored else file_id}, who.user_id, who.kind,
+                self.portal.clock.timestamp(), 200 if stored else 404, None if stored else not_found))
         if stored is None:
             return _json({"error": not_found, "error_description": "File not found"}, 404)
         return download(stored.name, stored.content)

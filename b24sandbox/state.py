@@ -67,6 +67,7 @@ class PortalState:
     users: dict[int, User]
     departments: dict[int, Department]
     clock: SandboxClock = field(default_factory=SandboxClock)
+    seed: dict[str, Any] = field(default_factory=dict)  # the org file's other sections (``companies``)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _areas: dict[str, Any] = field(default_factory=dict)
     _ids: dict[str, itertools.count[int]] = field(default_factory=dict)
@@ -113,7 +114,8 @@ class PortalState:
             timezone=info.get("timezone", "Europe/Moscow"),
             admin_login=admin_login,
         )
-        return cls(portal=portal, users=users, departments=departments, clock=clock or SandboxClock())
+        seed = {k: v for k, v in data.items() if k not in ("portal", "users", "departments")}
+        return cls(portal=portal, users=users, departments=departments, clock=clock or SandboxClock(), seed=seed)
 
     def user_by_login(self, login: str) -> User:
         for user in self.users.values():

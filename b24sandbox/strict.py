@@ -105,6 +105,9 @@ CORRECTIONS: dict[str, Correction] = {
         "REFERENCE §5.3: params is an object, {FORCED: \"Y\"} (the schema says string)", add=(Param("params", "object"),)),
 }
 
+_REQUISITE_ENTITIES = ("crm.company", "crm.requisite", "crm.requisite.bankdetail")
+_LIST_PARAMS = (Param("select", "array"), Param("filter", "object"), Param("order", "object"), Param("start", "integer"))
+
 # Methods the app uses that spec/ lacks (SPEC-GAPS.md last table); parameters from REFERENCE.md.
 HAND_SCHEMAS: dict[str, tuple[Param, ...]] = {
     "app.info": NO_PARAMS,  # §2.6 "No params"
@@ -116,6 +119,13 @@ HAND_SCHEMAS: dict[str, tuple[Param, ...]] = {
     "crm.type.fields": NO_PARAMS,  # examples/crm.type.fields.json: empty body
     "department.fields": NO_PARAMS,  # examples/department.fields.json: empty body
     "batch": (Param("cmd", "object", True), Param("halt", "boolean")),  # §1.6
+    # Not in shared/: b24restdocs api-reference/crm/companies/crm-company-{add,get,list}.md and
+    # api-reference/crm/requisites/{universal,bank-detail}/*-{add,get,list}.md
+    "crm.company.add": (Param("fields", "object", True), Param("params", "object")),
+    "crm.requisite.add": (Param("fields", "object", True),),
+    "crm.requisite.bankdetail.add": (Param("fields", "object", True),),
+    **{f"{entity}.get": (Param("id", "integer", True),) for entity in _REQUISITE_ENTITIES},
+    **{f"{entity}.list": _LIST_PARAMS for entity in _REQUISITE_ENTITIES},
     "placement.bind": (  # §9
         Param("PLACEMENT", "string", True), Param("HANDLER", "string", True), Param("TITLE", "string"),
         Param("DESCRIPTION", "string"), Param("GROUP_NAME", "string"), Param("LANG_ALL", "object"),

@@ -5,7 +5,8 @@ Pages: an index (smart processes, people, the "act as" switch), each smart proce
 each person's tasks and notifications (tasks can be started, paused or completed, files attached), a "new item" card
 per smart process (:mod:`b24sandbox.cardform`: the process's fields as provisioned, files included,
 created with ``crm.item.add`` as the acting person, so the portal's events fire as for a REST create),
-the "Local application" form (:mod:`b24sandbox.localapp`), the fake Telegram Bot API's chats with their
+the "Local application" form (:mod:`b24sandbox.localapp`), the «Банк» page (:mod:`b24sandbox.bankui`:
+payment orders in, a bank statement out), the fake Telegram Bot API's chats with their
 buttons (:mod:`b24sandbox.telegramui`, when one runs next to the portal), and widgets in an iframe (a form posting the frame-open data with the acting user's ``AUTH_ID`` to the
 app's handler).
 Plain server-rendered HTML. CRM data is read through the same REST method functions as the admin;
@@ -21,7 +22,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from b24sandbox import cardform, display, localapp, registry, telegramui
+from b24sandbox import bankui, cardform, display, localapp, registry, telegramui
 from b24sandbox import taskstore as ts
 from b24sandbox.actions import UserActions, WidgetNotBound, widget_form
 from b24sandbox.methods import im, placement
@@ -224,6 +225,7 @@ def create_ui(portal: SandboxPortal) -> Flask:
 
     localapp.add_routes(app, ui)
     telegramui.add_routes(app, ui)
+    bankui.add_routes(app, ui)
 
     @app.get("/widget")
     def widget() -> str:

@@ -8,7 +8,14 @@ web app receiving the sandbox's events over HTTP, an RQ worker, the app provisio
 * **contract, 4 approvals**: creation -> head, lawyer, finance, director approve in the card -> «Подписан»;
 * **payment with one rejection and resubmission**: the happy path with finance rejecting (with a reason)
   and the initiator resubmitting before the second round;
-* **payment with one freeze and unfreeze**: the happy path with the head freezing and unfreezing first.
+* **payment with one freeze and unfreeze**: the happy path with the head freezing and unfreezing first;
+* **payment linked to the contract**: the happy path of a request linked to the signed contract (its
+  ``parentId1102``), with a counterparty and amount seen before — so the finance review shows the contract's
+  standing and a duplicate warning.
+
+Every payment route runs the finance review's checks (#16): on entering it, one download of the invoice
+file (its SHA-256; once per file id, then from Redis) and one batch with the contract, its payments and
+the one filtered ``crm.item.list`` of duplicate candidates; ``checks`` in each route's lines below.
 
 After each route one sweep runs (``handlers.sweep.run_sweep``: the offline queue, then escalation); its
 share is the refreshes of the route's item plus the ``event.offline.clear`` its rows cost. A person's
@@ -49,8 +56,11 @@ from tests.integration.approval_env import PR, Env, approval_env
 ETID, CONTRACTS = 1100, 1102
 HEAD, LAWYER, FINANCE, DIRECTOR, INITIATOR = 3, 13, 8, 2, 4
 SWEEPS_PER_HOUR = 12
-FLOORS = {"payment, happy path": 9, "contract, 4 approvals": 10, "payment, rejection + resubmission": 15,
-          "payment, freeze + unfreeze": 13}
+#: The floors before the checks (#16) and the checks' share: +1 download per invoice file, +1 batch per round
+#: entering the finance review (docs/performance.md).
+FLOORS = {"payment, happy path": 9 + 2, "contract, 4 approvals": 10, "payment, rejection + resubmission": 15 + 3,
+          "payment, freeze + unfreeze": 13 + 2, "payment linked to the contract": 9 + 2}
+SIGNED: list[int] = []
 
 
 class Route:
@@ -60,10 +70,12 @@ class Route:
         self.env, self.client = env, env.deps.bitrix(env.member_id)
         self.start = self.client.request_count
         self.steps: list[tuple[str, int]] = []
+        self.first_call = self.last_call = len(env.sandbox.calls)
 
     def step(self, name: str) -> None:
         self.env.settle()
         self.steps.append((name, self.client.request_count - self.start - sum(n for _, n in self.steps)))
+        self.last_call = len(self.env.sandbox.calls)
 
     def person(self) -> None:
         self.env.sandbox.clock.advance(timedelta(seconds=1))
@@ -79,6 +91,14 @@ class Route:
     def total(self) -> int:
         return sum(n for _, n in self.steps)
 
+    def checks(self) -> tuple[int, int]:
+        """(duplicate-candidate lists, invoice downloads) the route cost: the lists are the filtered
+        ``crm.item.list`` commands with the duplicate filter's ``!=id`` (each inside the links batch)."""
+        calls = self.env.sandbox.calls[self.first_call:self.last_call]
+        lists = sum(1 for c in calls if c.method == "crm.item.list" and "!=id" in (c.params.get("filter") or {}))
+        downloads = sum(1 for c in calls if "getFile" in c.method)
+        return lists, downloads
+
 
 def created(route: Route, etid: int, fields: dict[str, object]) -> int:
     item = route.env.as_user("a.ivanova").create_item(etid, fields)
@@ -90,7 +110,7 @@ def created(route: Route, etid: int, fields: dict[str, object]) -> int:
 def head_task(route: Route, item_id: int) -> None:
     open_tasks = [t for t in route.env.tasks(item_id) if int(t["status"]) not in (4, 5)]
     route.complete("m.orlova", int(open_tasks[0]["id"]))
-    route.step("head completes the task -> finance review")
+    route.step("head completes the task -> finance review (checks: invoice download + links batch)")
 
 
 def payment_tail(route: Route, item_id: int) -> None:
@@ -144,6 +164,15 @@ def contract(route: Route) -> int:
         route.decide("contracts", item_id, user, "approve")
         route.step(f"user {user} approves in the card")
     assert route.env.stage(item_id, "contracts") == "SIGNED"
+    SIGNED.append(item_id)
+    return item_id
+
+
+def linked(route: Route) -> int:
+    """The happy path of a payment linked to the signed contract of the contract route."""
+    item_id = created(route, ETID, route.env.request_fields(120000, **{f"parentId{CONTRACTS}": SIGNED[-1]}))
+    head_task(route, item_id)
+    payment_tail(route, item_id)
     return item_id
 
 
@@ -160,7 +189,8 @@ def sweep_share(env: Env, item_id: int) -> tuple[int, int, int]:
 def main() -> None:
     logging.getLogger("rq").setLevel(logging.WARNING)
     routes = {"payment, happy path": happy, "contract, 4 approvals": contract,
-              "payment, rejection + resubmission": rejected, "payment, freeze + unfreeze": frozen}
+              "payment, rejection + resubmission": rejected, "payment, freeze + unfreeze": frozen,
+              "payment linked to the contract": linked}
     results: list[tuple[str, Route, tuple[int, int, int]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         process, redis_url = start_redis_server(tmp)
@@ -194,6 +224,10 @@ def report(results: list[tuple[str, Route, tuple[int, int, int]]]) -> None:
         for step, count in route.steps:
             print(f"  {count:3d}  {step}")
         print(f"  {route.total():3d}  total (floor {FLOORS[name]})")
+        lists, downloads = route.checks()
+        if name.startswith("payment"):
+            print(f"       duplicate check: {lists} filtered crm.item.list (in the links batch), "
+                  f"{downloads} invoice download(s)")
         print(f"  {refreshed:3d}  added to the next sweep (refreshes of this item; that sweep made {sweep_total} "
               f"requests, {offline} of them reading and clearing the offline queue)")
     per_hour = SWEEPS_PER_HOUR * idle_sweep

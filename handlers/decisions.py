@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from b24app import keys
 from b24app.errors import B24AppError
 from b24app.escalation.standing import RoutePoint, StepClock, route, step_clock
+from b24app.pipeline import linkview
 from b24app.pipeline.definitions import workflow_code_for
+from b24app.pipeline.linkview import CheckLine, PaymentRow
 from b24app.pipeline.process import ItemBusy, process
 from b24app.pipeline.read import Loaded, load
 from b24app.texts import approval as msg
@@ -82,6 +84,10 @@ class Sheet:
     clock: StepClock | None = None
     #: Reminders and alerts already delivered, oldest first (from Redis: no REST request).
     reminders: tuple[SentNotice, ...] = ()
+    #: A payment's contract, what is paid against it, and the flags (``checks:``; one batch).
+    checks: tuple[CheckLine, ...] = ()
+    #: A contract's payment requests and their stages (one batch); None: not a workflow others link to.
+    payments: tuple[PaymentRow, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,8 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             at=e.at,
             reason=e.reason,
             via=e.via,
-            note=msg.routed_note(e.why, msg.person(e.instead_of, ctx.names)) if e.instead_of else None,
+            note=msg.routed_note(e.why, msg.person(e.instead_of, ctx.names)) if e.instead_of
+            else msg.bank_note(e.bank_doc, e.bank_date) if e.bank_doc else None,
         )
         for e in snap.log
     )
@@ -150,6 +157,8 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         route=route(workflow, snap, texts.SUBMISSION),
         clock=step_clock(workflow, loaded.names.entity_type_id, snap, loaded.now, ctx.calendar),
         reminders=sent_notices(deps, member_id, loaded),
+        checks=linkview.checks(deps, member_id, loaded),
+        payments=linkview.payments(deps, member_id, loaded),
     )
 
 

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
+from b24app.control.link import with_accounting_link
 from b24app.notify.base import Bitrix24Notifier
 from b24app.notify.deliver import portal_domain
 from b24app.notify.itemnotes import ItemView, TelegramSync, item_url, message_for, written_entry
@@ -226,8 +227,10 @@ def _task_commands(deps: Deps, member_id: str, loaded: Loaded, actions: list[Act
                             action.marker)
                 continue
             key = f"task{index}"
+            description = action.description if action.parent_marker else \
+                with_accounting_link(deps, member_id, loaded.workflow, action.step, action.description)
             fields: dict[str, Any] = {"TITLE": action.title, "RESPONSIBLE_ID": action.responsible,
-                                      "DESCRIPTION": action.description}
+                                      "DESCRIPTION": description}
             if action.deadline is not None:
                 fields["DEADLINE"] = _iso(action.deadline)
             if action.bind:

@@ -18,7 +18,7 @@ from b24app import keys
 from b24app import queue as queues
 from b24app.errors import B24AppError
 from b24app.log import log_context
-from b24app.pipeline import echo, logsign, perform, read, trust
+from b24app.pipeline import echo, links, logsign, perform, read, trust
 from b24app.pipeline.definitions import item_names
 from b24app.workflow.actions import (
     Action,
@@ -105,6 +105,9 @@ def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         if loaded is None:
             return None, []
         actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx)
+        if links.wanted(loaded, actions):          # the checked step: its contract and duplicates, one batch
+            loaded, filled = links.with_links(loaded, links.read(deps, member_id, loaded))
+            actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx) + filled
         actions += _restore(loaded, actions)
         report = trust.forged_report(workflow_code, item_id, logsign.Verified((), loaded.rejected))
         if report is not None:

@@ -5,7 +5,8 @@
 1. waits while the method is paused by 429 ``OPERATION_TIME_LIMIT``;
 2. takes a slot in the portal's shared leaky bucket (:class:`b24app.rest.pacing.Pacer`);
 3. is counted (``request_count``, ``requests_by_method``);
-4. is sent through the SDK (``b24app.rest.sdk``), one attempt at a time.
+4. is sent through the SDK (``b24app.rest.sdk``), one attempt at a time — except a file download
+   (:meth:`RestClient.download`, ``b24app.rest.download``), a plain GET that passes the same loop.
 
 A 302 to another host (the portal moved to a new domain, REFERENCE §1.1) is followed only once the
 move is proved: the OAuth server's refresh answer must carry the new ``client_endpoint``; then the stored
@@ -29,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from b24pysdk.credentials.bitrix_token import AbstractBitrixToken
 from b24pysdk.errors import (
@@ -42,9 +43,10 @@ from b24pysdk.errors import (
 from b24app.auth.credentials import PortalCredentials
 from b24app.auth.refresh import TokenRefresher
 from b24app.auth.store import InstallationStore
-from b24app.errors import OperationTimeLimit, PortalNotConfigured, TransportError
+from b24app.errors import OperationTimeLimit, PortalNotConfigured, RestError, TransportError
 from b24app.log import register_secret
 from b24app.rest import sdk, wire
+from b24app.rest.download import Downloaded, fetch, method_of
 from b24app.rest.pacing import Pacer
 from b24app.rest.protocol import BatchResult, Command, merge_batches
 
@@ -53,6 +55,7 @@ PAGE_SIZE = 50
 _RETRY_STATUSES = (502, 503, 504)
 #: Answers that make the client renew its token once and replay: expired, or unknown to the portal.
 _RENEW_CODES = frozenset({"EXPIRED_TOKEN", "NO_AUTH_FOUND", "INVALID_TOKEN"})
+T = TypeVar("T")
 
 
 class Auth(Protocol):
@@ -177,8 +180,14 @@ class RestClient:
     def envelope(self, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The whole answer (``result``, ``total``, ``next``, ``time``) of one method call."""
         payload = dict(params or {})
-        return self._send(method, lambda token: sdk.send(token, method, payload, self._timeout),
+        return self._send(method, lambda token, _: sdk.send(token, method, payload, self._timeout),
                           writing=wire.writes(method, payload))
+
+    def download(self, url: str) -> Downloaded:
+        """A file field's ``urlMachine`` (REFERENCE §6.5), hashed: one request like any other — paced in the
+        portal's bucket, counted under the method the link calls (``crm.controller.item.getFile``), its
+        token renewed once on ``expired_token``, 502/503/504 retried (a download only reads)."""
+        return self._send(method_of(url), lambda _, access: fetch(url, access, self._timeout))
 
     def batch(self, commands: Mapping[str, Command], halt: bool = False) -> BatchResult:
         """Commands in order, 50 per ``batch`` request; ``$result[key]`` references work within a chunk only.
@@ -202,8 +211,8 @@ class RestClient:
 
     def _batch_sender(
         self, chunk: dict[str, tuple[str, dict[str, Any]]], halt: bool
-    ) -> Callable[[AbstractBitrixToken], dict[str, Any]]:
-        return lambda token: sdk.send_batch(token, chunk, halt, self._timeout)
+    ) -> Callable[[AbstractBitrixToken, str], dict[str, Any]]:
+        return lambda token, _: sdk.send_batch(token, chunk, halt, self._timeout)
 
     def list_all(
         self,
@@ -247,8 +256,8 @@ class RestClient:
                 return
 
     # -- one request, with pacing, counting, refresh and retries -------------------------------
-    def _send(self, method: str, do: Callable[[AbstractBitrixToken], dict[str, Any]],
-              writing: bool = False) -> dict[str, Any]:
+    def _send(self, method: str, do: Callable[[AbstractBitrixToken, str], T],
+              writing: bool = False) -> T:
         refreshed = moved = False
         attempt = 0
         while True:
@@ -259,7 +268,7 @@ class RestClient:
             with self._lock:
                 self._counts[method] += 1
             try:
-                return do(token)
+                return do(token, access)
             except BitrixRequestTimeout:
                 raise TransportError(method, 0, "timeout", f"no answer within {self._timeout:g}s") from None
             except BitrixRequestError as exc:
@@ -274,6 +283,10 @@ class RestClient:
                                      "OAuth server (for a webhook: update B24APP_WEBHOOK_URL)") from None
             except BitrixResponseError as exc:
                 error = wire.to_error(method, exc)
+            except RestError as exc:  # a download's answer (b24app.rest.download), already typed
+                if isinstance(exc, TransportError):
+                    raise
+                error = exc
             if error.code.upper() in _RENEW_CODES and not refreshed and self._auth.renew(access):
                 refreshed = True
                 continue

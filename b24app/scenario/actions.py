@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 DEMO_FILE = b"%PDF-1.4\n% b24app scenario file\n"
 
 
+def file_content(name: str) -> bytes:
+    """A scenario file's content: the same name, the same bytes (so ``INVOICE: invoice-7.pdf`` twice is
+    the same invoice file to the duplicate check); another name, other bytes."""
+    return DEMO_FILE + f"% {name}\n".encode()
+
+
 @dataclass(frozen=True)
 class Done:
     refused: bool
@@ -96,7 +102,7 @@ class Performer:
             return Done(True, f"the portal refused to save the card: {exc.description}")
         except PersonInactive as exc:
             return Done(True, f"the portal refused: {exc}")
-        return Done(False, f"edited request #{item_id}: {', '.join(action.fields)}")
+        return Done(False, f"edited request #{item_id}: {', '.join([*action.fields, *(['contract'] if action.parent else [])])}")
 
     def _fields(self, action: m.Action) -> dict[str, Any]:
         fields: dict[str, Any] = {}
@@ -105,6 +111,8 @@ class Performer:
                 fields["title"] = str(value)
             else:
                 fields[self.view.uf(code)] = "" if value in (None, "") else self._value(code, value)
+        if action.parent is not None:
+            fields[f"parentId{action.parent[0]}"] = action.parent[1]      # the link to the contract (REFERENCE §6.2)
         return fields
 
     def _as(self, login: str, method: str, params: dict[str, Any]) -> Any:
@@ -122,7 +130,7 @@ class Performer:
                 raise ScenarioError(f"field {code}: no list value {value!r} on the portal")
             return found
         if kind is FieldType.FILE:
-            return [str(value), base64.b64encode(DEMO_FILE).decode("ascii")]
+            return [str(value), base64.b64encode(file_content(str(value))).decode("ascii")]
         if kind is FieldType.EMPLOYEE:
             return self.view.user_id(str(value))
         if kind is FieldType.BOOLEAN:
@@ -198,10 +206,10 @@ class Performer:
         try:
             if action.target == "task":
                 task = self.find_task(action, item_id)
-                user.attach_file_to_task(task.id, name, DEMO_FILE)
+                user.attach_file_to_task(task.id, name, file_content(name))
                 return Done(False, f"attached {name} to task #{task.id} «{task.title}»")
             field = to_camel(self.view.uf(action.field or ""))
-            user.attach_file_to_item(self.view.etid, item_id, field, name, DEMO_FILE)
+            user.attach_file_to_item(self.view.etid, item_id, field, name, file_content(name))
         except registry.RestError as exc:
             return Done(True, exc.description)
         return Done(False, f"attached {name} to the field {action.field}")

@@ -74,6 +74,7 @@ def _task_matches(wanted: m.TaskExpectation, task: TaskRow) -> bool:
         wanted.responsible is None or wanted.responsible == task.responsible,
         wanted.status is None or wanted.status == task.status,
         wanted.deadline is None or (task.deadline is not None and _minute(task.deadline) == _minute(wanted.deadline)),
+        wanted.files is None or wanted.files == task.files,
     ))
 
 
@@ -87,6 +88,8 @@ def _describe_task(wanted: m.TaskExpectation) -> str:
         parts.append(wanted.status)
     if wanted.deadline:
         parts.append(f"due {wanted.deadline.strftime('%Y-%m-%d %H:%M %Z')}")
+    if wanted.files is not None:
+        parts.append(f"with {wanted.files} file(s)")
     return ", ".join(parts) or "(any)"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from b24app.scenario import model as m
-from b24app.scenario.overrides import parse_config
+from b24app.scenario.overrides import parse_checks, parse_config
 from b24app.scenario.values import Known, Values, parse_moment
 from b24app.workflow.models import Duration
 from b24app.workflow.schema import DURATION_HINT, Reader, parse_duration
@@ -20,11 +20,16 @@ from b24app.yamlio import ConfigError, LocatedDict, load
 
 __all__ = ["Known", "load_scenario", "parse_moment", "parse_scenario"]
 
-STEP_KINDS = (*m.ACTIONS, "advance", "faults", "expect", "deactivate", "reactivate", "absence")
+STEP_KINDS = (*m.ACTIONS, "advance", "faults", "expect", "deactivate", "reactivate", "absence", *m.BANK_STEPS)
+_BANK_KEYS = {
+    "bank_orders": (("as",), ("included", "missing")),
+    "bank_statement": (("paid_on",), ("amounts", "encoding", "unknown_keys")),
+    "bank_import": (("as",), ("corrupt", "refused", "paid", "ambiguous", "unmatched", "unchanged", "resolve")),
+}
 _COMMON = ("as", "via", "request", "refused", "note")
 _ACTION_KEYS: dict[str, tuple[str, ...]] = {
-    "create": ("as", "ref", "title", "fields", "workflow", "refused", "note"),
-    "edit": ("as", "request", "fields", "refused", "note"),
+    "create": ("as", "ref", "title", "fields", "workflow", "contract", "refused", "note"),
+    "edit": ("as", "request", "fields", "contract", "refused", "note"),
     "approve": _COMMON,
     "reject": (*_COMMON, "reason"),
     "request_documents": (*_COMMON, "reason"),
@@ -59,6 +64,7 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
     name = reader.string(data, "name", "the scenario") or ""
     start = parser.moment(data, "start", "the scenario") if "start" in data else None
     absences = parse_config(parser, data)
+    checks = parse_checks(parser, data)
     steps = [parser.step(item, data, i) for i, item in enumerate(reader.items(data, "steps", "the scenario"), 1)]
     if "steps" in data and not steps and isinstance(data["steps"], list):
         reader.add(data, "the scenario has no steps", "steps")
@@ -73,6 +79,7 @@ def parse_scenario(data: Any, file: str, known: Known) -> m.Scenario:
         description=str(data.get("description") or ""),
         org=org,
         absences=absences,
+        checks=checks,
     )
 
 
@@ -145,6 +152,8 @@ class _Parser(Values):
             return self.expect(body, where, f"{what} (expect)")
         if kind == "absence":
             return self.absence(body, where, f"{what} (absence)")
+        if kind in m.BANK_STEPS:
+            return self.bank(kind, body, where, f"{what} ({kind})")
         return self.action(kind, body, where, f"{what} ({kind})")
 
     def person_change(self, kind: str, item: LocatedDict, where: m.Where, what: str) -> m.PersonChange | None:
@@ -192,16 +201,22 @@ class _Parser(Values):
             self.r.add(body, f"{what}: unknown workflow {workflow!r}; workflows: {', '.join(self.base.workflows)}",
                        "workflow")
         return _replace(action, ref=ref, title=self.r.string(body, "title", what), fields=dict(fields or {}),
-                        workflow=workflow)
+                        workflow=workflow, contract=self._contract(body, what))
+
+    def _contract(self, body: LocatedDict, what: str) -> str | None:
+        ref = self.r.string(body, "contract", what)
+        if ref and ref not in self.refs:
+            self.r.add(body, f"{what}: 'contract' names no earlier 'create' ref ({ref!r})", "contract")
+        return ref
 
     def _edit(self, action: m.Action, body: LocatedDict, what: str) -> m.Action:
-        if "fields" not in body:
+        if "fields" not in body and "contract" not in body:
             self.r.add(body, f"{what} needs 'fields': field code -> the new value")
         fields = self.r.mapping(body["fields"], body, "fields", f"{what}: 'fields'") if "fields" in body else None
         if fields is not None:
             for code in fields:
                 self.field_code(fields, str(code), what)
-        return _replace(action, fields=dict(fields or {}))
+        return _replace(action, fields=dict(fields or {}), contract=self._contract(body, what))
 
     def _reason(self, action: m.Action, body: LocatedDict, what: str) -> m.Action:
         value = body.get("reason")
@@ -254,6 +269,32 @@ class _Parser(Values):
         moment = self.moment(body, "to", f"{what} (advance)")
         return m.Advance(where, to=moment) if moment else None
 
+    def bank(self, kind: str, body: LocatedDict, where: m.Where, what: str) -> m.Bank:
+        required, optional = _BANK_KEYS[kind]
+        self.r.keys(body, what, required, optional)
+        paid_on = self.moment(body, "paid_on", what) if "paid_on" in body else None
+        amounts = self.r.mapping(body["amounts"], body, "amounts", f"{what}: 'amounts'") if "amounts" in body else None
+        missing = self.r.mapping(body["missing"], body, "missing", f"{what}: 'missing'") if "missing" in body else None
+        refs = [*(amounts or {}), *(missing or {}), *self.words(body, "included", what), *self.words(body, "paid", what),
+                *([body["resolve"]] if isinstance(body.get("resolve"), str) else [])]
+        for ref in refs:
+            if ref not in self.refs:
+                self.r.add(body, f"{what}: no earlier 'create' has ref {ref!r}")
+        return m.Bank(
+            where=where, kind=kind, login=self.login(body, "as", what) if "as" in body else None,
+            paid_on=paid_on.date() if paid_on else None,
+            amounts={str(k): str(v) for k, v in (amounts or {}).items()},
+            encoding=self.r.string(body, "encoding", what, r"Windows|DOS", "the encoding is Windows or DOS",
+                                   default="Windows") or "Windows",
+            unknown_keys=self.r.boolean(body, "unknown_keys", what),
+            corrupt=self.r.boolean(body, "corrupt", what), refused=self.refused(body, what),
+            included=self.words(body, "included", what) if "included" in body else None,
+            missing={str(k): self.words(missing, str(k), what) for k in missing} if missing is not None else {},
+            paid=self.words(body, "paid", what) if "paid" in body else None,
+            ambiguous=self.count(body, "ambiguous", what), unmatched=self.count(body, "unmatched", what),
+            unchanged=self.count(body, "unchanged", what), resolve=self.r.string(body, "resolve", what),
+        )
+
     def faults(self, body: LocatedDict, where: m.Where, what: str) -> m.Faults:
         names = ("drop", "duplicate", "delay", "reorder")
         self.r.keys(body, what, (), names)
@@ -287,7 +328,7 @@ class _Parser(Values):
         if body is None:
             return None
         where = f"{what}: task"
-        self.r.keys(body, where, (), ("title", "responsible", "status", "deadline", "count"))
+        self.r.keys(body, where, (), ("title", "responsible", "status", "deadline", "count", "files"))
         status = self.r.string(body, "status", where)
         if status and status not in m.TASK_STATUSES:
             self.r.add(body, f"{where}: unknown status {status!r}; one of {', '.join(m.TASK_STATUSES)}", "status")
@@ -295,7 +336,7 @@ class _Parser(Values):
             where=m.Where(body.file, body.line), title=self.r.string(body, "title", where),
             responsible=self.login(body, "responsible", where), status=status,
             deadline=self.moment(body, "deadline", where) if "deadline" in body else None,
-            count=self.count(body, "count", where),
+            count=self.count(body, "count", where), files=self.count(body, "files", where),
         )
 
     def notices(self, body: LocatedDict, what: str,

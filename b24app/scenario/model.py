@@ -75,6 +75,8 @@ class Action:
     refused: bool | tuple[str, ...] = False  # expected refusal: True, or words the refusal must all contain
     note: str | None = None
     workflow: str | None = None         # create: the workflow of the request (default: the scenario's)
+    contract: str | None = None         # create/edit: the ref of the contract the payment links to
+    parent: tuple[int, int] | None = None   # (entity type id, item id) of that contract, set by the runner
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class TaskExpectation:
     status: str | None = None           # a TASK_STATUSES name
     deadline: datetime | None = None
     count: int | None = None
+    files: int | None = None            # how many files are attached to the task
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,35 @@ class Expect:
     telegram: tuple[TelegramExpectation, ...] = ()
 
 
-Step = Action | Advance | Faults | Expect | PersonChange | Absence
+#: The bank round trip's steps (issue #18, :mod:`b24app.scenario.bank`).
+BANK_STEPS = ("bank_orders", "bank_statement", "bank_import")
+
+
+@dataclass(frozen=True)
+class Bank:
+    """``bank_orders`` (an accountant downloads the payment-order file), ``bank_statement`` (the bank
+    turns the last file into a statement: the money leaves on ``paid_on``) or ``bank_import`` (an
+    accountant uploads the last statement). Only what is written is checked."""
+
+    where: Where
+    kind: str
+    login: str | None = None
+    paid_on: date | None = None                              # statement: ДатаСписано
+    amounts: Mapping[str, str] = field(default_factory=dict)  # statement: request ref -> the sum the bank paid
+    encoding: str = "Windows"                                # statement: Windows (cp1251) or DOS (cp866)
+    unknown_keys: bool = False                               # statement: keys no program knows, to be ignored
+    corrupt: bool = False                                    # import: one line of the statement broken
+    refused: bool | tuple[str, ...] = False                  # import: the refusal (and its words) expected
+    included: tuple[str, ...] | None = None                  # orders: the request refs in the file
+    missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # orders: ref -> words of what is missing
+    paid: tuple[str, ...] | None = None                      # import: the request refs paid
+    ambiguous: int | None = None
+    unmatched: int | None = None
+    unchanged: int | None = None
+    resolve: str | None = None                               # import: then resolve the only ambiguous line to this ref
+
+
+Step = Action | Advance | Faults | Expect | PersonChange | Absence | Bank
 
 
 @dataclass(frozen=True)
@@ -205,6 +236,7 @@ class Scenario:
     description: str = ""
     org: str | None = None              # a sandbox organisation file (default: the sandbox's own)
     absences: tuple[AbsenceSpec, ...] = ()  # written into a temporary copy of config/ for the run
+    checks: Mapping[str, str] = field(default_factory=dict)  # the workflow's checks: modes, in a copy of workflows/
 
     @property
     def uses_telegram(self) -> bool:

@@ -1,10 +1,12 @@
 """A scenario's own ``config:`` block: settings of ``config/`` that hold for that run only.
 
-Today one key: ``absences`` — who is away, when, and who stands in (issue 6, item 6)::
+Two keys: ``absences`` — who is away, when, and who stands in (issue 6, item 6) — and ``checks`` — the
+payment workflow's ``checks:`` modes for this run (issue 16: ``warn`` or ``block``)::
 
     config:
       absences:
         - {user: m.orlova, from: 2026-03-01, to: 2026-03-10, substitute: d.petrov}
+      checks: {contract: block, duplicates: block}
 
 :func:`parse_config` reads the block (logins checked against the organisation, dates as
 ``YYYY-MM-DD``, both ends inclusive). :func:`config_copy` writes a temporary copy of ``config/`` whose
@@ -30,21 +32,66 @@ from b24app.scenario.values import Values
 from b24app.workflow.config import ROLES_FILE
 from b24app.yamlio import LocatedDict
 
-CONFIG_KEYS = ("absences",)
+CONFIG_KEYS = ("absences", "checks")
+CHECK_KEYS = ("contract", "duplicates")
 _ABSENCE_KEYS = ("user", "from", "to", "substitute")
 
 
 def parse_config(values: Values, data: LocatedDict) -> tuple[m.AbsenceSpec, ...]:
-    """The scenario's ``config:`` block; problems go to ``values.r`` with file and line."""
-    if "config" not in data:
-        return ()
-    what = "the scenario's 'config'"
-    body = values.r.mapping(data["config"], data, "config", what)
+    """The scenario's ``config: absences``; problems go to ``values.r`` with file and line."""
+    body = _config(values, data)
     if body is None:
         return ()
-    values.r.keys(body, what, (), CONFIG_KEYS)
-    found = [_absence(values, item, body) for item in values.r.items(body, "absences", what)]
+    found = [_absence(values, item, body) for item in values.r.items(body, "absences", "the scenario's 'config'")]
     return tuple(a for a in found if a is not None)
+
+
+def _config(values: Values, data: LocatedDict) -> LocatedDict | None:
+    if "config" not in data:
+        return None
+    what = "the scenario's 'config'"
+    body = values.r.mapping(data["config"], data, "config", what)
+    if body is not None:
+        values.r.keys(body, what, (), CONFIG_KEYS)
+    return body
+
+
+def parse_checks(values: Values, data: LocatedDict) -> dict[str, str]:
+    """The scenario's ``config: checks`` — {contract|duplicates: warn|block}."""
+    body = _config(values, data) if isinstance(data.get("config"), LocatedDict) else None
+    if body is None or "checks" not in body:
+        return {}
+    what = "config: checks"
+    checks = values.r.mapping(body["checks"], body, "checks", what)
+    if checks is None:
+        return {}
+    values.r.keys(checks, what, (), CHECK_KEYS)
+    found: dict[str, str] = {}
+    for key in CHECK_KEYS:
+        if key in checks:
+            if checks[key] not in ("warn", "block"):
+                values.r.add(checks, f"{what}: {key!r} is warn or block, not {checks[key]!r}", key)
+            else:
+                found[key] = str(checks[key])
+    return found
+
+
+@contextmanager
+def workflows_copy(source: Path, workflow: str, checks: dict[str, str]) -> Iterator[Path]:
+    """``source`` itself when the checks stay; else a temporary copy of ``workflows/`` whose ``workflow``
+    file has its ``checks:`` modes replaced. Removed afterwards."""
+    if not checks:
+        yield source
+        return
+    with tempfile.TemporaryDirectory(prefix="b24app-scenario-workflows-") as folder:
+        target = Path(folder) / "workflows"
+        shutil.copytree(source, target)
+        for path in target.glob("*.yaml"):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("code") == workflow and isinstance(data.get("checks"), dict):
+                data["checks"].update(checks)
+                path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        yield target
 
 
 def _absence(values: Values, item: Any, parent: LocatedDict) -> m.AbsenceSpec | None:

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from b24app.scenario import model as m
 from b24app.scenario.actions import Done, Performer, ScenarioError
+from b24app.scenario.bank import BankDesk
 from b24app.scenario.expect import check
 from b24app.scenario.loader import Known
-from b24app.scenario.overrides import config_copy
+from b24app.scenario.overrides import config_copy, workflows_copy
 from b24app.scenario.stack import Stack, StackError, definition_dir
 from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
@@ -78,12 +79,15 @@ def run_scenario(scenario: m.Scenario, redis_url: str, echo: Echo, ca: SandboxCA
     clock.freeze()
     echo(f"▶ {scenario.name} ({scenario.file})")
     org = Path(scenario.org) if scenario.org else None
+    for key, mode in scenario.checks.items():
+        echo(f"  config: checks: {key}: {mode}")
     for absence in scenario.absences:
         echo(f"  config: {absence.login} is away {absence.start}..{absence.end}, {absence.substitute} stands in")
     try:
         with config_copy(definition_dir("config"), scenario.absences, _user_ids(org)) as config_dir, \
+                workflows_copy(definition_dir("workflows"), scenario.workflow, dict(scenario.checks)) as flows, \
                 Stack(redis_url, clock, org=org, ca=ca, telegram=scenario.uses_telegram,
-                      config_dir=config_dir) as stack:
+                      config_dir=config_dir, workflows_dir=flows) as stack:
             _Play(stack, scenario, result, echo).run()
     except (StackError, ScenarioError, OSError) as exc:
         result.ok = False
@@ -110,6 +114,8 @@ class _Play:
         self.last: tuple[str, int] | None = None
         self.since = self.view.mark()
         self.start_count = stack.portal.request_count
+        self.bank = BankDesk(stack, _user_ids(Path(scenario.org) if scenario.org else None),
+                             lambda ref: self.refs[ref][1])
 
     def view_of(self, code: str) -> PortalView:
         """The portal as seen for one workflow (a scenario may span both)."""
@@ -169,6 +175,9 @@ class _Play:
             self.stack.portal.people.record_absence(step.login, step.start, step.end, step.reason)
             return True, f"absence chart: {self.view.person(step.login)} away {_moscow(step.start)} – " \
                          f"{_moscow(step.end)} ({step.reason})", []
+        if isinstance(step, m.Bank):
+            self.stack.clock.advance(ACTION_GAP)
+            return self.bank.run(step)
         if isinstance(step, m.Faults):
             self.stack.portal.faults.events(drop=step.drop, duplicate=step.duplicate, delay=step.delay,
                                             delay_seconds=0.2, reorder=step.reorder)
@@ -183,6 +192,9 @@ class _Play:
             code, target = action.workflow or self.scenario.workflow, None
         else:
             code, target = self.target(action.request)
+        if action.contract:
+            parent_code, parent_id = self.refs[action.contract]
+            action = replace(action, parent=(self.view_of(parent_code).etid, parent_id))
         done = self.performer(code).perform(action, target)
         if done.item_id is not None:
             self.last = (code, done.item_id)
@@ -252,6 +264,8 @@ def _label(step: m.Step) -> str:
         return f"{step.kind} — {step.login}"
     if isinstance(step, m.Absence):
         return f"absence — {step.login}"
+    if isinstance(step, m.Bank):
+        return f"{step.kind} — {step.login}" if step.login else step.kind
     return type(step).__name__.lower()
 
 

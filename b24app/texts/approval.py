@@ -28,7 +28,8 @@ _DECISION_DONE = {
 }
 _VIA = {"card": ("в карточке", "in the card"), "task": ("задачей", "by the task"),
         "kanban": ("на канбане", "on the kanban"), "telegram": ("в Telegram", "in Telegram"),
-        "auto": ("автоматически", "automatically"), "scenario": ("в карточке", "in the card")}
+        "auto": ("автоматически", "automatically"), "scenario": ("в карточке", "in the card"),
+        "bank": ("по банковской выписке", "by bank statement")}
 
 
 def when(moment: datetime) -> str:
@@ -150,8 +151,8 @@ def task_description(title: str, url_hint: str = "", item_id: int | None = None)
 
 
 def timeline(decision: str, step: Label | None, by: str, on_behalf: str | None, at: datetime, reason: str,
-             via: str, stage: Label) -> tuple[Label, Label]:
-    """The title and text of a timeline entry for one log entry."""
+             via: str, stage: Label, note: Label | None = None) -> tuple[Label, Label]:
+    """The title and text of a timeline entry for one log entry (``note``: e.g. the bank document)."""
     done = done_name(decision)
     step_ru = f" Шаг: «{step.ru}»." if step else ""
     step_en = f" Step: '{step.en}'." if step else ""
@@ -160,6 +161,9 @@ def timeline(decision: str, step: Label | None, by: str, on_behalf: str | None, 
     via_ru, via_en = _VIA.get(via, (via, via))
     reason_ru = f" Причина: {reason}." if reason else ""
     reason_en = f" Reason: {reason}." if reason else ""
+    if note is not None:
+        reason_ru += f" {note.ru[:1].upper()}{note.ru[1:]}."
+        reason_en += f" {note.en[:1].upper()}{note.en[1:]}."
     text = Label(
         f"{done.ru}: {by}{behalf_ru}, {when(at)} ({via_ru}).{step_ru}{reason_ru} Этап: «{stage.ru}».",
         f"{done.en}: {by}{behalf_en}, {when(at)} ({via_en}).{step_en}{reason_en} Stage: '{stage.en}'.",
@@ -198,6 +202,13 @@ def role_holder_gone(title: str, role: Label, named: str, acting: str) -> Label:
                  f"передана: {acting}. Исправьте config/roles.yaml.",
                  f"Attention: role '{role.en}' belongs to deactivated user {named}. Request '{title}' went to "
                  f"{acting}. Fix config/roles.yaml.")
+
+
+def bank_note(number: str, day: str) -> Label:
+    """The approval sheet's and the timeline's note on a step completed by a bank statement."""
+    shown = f"{day[8:10]}.{day[5:7]}.{day[0:4]}" if len(day) == 10 else day
+    return Label(f"по банковской выписке: платёжное поручение № {number} от {shown}",
+                 f"by bank statement: payment order No. {number} of {shown}")
 
 
 def routed_note(why: str, named: str) -> Label:

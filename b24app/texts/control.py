@@ -57,6 +57,7 @@ _RU: dict[str, str] = {
     "unavailable": "Портал сейчас не отвечает. Попробуйте через минуту.",
     "stale": "Ссылка устарела. Откройте приложение из меню портала ещё раз.",
     "digest_link": "Контрольная панель",
+    "accounting_link": "Бухгалтерия: платёжные поручения и выписки",
 }
 
 _EN: dict[str, str] = {
@@ -109,6 +110,7 @@ _EN: dict[str, str] = {
     "unavailable": "The portal is not answering right now. Please try again in a minute.",
     "stale": "The link has expired. Open the app from the portal menu again.",
     "digest_link": "Control room",
+    "accounting_link": "Accounting: payment orders and bank statements",
 }
 
 

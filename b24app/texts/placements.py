@@ -10,6 +10,13 @@ REASON_REQUIRED = ("reject", "request_documents", "freeze")
 
 _RU: dict[str, str] = {
     "title": "Согласование",
+    "checks": "Договор и проверки",
+    "contract_payments": "Оплаты по договору",
+    "no_payments": "Заявок на оплату по договору пока нет.",
+    "col_request": "Заявка",
+    "col_stage": "Стадия",
+    "col_amount": "Сумма",
+    "blocks": "блокирует согласование",
     "stage": "Стадия",
     "request": "Заявка №",
     "start_step": "Подача заявки",
@@ -77,6 +84,13 @@ _RU: dict[str, str] = {
 
 _EN: dict[str, str] = {
     "title": "Approval",
+    "checks": "Contract and checks",
+    "contract_payments": "Payments under the contract",
+    "no_payments": "No payment requests under the contract yet.",
+    "col_request": "Request",
+    "col_stage": "Stage",
+    "col_amount": "Amount",
+    "blocks": "blocks the approval",
     "stage": "Stage",
     "request": "Request #",
     "start_step": "Submission",

@@ -29,10 +29,13 @@ BLUEPRINTS: list[tuple[str, bool]] = [
     ("b24app.web.events", True),
     ("b24app.web.placements", False),
     ("b24app.web.control", False),
+    ("b24app.web.accounting", False),
     ("b24app.web.telegram", False),
 ]
 
 _DEPS_KEY = "b24app.deps"
+#: ``b24app.web.events.ENDPOINT`` (not imported: the blueprint modules import this one).
+_EVENTS_ENDPOINT = "events.receive"
 
 
 def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Flask:
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     app.extensions[_DEPS_KEY] = deps
     _load_secret_key(app)
     app.before_request(lambda: _load_secret_key(app))
+    app.before_request(_route_limit)
     app.before_request(_bounded_form)
     set_current(deps)
     register_blueprints(app, deps)
@@ -81,9 +85,22 @@ def _load_secret_key(app: Flask) -> None:
         log.warning("app secret key not loaded yet: Redis unavailable (%s)", type(exc).__name__)
 
 
+#: ``app.config`` key: endpoint -> the largest body it takes, for the few routes that take files larger than
+#: ``B24APP_MAX_REQUEST_BYTES`` (a bank statement); set by the blueprint that owns the endpoint.
+ROUTE_LIMITS = "B24APP_ROUTE_LIMITS"
+
+
+def _route_limit() -> None:
+    limit = current_app.config.get(ROUTE_LIMITS, {}).get(request.endpoint)
+    if limit:
+        request.max_content_length = limit
+
+
 def _bounded_form() -> None:
     """Every route: a form body (events, installs, widgets) past the key or depth limits of
     :mod:`b24app.phpform` is a 400 before any view runs (the body size is capped by MAX_CONTENT_LENGTH)."""
+    if request.endpoint == _EVENTS_ENDPOINT:        # the event edge parses and checks its form itself
+        return
     if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         check(request.form.items(multi=True))
 

@@ -25,19 +25,20 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from b24app import keys
 from b24app.control import read as control
 from b24app.control.chart import Week, weekly_svg
 from b24app.control.export import rows_csv
 from b24app.deps import Deps
-from b24app.errors import B24AppError, RestError
+from b24app.errors import B24AppError
 from b24app.pipeline.definitions import definitions
 from b24app.rest.client import RestClient
 from b24app.texts.control import texts
+from b24app.web import accounting
+from b24app.web.access import holds_role, is_admin
 from b24app.web.app import get_deps
-from b24app.web.identity import POSITIVE_TTL, IdentityBusy, WidgetAuthError
+from b24app.web.identity import IdentityBusy, WidgetAuthError
 from b24app.web.placement_auth import identify
-from b24app.workflow.actors import OPERATIONS_MANAGER, effective
+from b24app.workflow.actors import OPERATIONS_MANAGER
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,19 @@ def main_page() -> ResponseReturnValue:
     except B24AppError as exc:
         log.warning("control room: the portal failed: %s", exc)
         return _message(lang, "unavailable", 502)
+    try:
+        accountant = accounting.may_account(deps, person.member_id, person.user_id, as_user)
+    except B24AppError as exc:
+        log.warning("control room: the portal failed: %s", exc)
+        return _message(lang, "unavailable", 502)
+    books = accounting.issue_pass(person, lang) if accountant else ""
+    if not allowed and accountant:                   # the app's page of an accountant is the accounting view
+        return accounting.page(deps, person.member_id, books, lang)
     if not allowed:
         log.info("control room refused to user %s of %s: not a manager", person.user_id, person.member_id)
         return _message(lang, "refused", 403, title="refused_title")
-    token = _serializer().dumps({"m": person.member_id, "u": person.user_id, "l": lang})
-    return _page(deps, person.member_id, lang, token, {})
+    token = _serializer().dumps({"m": person.member_id, "u": person.user_id, "l": lang, "b": books})
+    return _page(deps, person.member_id, lang, token, {}, books)
 
 
 @bp.get("/b24/control")
@@ -79,8 +88,8 @@ def filtered() -> ResponseReturnValue:
     found = _pass()
     if found is None:
         return _message(_lang(request.args.get("lang")), "stale", 403)
-    member_id, lang, token = found
-    return _page(get_deps(), member_id, lang, token, _filters(request.args))
+    member_id, lang, token, books = found
+    return _page(get_deps(), member_id, lang, token, _filters(request.args), books)
 
 
 @bp.get("/b24/control.csv")
@@ -88,7 +97,7 @@ def csv_export() -> ResponseReturnValue:
     found = _pass()
     if found is None:
         return _message(_lang(request.args.get("lang")), "stale", 403)
-    member_id, lang, _ = found
+    member_id, lang, _, _ = found
     try:
         data = control.view(get_deps(), member_id)
     except B24AppError as exc:
@@ -104,22 +113,8 @@ def csv_export() -> ResponseReturnValue:
 
 def may_see(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -> bool:
     """The operations manager, the director (or their substitute today), or a portal administrator."""
-    defs = definitions(deps, member_id)
-    now = datetime.now(defs.calendar.tz)
-    roles = defs.roles
-    managers = {roles[r] for r in (OPERATIONS_MANAGER, DIRECTOR) if r in roles}
-    if user_id in managers | {effective(u, defs.org.absences, now) for u in managers}:
-        return True
-    key = keys.control_admin(member_id, user_id)
-    cached = deps.redis.get(key)
-    if cached is not None:
-        return cached in (b"1", "1")
-    try:
-        admin = as_user.call("user.admin") is True
-    except RestError:
-        admin = False
-    deps.redis.set(key, "1" if admin else "0", ex=POSITIVE_TTL)
-    return admin
+    return (holds_role(deps, member_id, user_id, (OPERATIONS_MANAGER, DIRECTOR))
+            or is_admin(deps, member_id, user_id, as_user))
 
 
 # -- the page -----------------------------------------------------------------------------------------
@@ -145,7 +140,8 @@ def groups(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     return sorted(table.values(), key=lambda g: (-g["overdue"], -g["longest"]))
 
 
-def _page(deps: Deps, member_id: str, lang: str, token: str, chosen: Mapping[str, str]) -> ResponseReturnValue:
+def _page(deps: Deps, member_id: str, lang: str, token: str, chosen: Mapping[str, str],
+          books: str = "") -> ResponseReturnValue:
     try:
         data = control.view(deps, member_id)
     except B24AppError as exc:
@@ -166,7 +162,7 @@ def _page(deps: Deps, member_id: str, lang: str, token: str, chosen: Mapping[str
                            steps=[(steps.get((s["key"][0], s["key"][1]), (s["key"][0], s["key"][1])), s)
                                   for s in data["steps"]],
                            approvers=data["approvers"][:10], charts=charts, options=options, chosen=chosen,
-                           token=token, query=query,
+                           token=token, query=query, books=books,
                            as_of=datetime.fromisoformat(data["now"]).strftime("%d.%m.%Y %H:%M"))
 
 
@@ -187,7 +183,7 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt="b24app-control-room")
 
 
-def _pass() -> tuple[str, str, str] | None:
+def _pass() -> tuple[str, str, str, str] | None:
     token = str(request.args.get("pass") or "")
     try:
         data = _serializer().loads(token, max_age=PASS_TTL)
@@ -195,7 +191,7 @@ def _pass() -> tuple[str, str, str] | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("m"), str):
         return None
-    return data["m"], _lang(data.get("l")), token
+    return data["m"], _lang(data.get("l")), token, str(data.get("b") or "")
 
 
 def _lang(value: Any) -> str:

@@ -1,8 +1,9 @@
 """``POST /b24/events``: receive a Bitrix24 event, verify, de-duplicate, enqueue, answer fast.
 
 The form is decoded with PHP bracket keys; ``auth[member_id]`` must name a stored installation and
-``auth[application_token]`` must equal its token (constant-time compare) — else 401 and nothing is
-enqueued. Events are *coalesced*, not de-duplicated forever: while a job for the same portal, event
+``auth[application_token]`` must equal its token (their SHA-1 digests compared inside the one Lua script
+of :mod:`b24app.web.accept`, which also coalesces and enqueues: one Redis round trip) — else 401 and
+nothing is stored. Events are *coalesced*, not de-duplicated forever: while a job for the same portal, event
 name and data is queued and not yet started, a repeat (a duplicate delivery, or a new change of the
 same object) is dropped, because that job reads the object's current state when it starts. Once it has
 started, the next such event gets a job of its own, so a change made right after the app's own write
@@ -23,6 +24,7 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -47,7 +49,7 @@ PENDING_TTL = accept.PENDING_TTL
 
 @bp.post("/b24/events")
 def receive() -> ResponseReturnValue:
-    payload = phpform.decode(request.form.items(multi=True))
+    payload = _form()
     auth = _block(payload, "auth")
     name = _text(payload.get("event"))
     member_id, token = _text(auth.get("member_id")), _text(auth.get("application_token"))
@@ -58,21 +60,57 @@ def receive() -> ResponseReturnValue:
     deps = get_deps()
     if name == "ONAPPINSTALL":
         return install_event(deps, payload)
+    if not name or not member_id or name == "ONAPPUNINSTALL":
+        return _checked_apart(deps, name, member_id, token)
     data = _block(payload, "data")
+    ts = _text(payload.get("ts")) or ""
     digest = event_digest(member_id, name, data)
-    stored, generation = _look_up(deps, member_id, digest)
+    outcome, _ = _event_jobs(deps).accept(deps.installations.key(member_id), token, digest,
+                                          (member_id, name, data, ts, pending_key(digest)))
+    if outcome == accept.QUEUED or outcome == accept.COALESCED:
+        register_secret(token)                      # the installation's token: masked in any log line
+        return _answer(_QUEUED if outcome == accept.QUEUED else _COALESCED)
+    if outcome == accept.NO_INSTALLATION:
+        tokens_lost(deps, member_id)
+    return _unauthorized()
+
+
+def _checked_apart(deps: Deps, name: str, member_id: str,
+                   token: str) -> ResponseReturnValue:
+    """An event that is not accepted as a job of its own (no name, no member id, ``ONAPPUNINSTALL``):
+    the installation is read and the token compared here."""
+    stored = _look_up(deps, member_id)
     if not name or not _verified(stored, token):
         if member_id and stored is None:
             tokens_lost(deps, member_id)
-        return jsonify(error="unauthorized"), 401
-    if name == "ONAPPUNINSTALL":
-        # The application_token is the only check the event allows (REFERENCE §2.5, §3.3) and every
-        # widget user has it: the portal itself is asked, with the app's own tokens, by a job.
-        queued = request_uninstall_check(deps, member_id)
-        log.info("ONAPPUNINSTALL from %s: %s", member_id, "checking with the portal" if queued else "check queued")
-        return jsonify(result="checking")
-    ts = _text(payload.get("ts")) or ""
-    return _accept(deps, member_id, name, data, ts, generation, digest)
+        return _unauthorized()
+    # The application_token is the only check the event allows (REFERENCE §2.5, §3.3) and every
+    # widget user has it: the portal itself is asked, with the app's own tokens, by a job.
+    queued = request_uninstall_check(deps, member_id)
+    log.info("ONAPPUNINSTALL from %s: %s", member_id, "checking with the portal" if queued else "check queued")
+    return jsonify(result="checking")
+
+
+def _unauthorized() -> ResponseReturnValue:
+    return jsonify(error="unauthorized"), 401
+
+
+#: The endpoint of :func:`receive` (``b24app.web.app`` leaves its form to it).
+ENDPOINT = "events.receive"
+
+
+def _form() -> dict[str, Any]:
+    """The event's form, decoded with PHP bracket keys under :func:`phpform.check`'s limits. A urlencoded
+    body is parsed here as werkzeug parses a form (UTF-8, undecodable escapes kept as ``%XX``, a body
+    that is no UTF-8 is an empty form; the body size capped by ``MAX_CONTENT_LENGTH``) without building
+    werkzeug's ``MultiDict``; any other body through ``request.form``."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return phpform.decode(request.form.items(multi=True))
+    try:
+        text = request.get_data().decode()
+    except UnicodeDecodeError:
+        return {}
+    return phpform.decode(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
 
 
 def _text(value: Any) -> str | None:
@@ -97,37 +135,22 @@ def event_digest(member_id: str, name: str, data: Mapping[str, Any]) -> str:
 _CHECKED = ("member_id", "application_token", "removed")
 
 
-def _look_up(deps: Deps, member_id: str, digest: str) -> tuple[tuple[str, bool] | None, int]:
-    """(application token, removed) of the stored installation (None: none stored) and the event's
-    current generation, in one round trip."""
+def _look_up(deps: Deps, member_id: str) -> tuple[str, bool] | None:
+    """(application token, removed) of the stored installation; None: none stored."""
     if not member_id:
-        return None, 0
-    pipe = deps.redis.pipeline(transaction=False)
-    pipe.hmget(deps.installations.key(member_id), _CHECKED)
-    pipe.get(accept.generation_key(digest))
-    (stored_id, app_token, removed), generation = pipe.execute()
+        return None
+    stored_id, app_token, removed = deps.redis.hmget(deps.installations.key(member_id), _CHECKED)
     if stored_id is None:
-        return None, int(generation or 0)
+        return None
     app_token = app_token.decode() if isinstance(app_token, bytes) else str(app_token or "")
     register_secret(app_token)                      # masked in any log line, as a full read does
-    return (app_token, removed in (b"1", "1")), int(generation or 0)
+    return app_token, removed in (b"1", "1")
 
 
 def _verified(stored: tuple[str, bool] | None, token: str) -> bool:
     if stored is None or stored[1] or not token or not stored[0]:
         return False
     return hmac.compare_digest(stored[0].encode(), token.encode())
-
-
-def _accept(deps: Deps, member_id: str, name: str, data: dict[str, Any], ts: str,
-            generation: int = 0, digest: str | None = None) -> ResponseReturnValue:
-    """Coalesce or enqueue, in one round trip (:mod:`b24app.web.accept`). The pending marker counts the
-    deliveries the queued job stands for (``handlers.events.Event.count``): an echo of the app's own write
-    coalesced with a person's change is two, so the job reads the item."""
-    digest = digest or event_digest(member_id, name, data)
-    queued = accept.accept(deps.redis, _events_queue(deps), digest, generation + 1,
-                           (member_id, name, data, ts, pending_key(digest)))
-    return _answer(_QUEUED if queued else _COALESCED)
 
 
 #: The two answers of an accepted event, encoded once (what ``jsonify(result=...)`` sends).
@@ -143,9 +166,10 @@ pending_key = accept.pending_key
 _queues: dict[int, Queue] = {}
 
 
-def _events_queue(deps: Deps) -> Queue:
-    """The events queue of ``deps``' Redis, built once per process (RQ resolves its serializer per build)."""
+def _event_jobs(deps: Deps) -> accept.EventJobs:
+    """The events queue's job builder for ``deps``' Redis, built once per process (RQ resolves its
+    serializer per ``Queue`` build; the template job and the script are made once)."""
     found = _queues.get(id(deps.redis))
     if found is None or found.connection is not deps.redis:
         found = _queues[id(deps.redis)] = deps.queue(queues.EVENTS)
-    return found
+    return accept.event_jobs(deps.redis, found)

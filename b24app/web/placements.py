@@ -248,6 +248,11 @@ def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
         "clock": _clock(getattr(sheet, "clock", None), sheet.stage_name.get(lang), lang),
         "reminders": [{"kind": t.get(f"notice_{n.action}", n.action), "action": n.action, "to": n.to_name,
                        "at": _moment(n.at)} for n in getattr(sheet, "reminders", ())],
+        "checks": [{"text": c.text.get(lang), "url": c.url, "flagged": c.flagged, "blocks": c.blocks}
+                   for c in getattr(sheet, "checks", ())],
+        "payments": None if getattr(sheet, "payments", None) is None else
+        [{"id": p.id, "title": p.title, "stage": p.stage_name.get(lang), "amount": p.amount, "url": p.url}
+         for p in sheet.payments],
     }
 
 

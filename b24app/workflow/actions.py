@@ -33,7 +33,21 @@ class PersonDecision:
     via: str = "card"
 
 
-Trigger = Refresh | PersonDecision
+@dataclass(frozen=True)
+class BankPayment:
+    """A bank statement shows the request paid (issue #18): the accounting step completes "by bank
+    statement", on the accountants' behalf, with the bank's document number and date in the log.
+
+    ``user`` uploaded the statement (or resolved its line); ``key`` is the document's stable key."""
+
+    user: int
+    number: str
+    date: str          # ISO date of the bank document
+    amount: str        # two decimals, as in the statement
+    key: str
+
+
+Trigger = Refresh | PersonDecision | BankPayment
 
 
 # -- actions ----------------------------------------------------------------------------------------

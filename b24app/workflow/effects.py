@@ -26,6 +26,7 @@ from b24app.workflow.actors import (
     substitute_for,
 )
 from b24app.workflow.conditions import item_holds
+from b24app.workflow.linkcheck import Links, summary
 from b24app.workflow.models import Absence, ActorRule, Duration, Label, RuleRef, Step, TaskSpec, Workflow
 from b24app.workflow.snapshot import Entry, Marker, Snapshot, is_yes, money
 from b24app.worktime import WorkCalendar
@@ -46,6 +47,8 @@ class Context:
     heads: tuple[int, ...] = ()               # every head up from the initiator's department, nearest first
     people: Mapping[int, Person] = field(default_factory=dict)   # the portal's view: dismissed, absent
     role_names: Mapping[str, Label] = field(default_factory=dict)
+    #: the linked contract, its payments and duplicate candidates, read for the checked step
+    links: Links | None = None
 
     def substitute(self, user: int | None, now: datetime) -> int | None:
         return substitute_for(user, self.absences, now.date()) if user else None
@@ -152,7 +155,8 @@ def _timeline(workflow: Workflow, base: str, entry: Entry, ctx: Context) -> LogT
                                msg.person(entry.by, ctx.names),
                                msg.person(entry.on_behalf_of, ctx.names) if entry.on_behalf_of else None,
                                datetime.fromisoformat(entry.at), entry.reason, entry.via,
-                               workflow.stage(entry.stage).name)
+                               workflow.stage(entry.stage).name,
+                               msg.bank_note(entry.bank_doc, entry.bank_date) if entry.bank_doc else None)
     return LogTimeline(f"{base}:e{entry.seq}", title, text)
 
 
@@ -193,13 +197,17 @@ def _step_work(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, ct
     title = _title(step.task.title, snap)
     actions: list[Action] = _stand_in(snap, pos, step, responsible, base, ctx)
     existing = snap.task(main)
+    checked = _checks(workflow, snap, step, ctx)
     if existing is None:
-        actions.append(CreateTask(step.code, str(main), responsible, title, deadline, _description(snap, main)))
+        description = _description(snap, main)
+        if checked:
+            description = "\n".join(line.ru for line in checked) + "\n\n" + description
+        actions.append(CreateTask(step.code, str(main), responsible, title, deadline, description))
     elif pos.last.decision == "reroute" and not existing.done and existing.responsible != responsible:
         actions.append(Reassign(existing.id, responsible))
     offer = tuple(d for d in step.decisions if d != "complete")
     told = f"{base}:e{pos.last.seq}:assigned" if pos.last.decision == "reroute" else f"{base}:assigned"
-    actions.append(Notify(responsible, msg.assigned(title, deadline), told, step.code, offer))
+    actions.append(Notify(responsible, _with_lines(msg.assigned(title, deadline), checked), told, step.code, offer))
     if pos.last.decision in ("unfreeze", "docs_provided"):
         text = msg.returned(snap.title, msg.done_name(pos.last.decision), _who(pos.last, ctx))
         actions.append(Notify(responsible, text, f"{base}:e{pos.last.seq}:returned", step.code, offer))
@@ -216,6 +224,19 @@ def _step_work(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, ct
                                       _description(snap, marker), parent_marker=str(main)))
         actions.append(Notify(who, msg.assigned(sub_title, sub_deadline), f"{base}:sub{index}:assigned"))
     return actions
+
+
+def _checks(workflow: Workflow, snap: Snapshot, step: Step, ctx: Context) -> list[Label]:
+    """The contract's standing and the flags, at the checked step only (:mod:`b24app.workflow.linkcheck`)."""
+    if workflow.checks is None or workflow.checks.step != step.code:
+        return []
+    return summary(workflow, snap, ctx.links)
+
+
+def _with_lines(text: Label, lines: list[Label]) -> Label:
+    if not lines:
+        return text
+    return Label("\n".join([text.ru, *(line.ru for line in lines)]), "\n".join([text.en, *(line.en for line in lines)]))
 
 
 def _stand_in(snap: Snapshot, pos: Position, step: Step, responsible: int, base: str,

@@ -6,6 +6,8 @@ while the app's own writes — stage and log written together in one update — 
 from a person's decision, everything is derived from the current state: a completed approval task
 approves, completed accounting tasks finish the step, a missing task or notification is (re)issued
 under its deterministic key. So a repeated, reordered or dropped-then-repeated event converges.
+A :class:`~b24app.workflow.actions.BankPayment` (a bank statement shows the request paid) completes a
+step that has a ``complete`` decision, "by bank statement"; anywhere else it changes nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from b24app.texts import approval as msg
 from b24app.workflow.actions import (
     Action,
+    BankPayment,
     MoveStage,
     Notify,
     PersonDecision,
@@ -53,6 +56,8 @@ def decide(workflow: Workflow, snap: Snapshot, trigger: Trigger, now: datetime, 
         change = apply(workflow, snap, pos, trigger, now, ctx)
         if isinstance(change, Refusal):
             return [Refuse(trigger.user, change.message, f"{_base(workflow, snap)}:refuse:{trigger.decision}")]
+    elif isinstance(trigger, BankPayment) and snap.stage == pos.stage and _paying(workflow, pos):
+        change = _bank_payment(workflow, snap, pos, trigger, now)
     elif snap.stage != pos.stage:
         change, actions = _drift(workflow, snap, pos, now, ctx)
     else:
@@ -204,6 +209,26 @@ def _accounting(workflow: Workflow, snap: Snapshot, pos: Position, step: Step,
     return Change(entry), actions
 
 
+def _paying(workflow: Workflow, pos: Position) -> bool:
+    """The request waits at a step that a payment completes (an accounting step with a ``complete``)."""
+    step = workflow.step(pos.step) if pos.step else None
+    return step is not None and pos.stage == step.stage and "complete" in step.decisions
+
+
+def _bank_payment(workflow: Workflow, snap: Snapshot, pos: Position, trigger: BankPayment,
+                  now: datetime) -> Change:
+    """A bank statement shows the payment: the step completes "by bank statement", on the accountants'
+    behalf (the step's approver), with the bank document's number and date in the log entry. The
+    step's tasks are then closed as stale (``effects``), whoever had them open."""
+    assert pos.step is not None
+    step = workflow.step(pos.step)
+    stage, next_step = route(workflow, step.decisions["complete"], snap)
+    on_behalf = pos.approver if pos.approver and pos.approver != trigger.user else None
+    entry = make_entry(snap, pos, "complete", trigger.user, on_behalf, now, stage, next_step, None, "", "bank",
+                       step=step.code)
+    return Change(replace(entry, bank_doc=trigger.number, bank_date=trigger.date))
+
+
 def _while_paused(workflow: Workflow, snap: Snapshot, pos: Position, step: Step, now: datetime,
                   ctx: Context) -> tuple[Change | None, list[Action]]:
     assert pos.last is not None
@@ -243,7 +268,7 @@ def outcome(workflow: Workflow, snap: Snapshot, actions: list[Action]) -> Outcom
     refused = next((a for a in actions if isinstance(a, Refuse)), None)
     if refused is not None:
         return Outcome(False, refused.message, snap.stage)
-    fields = next((a for a in actions if isinstance(a, SetFields)), None)
+    fields = next((a for a in actions if isinstance(a, SetFields) and "DECISIONS" in a.fields), None)
     entries = fields.fields.get("DECISIONS") if fields else None
     if not entries:
         return Outcome(True, msg.NOTHING_CHANGED, snap.stage)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from b24app.workflow import conditions, rules
+from b24app.workflow.checkspec import parse_checks
 from b24app.workflow.fieldschema import parse_fields
 from b24app.workflow.graph import check_graph, check_partial
 from b24app.workflow.models import (
@@ -34,7 +35,7 @@ WORKFLOW_CODE = r"[a-z][a-z0-9_]{0,39}"
 STEP_CODE = r"[a-z][a-z0-9_]{0,39}"
 STAGE_CODE = r"[A-Z][A-Z0-9_]{0,39}"
 COLOR = r"#[0-9A-Fa-f]{6}"
-TOP_KEYS = ("code", "title", "type", "fields", "stages", "start", "steps")
+TOP_KEYS = ("code", "title", "type", "fields", "stages", "start", "steps", "checks")
 
 
 def load_workflows(workflows_dir: Path, org: OrgConfig) -> list[Workflow]:
@@ -73,17 +74,20 @@ def parse_workflow(data: Any, file: str, org: OrgConfig) -> tuple[Workflow | Non
     reader = Reader(file)
     if not isinstance(data, LocatedDict):
         return None, [Problem(file, 1, "a workflow file must be a mapping with the keys " + ", ".join(TOP_KEYS))]
-    reader.keys(data, "the workflow", TOP_KEYS, ())
+    reader.keys(data, "the workflow", TOP_KEYS[:-1], TOP_KEYS[-1:])
     sources = Sources(data)
+    steps = tuple(_steps(reader, data, org, sources))
+    spec = _type(reader, data)
     workflow = Workflow(
         code=reader.string(data, "code", "the workflow", WORKFLOW_CODE, "use lower-case letters, digits, '_'") or "",
         title=reader.label(data, "title", "the workflow") or _missing_label(),
-        type=_type(reader, data),
+        type=spec,
         fields=tuple(parse_fields(reader, data, org)),
         stages=tuple(_stages(reader, data, sources)),
-        steps=tuple(_steps(reader, data, org, sources)),
+        steps=steps,
         start=reader.string(data, "start", "the workflow", STEP_CODE, "name a step code (lower case)") or "",
         source=file,
+        checks=parse_checks(reader, data, steps, spec),
     )
     if reader.problems:  # graph checks on a half-read file would mislead; only the safe ones run
         return None, reader.problems + check_partial(workflow, sources)

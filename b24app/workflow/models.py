@@ -187,6 +187,20 @@ class TypeSpec:
     parents: tuple[str, ...] = ()
 
 
+#: What a flagged check does at the checked step: ``warn`` shows it, ``block`` also refuses the approval.
+CHECK_MODES = ("warn", "block")
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What the actor of ``step`` is shown before approving (``checks:``): the linked contract (not signed,
+    or the payment above its remaining amount) and duplicate invoices; each ``warn`` or ``block``."""
+
+    step: str
+    contract: str = "warn"
+    duplicates: str = "warn"
+
+
 @dataclass(frozen=True)
 class Workflow:
     code: str
@@ -197,6 +211,7 @@ class Workflow:
     steps: tuple[Step, ...]
     start: str
     source: str = "<memory>"
+    checks: Checks | None = None
 
     def stage(self, code: str) -> Stage:
         return next(s for s in self.stages if s.code == code)

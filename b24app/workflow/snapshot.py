@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -74,6 +75,8 @@ class Entry:
     files: tuple[int, ...] = ()       # request_documents: the item's file ids when the documents were asked for
     instead_of: int | None = None     # the person the route names, when they could not act (``why``)
     why: str = ""                     # "absent" or "dismissed"
+    bank_doc: str = ""                # complete by bank statement: the bank document's number (Номер)
+    bank_date: str = ""               # ... and its date (ISO)
 
     def to_text(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v not in (None, "", ())}
@@ -91,6 +94,7 @@ class Entry:
                 reason=str(data.get("reason") or ""), via=str(data.get("via") or ""),
                 files=tuple(int(f) for f in data.get("files") or ()),
                 instead_of=_opt_int(data.get("instead_of")), why=str(data.get("why") or ""),
+                bank_doc=str(data.get("bank_doc") or ""), bank_date=str(data.get("bank_date") or ""),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -154,6 +158,9 @@ class Snapshot:
     updated_by: int | None = None
     log: tuple[Entry, ...] = ()
     tasks: tuple[TaskInfo, ...] = ()
+    created: datetime | None = None             # createdTime
+    #: linked parent items by entity type id (``parentId1102`` -> {1102: 7}; REFERENCE §6.2)
+    parents: Mapping[int, int] = field(default_factory=dict)
 
     def task(self, marker: Marker) -> TaskInfo | None:
         text = str(marker)
@@ -180,7 +187,25 @@ def parse_item(raw: Mapping[str, Any], names: ItemNames, tasks: Iterable[Mapping
         updated_by=_opt_int(raw.get("updatedBy")),
         log=log,
         tasks=tuple(parse_task(t) for t in tasks),
+        created=parse_time(raw.get("createdTime")),
+        parents=parents_of(raw),
     )
+
+
+def parents_of(raw: Mapping[str, Any]) -> dict[int, int]:
+    """``parentId{ETID}`` fields with a link (0 or empty: none)."""
+    found: dict[int, int] = {}
+    for key, value in raw.items():
+        if key.startswith("parentId") and key[8:].isdigit() and (_opt_int(value) or 0) > 0:
+            found[int(key[8:])] = int(value)
+    return found
+
+
+def parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def parse_log(value: Any) -> tuple[Entry, ...]:

@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from b24app.texts import approval as msg
+from b24app.texts import links as links_msg
 from b24app.workflow.actions import Action, MoveDeadline, PersonDecision
 from b24app.workflow.actors import OPERATIONS_MANAGER, Person, Pick
 from b24app.workflow.effects import Context, Position, route
+from b24app.workflow.linkcheck import blocking
 from b24app.workflow.models import FieldType, Label, Workflow
 from b24app.workflow.rules import DECISIONS
 from b24app.workflow.snapshot import Entry, Marker, Snapshot, file_ids
@@ -84,9 +86,21 @@ def apply(workflow: Workflow, snap: Snapshot, pos: Position, trigger: PersonDeci
     if spec is not None and spec.reason_required and not reason:
         return Refusal(msg.reason_required(decision))
     on_behalf = allowed[decision]
+    stopped = _blocked(workflow, snap, pos, decision, ctx)
+    if stopped is not None:
+        return stopped
     if decision == "resubmit" and workflow.stage(pos.stage).final:
         return restart(workflow, snap, pos, trigger.user, now, ctx, "resubmit", trigger.via, on_behalf)
     return _transition(workflow, snap, pos, decision, trigger.user, on_behalf, reason, trigger.via, now, ctx)
+
+
+def _blocked(workflow: Workflow, snap: Snapshot, pos: Position, decision: str, ctx: Context) -> Refusal | None:
+    """At the checked step, a blocking flag (``checks: ... block``) refuses the approval, saying why."""
+    checks = workflow.checks
+    if decision != "approve" or checks is None or pos.step != checks.step:
+        return None
+    found = blocking(workflow, snap, ctx.links)
+    return Refusal(links_msg.blocked([f.text for f in found])) if found else None
 
 
 def why_not(workflow: Workflow, snap: Snapshot, pos: Position, user: int, decision: str, ctx: Context,

@@ -113,3 +113,17 @@ def test_the_clock_pauses_while_frozen(browser: Browser, stack: Stack) -> None:
     assert frame.inner_text("#left") == "16 раб. ч (пауза)"      # the two hours used stay used
     assert frame.query_selector("#deadline") is None
     assert ("Согласование руководителем", "current") in route_of(frame)
+
+
+def test_the_checks_show_a_duplicate_with_its_link_within_the_narrow_card(browser: Browser, stack: Stack) -> None:
+    first = create(stack, 77000, "Листовки для выставки")
+    decide(stack, first, "m.orlova")
+    second = create(stack, 77000, "Листовки для выставки (повтор)")
+    decide(stack, second, "m.orlova")
+    _, frame = open_narrow(browser, stack, "finance.manager", second, height=1900)
+    checks = frame.inner_text("#checks")
+    assert f"Возможный дубль: заявка №{first}" in checks and "тот же файл счёта" in checks
+    link = frame.query_selector("#checks a")
+    assert link is not None and str(link.get_attribute("href")).endswith(f"/details/{first}/")
+    sizes = frame.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert sizes[1] <= 600 and sizes[0] <= sizes[1], sizes

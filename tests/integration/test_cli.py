@@ -35,7 +35,7 @@ def test_help_lists_the_working_commands_only(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stderr == ""     # no settings are needed to get help
     commands = result.stdout.split("Commands:")[1]
     listed = {line.split()[0] for line in commands.splitlines() if line.startswith("  ")}
-    assert listed == {"check-config", "serve", "worker", "doctor", "sandbox", "provision", "telegram", "scenario", "demo", "sweep", "digest", "portal"}
+    assert listed == {"check-config", "serve", "worker", "doctor", "sandbox", "provision", "telegram", "scenario", "demo", "sweep", "digest", "portal", "bank"}
     assert not listed & {"run", "shell", "routes"}
 
 

@@ -62,3 +62,32 @@ def test_url_machine_embeds_the_oauth_callers_token(sandbox: SandboxPortal) -> N
     assert f"auth={token}" in link["urlMachine"]
     machine = requests.get(link["urlMachine"], verify=sandbox.ca_bundle, timeout=10)
     assert machine.status_code == 200 and machine.content == b"%PDF-1.4 invoice"
+
+
+def test_a_url_machine_download_is_a_counted_rest_request(sandbox: SandboxPortal) -> None:
+    app = sandbox.install_app(handler_url="https://127.0.0.1:9/app")
+    link = _item_with_file(sandbox, sandbox.webhook_url("admin"))
+    before = sandbox.request_count
+
+    requests.get(link["urlMachine"], params={"auth": app.tokens["access_token"]}, verify=sandbox.ca_bundle,
+                 timeout=10)
+    requests.get(link["url"], params={"auth": app.tokens["access_token"]}, verify=sandbox.ca_bundle, timeout=10)
+
+    assert sandbox.request_count - before == 1  # the browser link is not a REST request
+    record = sandbox.calls[-1]
+    assert record.method == "crm.controller.item.getFile" and record.status == 200 and record.auth_kind == "oauth"
+
+
+def test_the_browser_link_opens_for_an_active_persons_portal_session(sandbox: SandboxPortal) -> None:
+    sandbox.install_app(handler_url="https://127.0.0.1:9/app")
+    link = _item_with_file(sandbox, sandbox.webhook_url("admin"))
+    person = next(u for u in sandbox.state.users.values() if u.active and u.login != sandbox.state.portal.admin_login)
+
+    signed_in = requests.get(link["url"], cookies={"sandbox_as": person.login}, verify=sandbox.ca_bundle,
+                             timeout=10)
+    stranger = requests.get(link["url"], cookies={"sandbox_as": "nobody"}, verify=sandbox.ca_bundle, timeout=10)
+    person.active = False
+    gone = requests.get(link["url"], cookies={"sandbox_as": person.login}, verify=sandbox.ca_bundle, timeout=10)
+
+    assert signed_in.status_code == 200 and signed_in.content == b"%PDF-1.4 invoice"
+    assert stranger.status_code == 403 and gone.status_code == 403 and b"PDF" not in gone.content

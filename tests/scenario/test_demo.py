@@ -1,5 +1,5 @@
-"""``b24app demo`` end to end: two requests reach «Оплачено», one is rejected, a contract is signed,
-narrated in Russian; ``--keep`` leaves live work in the portal and says where to click."""
+"""``b24app demo`` end to end: two requests reach «Оплачено», one is rejected, a contract is signed, a
+payment under it shows the contract's standing, a duplicate invoice is caught and rejected; narrated in Russian; ``--keep`` leaves live work in the portal and says where to click."""
 
 from __future__ import annotations
 
@@ -35,8 +35,15 @@ def test_the_demo_pays_two_requests_and_rejects_one(redis_url: str, monkeypatch:
     assert "Причина: Сначала запросите ещё два предложения поставщиков" in text
     assert f"№{CRM_ITEM} «Договор поставки флаконов» — Подписан" in text    # contracts number their own items
     assert "→ задача «Подписать договор №" in text
+    advance, again = CRM_ITEM + 3, CRM_ITEM + 4
+    assert f"№{advance} «Аванс по договору поставки флаконов» — Оплата" in text     # linked to the signed contract
+    assert f"Согласовать заявку на оплату №{advance} — ООО «Стеклотара»" in text       # its counterparty from it
+    assert "Договор «Договор поставки флаконов»: Подписан." in text
+    assert "Оплачено по договору: 0 RUB из 480 000 RUB (в оплате: 0 RUB); остаток: 480 000 RUB." in text
+    assert f"⚠ Возможный дубль: заявка №{first} «Продвижение в VK, март» — тот же файл счёта" in text
+    assert f"№{again} «Продвижение в VK, март (повторно)» — Отклонено" in text
     summary = text.split("Итог:", 1)[1]
-    assert "Согласование заявок на оплату: Оплачено — 2, Отклонено — 1" in summary
+    assert "Согласование заявок на оплату: Оплачено — 2, Отклонено — 2" in summary
     assert "Согласование договоров: Подписан — 1, Отклонён — 0" in summary
 
 
@@ -124,6 +131,10 @@ def _check_live(stack: Stack, live: Live) -> None:
     assert live.control_url in guide                          # the control room, as the operations manager
     page = session.get(live.control_url)
     assert page.status_code == 200 and f'action="{stack.web_url}/b24/app?' in page.text
+    assert live.accounting_url in guide                       # the accounting view, as the chief accountant
+    page = session.get(live.accounting_url)
+    assert page.status_code == 200 and session.cookies.get("sandbox_as") == "chief.accountant"
+    assert f'action="{stack.web_url}/b24/app?' in page.text
     frozen = next(i for i in live.items if i.wanted.ref == "live-frozen")
     assert "Ждём решения по бюджету выставки" in " ".join(views["payment_requests"].timeline(frozen.item_id))
 

@@ -83,7 +83,7 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
         "7: step 5 (expect): unknown stage 'HEAD_APROVAL'; stages: NEW, HEAD_APPROVAL, FINANCE_REVIEW, REJECTED",
         "8: step 6: unknown step 'jump'; steps are: create, edit, approve, reject, request_documents, freeze, "
         "unfreeze, resubmit, move, start_task, complete_task, attach, link_telegram, advance, faults, expect, "
-        "deactivate, reactivate, absence",
+        "deactivate, reactivate, absence, bank_orders, bank_statement, bank_import",
         "9: step 7 (move) needs 'to': the stage code the card is dragged to",
     ]
 

@@ -50,3 +50,8 @@ def test_control_room_keys() -> None:
     assert keys.control_clock(M) == f"b24app:control:clock:{M}"
     assert keys.control_app_id(M) == f"b24app:control:app-id:{M}"
     assert keys.CONTROL_TTL == 60
+
+
+def test_bank_keys() -> None:
+    assert keys.bank(M, "applied") == f"b24app:bank:{M}:applied"
+    assert keys.bank(M, "uploads") == f"b24app:bank:{M}:uploads"

@@ -65,6 +65,7 @@ NOT_A_NOTICE = {
     "escalation.request_card": "builds the RequestCard every message shows",
     "placements.texts": "the approval tab's own words (the tab is the card)",
     "control.texts": "the control room page's own words (each row links its card)",
+    "accounting.texts": "the accounting view's own words (each request links its card)",
     "placements.working_time": "a duration",
     "telegram.details": "the request's block every message ends with",
     "telegram._details": "the request's block every message ends with",
@@ -75,6 +76,11 @@ NOT_A_NOTICE = {
     "telegram.decided_text": "a button's answer on the request's own message",
     "telegram.link_page": "the Telegram linking page",
     "telegram.link_page_invite": "the Telegram linking page",
+    "links.contract_line": "a line the checked step's task and assigned notice carry under their own head",
+    "links.paid_line": "a line the checked step's task and assigned notice carry under their own head",
+    "links.unsigned": "a flag line the checked step's task, notice and tab carry under their own head",
+    "links.over": "a flag line the checked step's task, notice and tab carry under their own head",
+    "links.duplicate": "a flag line the checked step's task, notice and tab carry under their own head",
 }
 
 
@@ -101,7 +107,7 @@ def argument(name: str, annotation: str) -> list[Any]:
         "Label | None": [Label("Этап", "Stage")], "datetime": [NOW], "datetime | None": [NOW, None],
         "Iterable[Label]": [[Label("Сумма", "Amount")]], "dict[int, str]": [{3: "Марина Орлова"}],
         "int | None": [3], "int": [3], "str | None": [None, "2026-03-10"], "Decimal": [AMOUNT],
-        "timedelta": [timedelta(hours=2)],
+        "timedelta": [timedelta(hours=2)], "list[Label]": [[Label("⚠ Договор не подписан.", "⚠ Not signed.")]],
         "Message": [digest_message(NOW.date(), [(Label("Раздел", "Section"), [CARD])]), reminder(CARD)],
     }
     by_name: dict[str, list[Any]] = {"title": [TITLE], "decision": ["approve"], "why": ["absent", "dismissed"],

@@ -1,0 +1,45 @@
+"""Who may open the app's own pages: role holders of ``config/roles.yaml`` (or their substitute today) and
+portal administrators.
+
+``user.admin`` is asked with the person's own token (never the app's), only for people outside the
+roles, and its answer is kept :data:`~b24app.web.identity.POSITIVE_TTL` seconds per person
+(``keys.control_admin``), shared by the control room and the accounting view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from b24app import keys
+from b24app.errors import RestError
+from b24app.pipeline.definitions import definitions
+from b24app.rest.client import RestClient
+from b24app.web.identity import POSITIVE_TTL
+from b24app.workflow.actors import effective
+
+if TYPE_CHECKING:
+    from b24app.deps import Deps
+
+
+def holds_role(deps: Deps, member_id: str, user_id: int, roles: Iterable[str]) -> bool:
+    """Whether ``user_id`` holds one of ``roles`` on this portal, or stands in for a holder today."""
+    defs = definitions(deps, member_id)
+    now = datetime.now(defs.calendar.tz)
+    holders = {defs.roles[r] for r in roles if r in defs.roles}
+    return user_id in holders | {effective(u, defs.org.absences, now) for u in holders}
+
+
+def is_admin(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -> bool:
+    """``user.admin`` with the person's token, cached; a refusal of the call counts as "no"."""
+    key = keys.control_admin(member_id, user_id)
+    cached = deps.redis.get(key)
+    if cached is not None:
+        return cached in (b"1", "1")
+    try:
+        admin = as_user.call("user.admin") is True
+    except RestError:
+        admin = False
+    deps.redis.set(key, "1" if admin else "0", ex=POSITIVE_TTL)
+    return admin

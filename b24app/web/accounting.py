@@ -1,0 +1,298 @@
+"""The accounting view: payment orders to the bank and statements back (issue 18).
+
+A page of the app inside the portal, beside the control room. It opens like the control room: the
+frame-open form (the person's ``AUTH_ID``) is POSTed to ``/b24/accounting`` — or to the app's handler
+path ``/b24/app``, which shows this view to an accountant who may not see the control room — and the
+person is identified exactly as there (:func:`b24app.web.placement_auth.identify`). Only the accountants
+(the roles of ``config/bank.yaml``, or whoever stands in for them today) and portal administrators
+(``user.admin`` with the person's own token) may open it; everyone else gets a polite 403.
+
+The page carries a signed pass of its own (30 minutes; portal, person, language — never the
+``AUTH_ID``; a control-room pass does not open it). Every other route needs that pass:
+
+* ``GET /b24/accounting?pass=...`` — the page again;
+* ``GET /b24/accounting/orders?pass=...`` — the payment-order file (cp1251, as the bank client reads it);
+* ``POST /b24/accounting/statement`` (multipart: ``pass``, ``statement``) — a statement applied; a
+  malformed file is refused with its ``line N:`` errors and changes nothing;
+* ``POST /b24/accounting/resolve`` (``pass``, ``document``, ``item``) — an ambiguous payment assigned.
+
+The POSTs take the pass from the form body only, so a page elsewhere cannot make an accountant's browser
+change anything (the pass is in no cookie). The work itself is :mod:`b24app.bank.service`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from b24app import keys
+from b24app.bank import codec, portal, service
+from b24app.bank.model import BankFileError
+from b24app.bank.store import BankStore
+from b24app.bank.write import ApprovedRequest, write_payment_orders
+from b24app.control import read as control
+from b24app.deps import Deps
+from b24app.errors import B24AppError
+from b24app.pipeline.definitions import definitions
+from b24app.rest.client import RestClient
+from b24app.texts.accounting import texts
+from b24app.web.access import holds_role, is_admin
+from b24app.web.app import ROUTE_LIMITS, get_deps
+from b24app.web.identity import IdentityBusy, WidgetAuthError
+from b24app.web.placement_auth import Person, identify
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("accounting", __name__, template_folder="templates")
+
+PASS_TTL = 30 * 60
+#: The largest statement upload: what ``deploy/nginx.conf`` lets through (about 2 000 bank documents).
+STATEMENT_MAX_BYTES = 2 * 1024 * 1024
+PAYMENT_STEP = ("payment_requests", "payment")
+
+
+def init_app(app: Flask, deps: Deps) -> None:
+    app.register_blueprint(bp)
+    app.config.setdefault(ROUTE_LIMITS, {})["accounting.statement"] = STATEMENT_MAX_BYTES
+
+
+# -- who may open it ----------------------------------------------------------------------------------
+
+def may_account(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -> bool:
+    """An accountant of ``config/bank.yaml`` (or their substitute today), or a portal administrator."""
+    try:
+        accountant = holds_role(deps, member_id, user_id, service.bank_config(deps, member_id).roles)
+    except service.BankNotConfigured:                # no bank.yaml: only administrators, who are told so
+        accountant = False
+    return accountant or is_admin(deps, member_id, user_id, as_user)
+
+
+def issue_pass(person: Person, lang: str) -> str:
+    """The accounting view's pass for a person already found to be allowed (:func:`may_account`)."""
+    return _serializer().dumps({"m": person.member_id, "u": person.user_id, "l": lang})
+
+
+# -- routes -------------------------------------------------------------------------------------------
+
+@bp.post("/b24/accounting")
+def open_page() -> ResponseReturnValue:
+    lang = _lang(request.args.get("LANG"))
+    deps = get_deps()
+    try:
+        person, _, as_user = identify(request.form, request.args, deps)
+        allowed = may_account(deps, person.member_id, person.user_id, as_user)
+    except IdentityBusy:
+        return message(lang, "unavailable", 503)
+    except WidgetAuthError as exc:
+        log.info("accounting view refused: %s", exc)
+        return message(lang, "not_authenticated", 403)
+    except B24AppError as exc:
+        log.warning("accounting view: the portal failed: %s", exc)
+        return message(lang, "unavailable", 502)
+    if not allowed:
+        return refuse(person, lang)
+    return page(deps, person.member_id, issue_pass(person, lang), lang)
+
+
+@bp.get("/b24/accounting")
+def again() -> ResponseReturnValue:
+    found = _pass(request.args)
+    if found is None:
+        return message(_lang(request.args.get("lang")), "stale", 403)
+    member_id, _, lang, token = found
+    return page(get_deps(), member_id, token, lang)
+
+
+@bp.get("/b24/accounting/orders")
+def orders() -> ResponseReturnValue:
+    found = _pass(request.args)
+    if found is None:
+        return message(_lang(request.args.get("lang")), "stale", 403)
+    member_id, user_id, lang, _ = found
+    deps = get_deps()
+    try:
+        result = service.orders_file(deps, member_id, today=_today(deps, member_id))
+    except service.BankNotConfigured as exc:
+        log.warning("payment orders: %s", exc)
+        return message(lang, "not_configured", 503)
+    except B24AppError as exc:
+        log.warning("payment orders: the portal failed: %s", exc)
+        return message(lang, "unavailable", 502)
+    if result.data is None:
+        return message(lang, "orders_no_file", 409, title="title")
+    log.info("payment-order file for %s downloaded by user %s: requests %s", member_id, user_id, result.included)
+    return Response(result.data, content_type="text/plain; charset=windows-1251",
+                    headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
+
+
+@bp.post("/b24/accounting/statement")
+def statement() -> ResponseReturnValue:
+    found = _pass(request.form)
+    if found is None:
+        return message(_lang(request.form.get("lang")), "stale", 403)
+    member_id, user_id, lang, token = found
+    deps = get_deps()
+    upload = request.files.get("statement")
+    data = upload.read() if upload is not None else b""
+    if not data:
+        return page(deps, member_id, token, lang, errors=[texts(lang)["statement_empty"]], status=400)
+    filename = (upload.filename if upload is not None else "") or "statement.txt"
+    known = _payment_rows(deps, member_id)
+    try:
+        report = service.import_statement(deps, member_id, data, user_id=user_id, filename=filename)
+    except BankFileError as exc:
+        log.info("statement refused for %s (user %s): %s", member_id, user_id, exc)
+        return page(deps, member_id, token, lang, errors=_lines(exc), status=400)
+    except B24AppError as exc:
+        log.warning("statement import: the portal failed: %s", exc)
+        return message(lang, "unavailable", 502)
+    deps.redis.delete(keys.control_view(member_id))           # paid requests leave the open lists now
+    return page(deps, member_id, token, lang, report=report, known=known)
+
+
+@bp.post("/b24/accounting/resolve")
+def resolve() -> ResponseReturnValue:
+    found = _pass(request.form)
+    if found is None:
+        return message(_lang(request.form.get("lang")), "stale", 403)
+    member_id, user_id, lang, token = found
+    deps = get_deps()
+    document, item = str(request.form.get("document") or ""), str(request.form.get("item") or "")
+    if not document or not item.isdigit():
+        return page(deps, member_id, token, lang, errors=[texts(lang)["resolve_incomplete"]], status=400,
+                    errors_title="resolve_refused")
+    known = _payment_rows(deps, member_id)
+    try:
+        service.resolve(deps, member_id, document, int(item), user_id=user_id)
+    except service.ResolveError as exc:
+        return page(deps, member_id, token, lang, errors=[str(exc)], status=409, errors_title="resolve_refused")
+    except B24AppError as exc:
+        log.warning("resolving a statement line: the portal failed: %s", exc)
+        return message(lang, "unavailable", 502)
+    deps.redis.delete(keys.control_view(member_id))
+    return page(deps, member_id, token, lang, notice=texts(lang)["resolved"].format(item=item), known=known)
+
+
+# -- the page -----------------------------------------------------------------------------------------
+
+def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.ImportReport | None = None,
+         errors: list[str] | None = None, errors_title: str = "statement_refused", notice: str = "",
+         known: dict[int, dict[str, Any]] | None = None, status: int = 200) -> ResponseReturnValue:
+    """The view; ``known`` are the payment step's requests as they were before a change (their titles and
+    links for the report, once they have left the step)."""
+    try:
+        view = control.view(deps, member_id)
+        result = preview(deps, member_id, datetime.fromisoformat(view["now"]).date())
+    except service.BankNotConfigured as exc:
+        log.warning("accounting view: %s", exc)
+        return message(lang, "not_configured", 503)
+    except B24AppError as exc:
+        log.warning("accounting view: the portal failed: %s", exc)
+        return message(lang, "unavailable", 502)
+    rows = _at_payment(view)
+    missing = dict(result.missing)
+    requests = [{**_request(rows, i), "missing": missing.get(i, [])} for i in
+                [*result.included, *(i for i, _ in result.missing)]]
+    requests += [{**r, "missing": []} for i, r in rows.items() if i not in {q["item_id"] for q in requests}]
+    names = _names(deps, member_id)
+    records = service.uploads(deps, member_id)
+    return render_template(
+        "accounting.html", t=texts(lang), lang=lang, token=token, requests=requests, result=result,
+        report=report, errors=errors or [], errors_title=errors_title, notice=notice, last=records[0] if records else None,
+        uploads=[(u, _local(deps, member_id, u.at)) for u in records], pending=service.pending(deps, member_id),
+        rows={**(known or {}), **rows}, names=names,
+        as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M")), status
+
+
+def preview(deps: Deps, member_id: str, today: date) -> service.OrdersResult:
+    """What :func:`~b24app.bank.service.orders_file` would write now, without taking order numbers: a
+    page view must not advance the portal's payment-order sequence (only the download does)."""
+    cfg = service.bank_config(deps, member_id)
+    requests = portal.open_requests(deps, member_id)
+    written = write_payment_orders(
+        [ApprovedRequest(r.item_id, r.number, r.amount, r.invoice_number, r.invoice_date, r.recipient)
+         for r in requests], cfg.payer, version=cfg.version, today=today, now=deps.now(),
+        first_number=BankStore(deps.redis, member_id).last_order_number() + 1)
+    source = {r.item_id: r.source for r in requests}
+    return service.OrdersResult(written.content, "", [item for item, _ in written.orders],
+                                [(x.request_id, [f"{p} ({source[x.request_id]})" if p.startswith(codec.RECIPIENT)
+                                                 else p for p in x.problems]) for x in written.refused])
+
+
+def refuse(person: Person, lang: str) -> ResponseReturnValue:
+    log.info("accounting view refused to user %s of %s: not an accountant", person.user_id, person.member_id)
+    return message(lang, "refused", 403, title="refused_title")
+
+
+def message(lang: str, key: str, status: int, title: str = "title") -> ResponseReturnValue:
+    t = texts(lang)
+    return render_template("control_message.html", t=t, lang=lang, heading=t[title], text=t[key]), status
+
+
+def _local(deps: Deps, member_id: str, moment: str) -> str:
+    """An upload's time (ISO, UTC) on the portal's calendar, as staff read it."""
+    try:
+        return datetime.fromisoformat(moment).astimezone(definitions(deps, member_id).calendar.tz) \
+            .strftime("%d.%m.%Y %H:%M")
+    except ValueError:
+        return moment
+
+
+def _at_payment(view: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {r["item_id"]: r for r in view["rows"] if (r["workflow"], r["step"]) == PAYMENT_STEP}
+
+
+def _payment_rows(deps: Deps, member_id: str) -> dict[int, dict[str, Any]]:
+    try:
+        return _at_payment(control.view(deps, member_id))
+    except B24AppError:
+        return {}
+
+
+def _request(rows: dict[int, dict[str, Any]], item_id: int) -> dict[str, Any]:
+    return rows.get(item_id) or {"item_id": item_id, "title": f"#{item_id}", "counterparty": "", "amount": "",
+                                 "currency": "", "url": ""}
+
+
+def _names(deps: Deps, member_id: str) -> dict[str, str]:
+    """People's names as the control room last read them (``#id`` for anyone else)."""
+    raw = deps.redis.get(keys.control_people(member_id))
+    try:
+        names = json.loads(raw)["names"] if raw else {}
+    except (ValueError, KeyError, TypeError):
+        names = {}
+    return {str(k): str(v) for k, v in names.items()}
+
+
+def _lines(exc: BankFileError) -> list[str]:
+    return [str(p) for p in exc.problems] or [str(exc)]
+
+
+def _today(deps: Deps, member_id: str) -> date:
+    """The portal's date, as the last control-room view of it saw the portal's clock."""
+    return datetime.fromisoformat(control.view(deps, member_id)["now"]).date()
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt="b24app-accounting")
+
+
+def _pass(source: Any) -> tuple[str, int, str, str] | None:
+    token = str(source.get("pass") or "")
+    try:
+        data = _serializer().loads(token, max_age=PASS_TTL)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("m"), str) or not isinstance(data.get("u"), int):
+        return None
+    return data["m"], data["u"], _lang(data.get("l")), token
+
+
+def _lang(value: Any) -> str:
+    return "en" if str(value or "").lower().startswith("en") else "ru"
