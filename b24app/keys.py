@@ -300,7 +300,7 @@ def control_app_id(member_id: str) -> str:
 #: newest first), ``order-number`` (the last payment-order number issued), ``folder`` (the app's Drive
 #: folder for statement extracts), ``import`` (the lock of one import at a time). Kept without expiry: an
 #: accounting record.
-BANK_KINDS = ("applied", "pending", "uploads", "order-number", "folder", "import")
+BANK_KINDS = ("applied", "pending", "uploads", "order-number", "order-numbers", "folder", "import")
 
 
 def bank(member_id: str, kind: str) -> str:

@@ -12,13 +12,14 @@ Importable without side effects.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.errors import B24AppError
-from b24app.escalation.standing import RoutePoint, StepClock, route, step_clock
+from b24app.escalation.standing import RoutePoint, StepClock, VersionRow, route, step_clock, version_rows
 from b24app.pipeline import linkview
 from b24app.pipeline.definitions import workflow_code_for
 from b24app.pipeline.linkview import CheckLine, PaymentRow
@@ -57,6 +58,7 @@ class SheetEntry:
     reason: str
     via: str
     note: Label | None = None    # why the step went to someone else (absent or dismissed)
+    version: int | None = None   # the file version current when the entry was made (``versions:``)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ class Sheet:
     checks: tuple[CheckLine, ...] = ()
     #: A contract's payment requests and their stages (one batch); None: not a workflow others link to.
     payments: tuple[PaymentRow, ...] | None = None
+    #: The file's versions (``versions:``), newest first, from the approval log; names by user id.
+    versions: tuple[VersionRow, ...] = ()
+    names: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def decide(deps: Deps, member_id: str, workflow_code: str, item_id: int, user_id
 
 
 def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int, user_id: int) -> Sheet:
-    loaded = load(deps, member_id, workflow_code, int(item_id))
+    loaded = load(deps, member_id, workflow_code, int(item_id), digest_files=False)
     if loaded is None:
         return Sheet(workflow_code, int(item_id), NOT_FOUND.ru, "", NOT_FOUND, None, None, None, None, (), ())
     workflow, snap, ctx = loaded.workflow, loaded.snap, loaded.ctx
@@ -143,6 +148,7 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
             via=e.via,
             note=msg.routed_note(e.why, msg.person(e.instead_of, ctx.names)) if e.instead_of
             else msg.bank_note(e.bank_doc, e.bank_date) if e.bank_doc else None,
+            version=e.version if workflow.versions is not None else None,
         )
         for e in snap.log
     )
@@ -159,6 +165,7 @@ def approval_sheet(deps: Deps, member_id: str, workflow_code: str, item_id: int,
         reminders=sent_notices(deps, member_id, loaded),
         checks=linkview.checks(deps, member_id, loaded),
         payments=linkview.payments(deps, member_id, loaded),
+        versions=version_rows(snap), names=dict(ctx.names),
     )
 
 

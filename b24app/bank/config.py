@@ -38,6 +38,23 @@ def load_bank_config(path: str | Path, known_roles: Collection[str] | None = Non
     return _parse(load(path), Reader(str(path)), known_roles)
 
 
+#: path -> (its mtime in ns, the roles it was checked against, the config): one read per change of the file.
+_CACHE: dict[str, tuple[int, frozenset[str], BankConfig]] = {}
+
+
+def cached_bank_config(path: str | Path, known_roles: Collection[str]) -> BankConfig:
+    """:func:`load_bank_config`, kept per process until the file's mtime (or the set of known roles)
+    changes: every control-room and accounting view asks for it, and it is read and validated once."""
+    key, roles = str(Path(path)), frozenset(known_roles)
+    mtime = Path(path).stat().st_mtime_ns
+    kept = _CACHE.get(key)
+    if kept is not None and kept[0] == mtime and kept[1] == roles:
+        return kept[2]
+    config = load_bank_config(path, roles)
+    _CACHE[key] = (mtime, roles, config)
+    return config
+
+
 def check_bank_config(path: str | Path, known_roles: Collection[str] | None = None) -> list[Problem]:
     """Every problem of the file (empty when it is valid)."""
     try:
@@ -87,13 +104,13 @@ def _payer(data: LocatedDict, reader: Reader) -> BankDetails:
     payer = BankDetails(**values)
     if len(reader.problems) == before:
         for problem in party_problems(payer, codec.PAYER):
-            reader.add(table, f"payer: {problem}", _key_of(problem))
+            reader.add(table, f"payer: {problem}", _key_of(problem.key))
     return payer
 
 
-def _key_of(problem: str) -> str | None:
-    """The YAML key a writer's problem (``ПлательщикИНН: ...``) is about, for its line."""
-    suffix = problem.split(":", 1)[0].removeprefix(codec.PAYER)
+def _key_of(file_key: str) -> str | None:
+    """The YAML key of the file's key a writer's problem is about (``ПлательщикИНН`` -> ``inn``), for its line."""
+    suffix = file_key.removeprefix(codec.PAYER)
     for name, known in codec.PARTY_SUFFIXES.items():
         if suffix == known:
             return name

@@ -32,6 +32,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from b24app.bank.codec import format_amount
+from b24app.bank.issues import Issue
 from b24app.bank.model import Document
 
 
@@ -66,7 +67,7 @@ class Match:
     key: str
     document: Document
     outcome: Outcome
-    reason: str
+    reason: Issue
     request: OpenRequest | None = None        # set only when matched
     referenced: bool = False                  # the purpose names the matched request or its invoice
     candidates: tuple[Candidate, ...] = ()
@@ -119,31 +120,29 @@ def is_referenced(purpose: str | None, request: OpenRequest) -> bool:
 def _classify(key: str, doc: Document, requests: Sequence[OpenRequest]) -> Match:
     inn = (doc.recipient.inn or "").strip()
     if not inn:
-        return Match(key, doc, Outcome.UNMATCHED, "the document has no ПолучательИНН")
+        return Match(key, doc, Outcome.UNMATCHED, Issue("no_inn"))
     same_inn = [r for r in requests if (r.recipient_inn or "").strip() == inn]
     found = tuple(Candidate(r, r.amount == doc.amount, is_referenced(doc.purpose, r)) for r in same_inn)
     exact = [c for c in found if c.exact_amount]
     if not found:
-        return Match(key, doc, Outcome.UNMATCHED, f"no open request for ИНН {inn}")
+        return Match(key, doc, Outcome.UNMATCHED, Issue.of("no_request", inn=inn))
     if not exact:
         return Match(key, doc, Outcome.AMBIGUOUS, _amount_reason(doc, found), candidates=found)
     referenced = [c for c in exact if c.referenced]
     if len(exact) == 1 or len(referenced) == 1:
         chosen = exact[0] if len(exact) == 1 else referenced[0]
-        return Match(key, doc, Outcome.MATCHED, "ИНН and amount match" + (
-            ", confirmed by the purpose" if chosen.referenced else ""), request=chosen.request,
+        return Match(key, doc, Outcome.MATCHED, Issue("matched_referenced" if chosen.referenced else "matched"),
+                     request=chosen.request,
             referenced=chosen.referenced, candidates=(chosen,))
     listed = tuple(referenced) or tuple(exact)
-    return Match(key, doc, Outcome.AMBIGUOUS,
-                 f"{len(listed)} open requests with ИНН {inn} and this amount", candidates=listed)
+    return Match(key, doc, Outcome.AMBIGUOUS, Issue.of("several", count=len(listed), inn=inn), candidates=listed)
 
 
-def _amount_reason(doc: Document, found: tuple[Candidate, ...]) -> str:
-    amounts = ", ".join(format_amount(c.request.amount) if c.request.amount is not None else "unknown"
+def _amount_reason(doc: Document, found: tuple[Candidate, ...]) -> Issue:
+    amounts = ", ".join(format_amount(c.request.amount) if c.request.amount is not None else "—"
                         for c in found)
     partial = any(c.request.amount is not None and doc.amount < c.request.amount for c in found)
-    kind = "a partial payment" if partial else "the amount differs"
-    return f"ИНН matches but {kind}: {format_amount(doc.amount)} paid, requested {amounts}"
+    return Issue.of("partial" if partial else "amount_differs", paid=format_amount(doc.amount), requested=amounts)
 
 
 def match_statement(documents: Sequence[Document], our_account: str, requests: Sequence[OpenRequest],
@@ -156,7 +155,7 @@ def match_statement(documents: Sequence[Document], our_account: str, requests: S
         if doc.debited_on is None or doc.payer.account != our_account:
             ignored.append(doc)
         elif key in known_keys:
-            results.append(Match(key, doc, Outcome.KNOWN, "already applied by an earlier import"))
+            results.append(Match(key, doc, Outcome.KNOWN, Issue("known")))
         else:
             results.append(_classify(key, doc, ordered))
     results = _no_double_payment(results)
@@ -169,7 +168,6 @@ def _no_double_payment(results: list[Match]) -> list[Match]:
     """Two documents matched to one request: neither is trusted."""
     claims = Counter(m.request.request_id for m in results if m.request is not None)
     return [replace(m, outcome=Outcome.AMBIGUOUS, request=None, referenced=False,
-                    reason=f"{claims[m.request.request_id]} bank documents match request "
-                           f"№{m.request.request_number}")
+                    reason=Issue.of("double", count=claims[m.request.request_id], request=m.request.request_number))
             if m.request is not None and claims[m.request.request_id] > 1 else m
             for m in results]

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
+from b24app.bank.issues import Issue
 from b24app.bank.write import BankDetails
 from b24app.pipeline.definitions import item_names
 from b24app.rest.protocol import Command
@@ -48,7 +49,7 @@ class PortalRequest:
     invoice_number: str | None
     invoice_date: date | None
     recipient: BankDetails
-    source: str                  # "crm requisites of company N" or "request fields"
+    source: Issue                # source_company (with its id) or source_fields
 
 
 def open_requests(deps: Deps, member_id: str) -> list[PortalRequest]:
@@ -66,9 +67,9 @@ def open_requests(deps: Deps, member_id: str) -> list[PortalRequest]:
     for row, values in zip(rows, fields, strict=True):
         company = company_id(values.get("COUNTERPARTY"))
         if company is not None and company in requisites:
-            recipient, source = requisites[company], f"CRM requisites of company {company}"
+            recipient, source = requisites[company], Issue.of("source_company", company=company)
         else:
-            recipient, source = _from_fields(values), "the request's recipient fields"
+            recipient, source = _from_fields(values), Issue("source_fields")
         found.append(PortalRequest(int(row["id"]), str(row["id"]), money(values.get("AMOUNT")),
                                    _text(values.get("INVOICE_NUMBER")), day(values.get("INVOICE_DATE")),
                                    recipient, source))

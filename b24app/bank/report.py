@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+
+from b24app.bank.issues import Issue
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing that keeps a request out of the payment-order file; for a recipient's detail, ``source``
+    says where the details were read (the company's CRM requisites or the request's fields)."""
+
+    issue: Issue
+    source: Issue | None = None
+
+    def __str__(self) -> str:
+        return f"{self.issue} ({self.source})" if self.source is not None else str(self.issue)
 
 
 @dataclass(frozen=True)
@@ -14,7 +28,7 @@ class OrdersResult:
     data: bytes | None
     filename: str
     included: list[int] = field(default_factory=list)                  # item ids, in file order
-    missing: list[tuple[int, list[str]]] = field(default_factory=list)  # item id -> what is missing
+    missing: list[tuple[int, list[Missing]]] = field(default_factory=list)  # item id -> what is missing
 
 
 @dataclass(frozen=True)
@@ -28,7 +42,7 @@ class Line:
     recipient_inn: str | None
     recipient_name: str | None
     purpose: str | None
-    reason: str                    # why it is paid / ambiguous / unmatched (English, for logs and the view)
+    reason: Issue                  # why it is paid / ambiguous / unmatched (rendered by b24app/texts/bank.py)
     item_id: int | None = None     # the request paid
     candidates: tuple[int, ...] = ()   # ambiguous: the requests it might pay
 
@@ -46,7 +60,8 @@ class ImportReport:
 class Upload:
     """One statement upload, as recorded."""
 
-    at: str                        # ISO time of the portal's clock
+    at: datetime                   # when the app recorded it: an aware UTC instant of the app's clock (staff
+                                   # see it on the portal's calendar, b24app.web.accounting)
     user_id: int
     sha256: str
     filename: str
@@ -58,3 +73,7 @@ class Upload:
 
 class ResolveError(ValueError):
     """The accountant's choice cannot be applied (no such pending line, not one of its candidates, ...)."""
+
+    def __init__(self, issue: Issue) -> None:
+        self.issue = issue
+        super().__init__(str(issue))

@@ -10,8 +10,8 @@ scenarios call:
   accountant, unmatched ones listed; a malformed file raises :class:`BankFileError` and changes nothing.
 * :func:`pending` / :func:`resolve` — the lines waiting for the accountant, and their choice applied.
 * :func:`uploads` — every upload: who, when, the file's sha256 and what it changed.
-* :func:`may_exchange` — whether a user holds one of the accountant roles of ``config/bank.yaml``
-  (portal administrators are checked by the caller, which knows the portal user).
+* :func:`accountants` — the holders of the roles of ``config/bank.yaml`` (who may exchange files with
+  the bank, substitutes and administrators included, is one rule: :func:`b24app.web.access.may_exchange`).
 """
 
 from __future__ import annotations
@@ -20,17 +20,18 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
 from typing import TYPE_CHECKING
 
 from b24app.bank import codec, portal
-from b24app.bank.config import BANK_FILE, BankConfig, load_bank_config
+from b24app.bank.config import BANK_FILE, BankConfig, cached_bank_config
+from b24app.bank.issues import Issue
 from b24app.bank.match import Match, OpenRequest, match_statement
 from b24app.bank.model import BankFileError, Document, Statement
 from b24app.bank.parse import parse_statement
-from b24app.bank.report import ImportReport, Line, OrdersResult, ResolveError, Upload
+from b24app.bank.report import ImportReport, Line, Missing, OrdersResult, ResolveError, Upload
 from b24app.bank.store import BankStore
-from b24app.bank.write import ApprovedRequest, write_payment_orders
+from b24app.bank.write import ApprovedRequest, request_problems, write_payment_orders
 from b24app.errors import B24AppError, RestError
 from b24app.pipeline.definitions import config_for, definitions
 from b24app.pipeline.process import process
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
     from b24app.pipeline.read import Loaded
 
 __all__ = [
-    "BankFileError", "BankNotConfigured", "ImportReport", "Line", "OrdersResult", "ResolveError", "Upload",
-    "import_statement", "may_exchange", "orders_file", "pending", "resolve", "uploads",
+    "BankFileError", "BankNotConfigured", "ImportReport", "Issue", "Line", "Missing", "OrdersResult", "ResolveError", "Upload",
+    "accountants", "import_statement", "orders_file", "pending", "preview", "resolve", "uploads",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,12 @@ class BankNotConfigured(B24AppError):
 
 
 def bank_config(deps: Deps, member_id: str) -> BankConfig:
-    """The portal's ``bank.yaml`` (its own over the shared one), validated against its roles."""
+    """The portal's ``bank.yaml`` (its own over the shared one), validated against its roles; read once
+    per change of the file (:func:`~b24app.bank.config.cached_bank_config`)."""
     path = config_for(deps, member_id) / BANK_FILE
     if not path.exists():
         raise BankNotConfigured(f"{path} is missing: copy config/bank.yaml and put your organisation's details there")
-    return load_bank_config(path, set(definitions(deps, member_id).org.roles))
+    return cached_bank_config(path, definitions(deps, member_id).org.roles)
 
 
 def accountants(deps: Deps, member_id: str) -> frozenset[int]:
@@ -67,29 +69,46 @@ def accountants(deps: Deps, member_id: str) -> frozenset[int]:
     return frozenset(roles[r] for r in bank_config(deps, member_id).roles if r in roles)
 
 
-def may_exchange(deps: Deps, member_id: str, user_id: int) -> bool:
-    """The user holds one of the roles named in ``config/bank.yaml``."""
-    return int(user_id) in accountants(deps, member_id)
-
-
 # -- payment orders out ------------------------------------------------------------------------------
 
 def orders_file(deps: Deps, member_id: str, *, today: date) -> OrdersResult:
     """Payment orders for every request at the accounting step (batched reads of their counterparties).
-    Numbers continue the portal's sequence; a request that cannot be written takes none."""
+
+    A request's number is given once — on the first download that includes it, continuing the portal's
+    sequence — and every later download writes the same number again, so downloading twice never makes
+    the bank client see two orders for one request. A request that cannot be written takes none."""
+    cfg, requests, approved = _orders_input(deps, member_id)
+    store = BankStore(deps.redis, member_id)
+    writable = [a.request_id for a in approved if not request_problems(a)]
+    with store.numbering_lock():
+        numbers = store.assign_order_numbers(writable)
+    return _write(deps, member_id, cfg, requests, approved, today, numbers, first=store.last_order_number() + 1)
+
+
+def preview(deps: Deps, member_id: str, *, today: date) -> OrdersResult:
+    """What :func:`orders_file` would write now, taking no numbers (a page view changes nothing)."""
+    cfg, requests, approved = _orders_input(deps, member_id)
+    store = BankStore(deps.redis, member_id)
+    numbers = store.order_numbers([a.request_id for a in approved])
+    return _write(deps, member_id, cfg, requests, approved, today, numbers, first=store.last_order_number() + 1)
+
+
+def _orders_input(deps: Deps, member_id: str) -> tuple[BankConfig, list[portal.PortalRequest],
+                                                        list[ApprovedRequest]]:
     cfg = bank_config(deps, member_id)
     requests = portal.open_requests(deps, member_id)
     approved = [ApprovedRequest(r.item_id, r.number, r.amount, r.invoice_number, r.invoice_date, r.recipient)
                 for r in requests]
-    store = BankStore(deps.redis, member_id)
+    return cfg, requests, approved
+
+
+def _write(deps: Deps, member_id: str, cfg: BankConfig, requests: list[portal.PortalRequest],
+           approved: list[ApprovedRequest], today: date, numbers: dict[int, int], *, first: int) -> OrdersResult:
     now = deps.now().astimezone(definitions(deps, member_id).calendar.tz)
-    with store.numbering_lock():
-        first = store.last_order_number() + 1
-        written = write_payment_orders(approved, cfg.payer, version=cfg.version, today=today, now=now,
-                                       first_number=first)
-        store.take_order_numbers(len(written.orders))
+    written = write_payment_orders(approved, cfg.payer, version=cfg.version, today=today, now=now,
+                                   first_number=first, numbers=numbers)
     source = {r.item_id: r.source for r in requests}
-    missing = [(x.request_id, [f"{p} ({source[x.request_id]})" if p.startswith(codec.RECIPIENT) else p
+    missing = [(x.request_id, [Missing(p, source[x.request_id] if p.key.startswith(codec.RECIPIENT) else None)
                                for p in x.problems]) for x in written.refused]
     return OrdersResult(written.content, f"payment_orders_{today.isoformat()}.txt",
                         [item for item, _ in written.orders], missing)
@@ -119,7 +138,7 @@ def import_statement(deps: Deps, member_id: str, data: bytes, *, user_id: int,
         store.put_pending(ambiguous)
         report = ImportReport(sha, paid, [line for line, _ in ambiguous],
                               [_line(m) for m in found.unmatched] + late, [_line(m) for m in found.known])
-        store.record_upload(Upload(deps.now().isoformat(timespec="seconds"), int(user_id), sha, filename,
+        store.record_upload(Upload(deps.now().astimezone(UTC).replace(microsecond=0), int(user_id), sha, filename,
                                    tuple(line.item_id for line in paid if line.item_id is not None),
                                    len(report.ambiguous), len(report.unmatched), len(report.unchanged)))
     log.info("bank statement %s imported by %s: %d paid, %d ambiguous, %d unmatched, %d unchanged", sha[:12],
@@ -139,18 +158,17 @@ def resolve(deps: Deps, member_id: str, document_key: str, item_id: int, *, user
     with store.import_lock():
         stored = store.pending_line(document_key)
         if stored is None:
-            raise ResolveError(f"no bank document {document_key!r} is waiting for a decision")
+            raise ResolveError(Issue.of("no_pending", document=document_key))
         line, content = stored
         if int(item_id) not in line.candidates:
-            shown = ", ".join(f"№{c}" for c in line.candidates) or "none"
-            raise ResolveError(f"request №{item_id} is not a candidate for document №{line.number} "
-                               f"(candidates: {shown})")
+            shown = ", ".join(f"№{c}" for c in line.candidates) or "—"
+            raise ResolveError(Issue.of("not_candidate", request=item_id, number=line.number, candidates=shown))
         if document_key in store.applied_keys():
             store.drop_pending(document_key)
-            raise ResolveError(f"document №{line.number} was already applied")
+            raise ResolveError(Issue.of("already_applied", number=line.number))
         result = _pay_one(deps, member_id, store, line, int(item_id), int(user_id))
         if result is None:
-            raise ResolveError(f"request №{item_id} is no longer at the payment step")
+            raise ResolveError(Issue.of("not_at_payment", request=item_id))
         paid, task_id = result
         if task_id is not None:
             _attach(deps, member_id, [(task_id, _extract_name(line), content)])
@@ -175,8 +193,8 @@ def _pay(deps: Deps, member_id: str, store: BankStore, statement: Statement, dat
         line = _line(match)
         result = _pay_one(deps, member_id, store, line, match.request.request_id, user_id)
         if result is None:
-            late.append(replace(line, item_id=None, reason=f"request №{match.request.request_number} "
-                                                           "is no longer at the payment step"))
+            late.append(replace(line, item_id=None,
+                                reason=Issue.of("not_at_payment", request=match.request.request_number)))
             continue
         done, task_id = result
         paid.append(done)
@@ -195,6 +213,7 @@ def _pay_one(deps: Deps, member_id: str, store: BankStore, line: Line, item_id: 
     if loaded is None or entry is None:
         return None
     store.mark_applied(line.key, item_id, user_id, entry.at)
+    store.forget_order_number(item_id)
     store.drop_pending(line.key)
     return replace(line, item_id=item_id, candidates=()), _subtask(loaded, entry)
 

@@ -14,12 +14,13 @@ documents, so a file our own strict reader would refuse is never handed out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from b24app.bank import checks, codec
+from b24app.bank.issues import Issue
 from b24app.bank.model import Document, Party
 from b24app.bank.parse import parse_statement
 
@@ -61,7 +62,7 @@ class ApprovedRequest:
 class Refused:
     request_id: int
     request_number: str
-    problems: tuple[str, ...]
+    problems: tuple[Issue, ...]
 
 
 @dataclass(frozen=True)
@@ -82,17 +83,17 @@ class PayerConfigError(ValueError):
 _ROLE = {codec.PAYER: "payer", codec.RECIPIENT: "recipient"}
 
 
-def party_problems(details: BankDetails, prefix: str) -> list[str]:
+def party_problems(details: BankDetails, prefix: str) -> list[Issue]:
     """Everything missing or malformed in one party's details, named by the file's keys."""
-    problems: list[str] = []
+    problems: list[Issue] = []
     for item in fields(BankDetails):
         value = getattr(details, item.name)
         key = prefix + ("1" if item.name == "name" else codec.PARTY_SUFFIXES[item.name])
         if not value or not str(value).strip():
             if item.name != "kpp" or len(details.inn or "") == 10:
-                problems.append(f"{key}: missing")
+                problems.append(Issue("missing", key))
             continue
-        problems += [f"{key}: {p}" for p in _text_problems(str(value))]
+        problems += [replace(p, key=key) for p in _text_problems(str(value))]
     checked = [
         ("ИНН", details.inn, checks.inn_problem),
         ("КПП", details.kpp, checks.kpp_problem),
@@ -107,17 +108,17 @@ def party_problems(details: BankDetails, prefix: str) -> list[str]:
     for suffix, value, check in checked:
         reason = check(value.strip()) if value and value.strip() else None
         if reason:
-            problems.append(f"{prefix}{suffix}: {reason}")
+            problems.append(replace(reason, key=f"{prefix}{suffix}"))
     return problems
 
 
-def _text_problems(value: str) -> list[str]:
+def _text_problems(value: str) -> list[Issue]:
     if "\n" in value or "\r" in value:
-        return ["must be a single line"]
+        return [Issue("multiline")]
     try:
         value.encode("cp1251")
     except UnicodeEncodeError as exc:
-        return [f"character {value[exc.start]!r} cannot be written in cp1251"]
+        return [Issue.of("cp1251", char=value[exc.start])]
     return []
 
 
@@ -135,27 +136,27 @@ def _decimals(amount: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def request_problems(request: ApprovedRequest) -> list[str]:
+def request_problems(request: ApprovedRequest) -> list[Issue]:
     """What keeps one request out of the file (its payer side is checked once, separately)."""
     problems = party_problems(request.recipient, codec.RECIPIENT)
     amount = request.amount
     if amount is None:
-        problems.append("Сумма: missing")
+        problems.append(Issue("missing", "Сумма"))
     elif not amount.is_finite() or amount <= 0:
-        problems.append(f"Сумма: {amount} must be greater than zero")
+        problems.append(Issue.of("amount_not_positive", "Сумма", value=amount))
     elif _decimals(amount) > 2:
-        problems.append(f"Сумма: {amount} has more than 2 decimals")
+        problems.append(Issue.of("amount_decimals", "Сумма", value=amount))
     if not (request.invoice_number or "").strip():
-        problems.append("invoice number: missing (needed for НазначениеПлатежа)")
+        problems.append(Issue("invoice_number_missing"))
     if request.invoice_date is None:
-        problems.append("invoice date: missing (needed for НазначениеПлатежа)")
+        problems.append(Issue("invoice_date_missing"))
     if not request.request_number.strip():
-        problems.append("request number: missing (needed for НазначениеПлатежа)")
+        problems.append(Issue("request_number_missing"))
     if not problems:
         purpose = purpose_text(request)
-        problems += [f"НазначениеПлатежа: {p}" for p in _text_problems(purpose)]
+        problems += [replace(p, key="НазначениеПлатежа") for p in _text_problems(purpose)]
         if len(purpose) > MAX_PURPOSE:
-            problems.append(f"НазначениеПлатежа: {len(purpose)} characters, at most {MAX_PURPOSE}")
+            problems.append(Issue.of("purpose_length", "НазначениеПлатежа", length=len(purpose), limit=MAX_PURPOSE))
     return problems
 
 
@@ -201,25 +202,28 @@ def _document_lines(doc: Document) -> Iterable[str]:
 
 def write_payment_orders(requests: Sequence[ApprovedRequest], payer: BankDetails, *, version: str,
                          today: date, now: datetime, first_number: int,
-                         sender: str = "b24app") -> PaymentOrderFile:
-    """One file of payment orders, numbered from ``first_number`` in the order given, dated ``today``."""
+                         numbers: Mapping[int, int] | None = None, sender: str = "b24app") -> PaymentOrderFile:
+    """One file of payment orders, dated ``today``. A request in ``numbers`` (request id -> number) keeps
+    the number it was given; the others are numbered from ``first_number`` in the order given."""
     if version not in WRITE_VERSIONS:
         raise ValueError(f"version {version!r}: expected one of {', '.join(WRITE_VERSIONS)}")
-    payer_problems = party_problems(payer, codec.PAYER) + [f"Отправитель: {p}" for p in _text_problems(sender)]
+    payer_problems = party_problems(payer, codec.PAYER) + [replace(p, key="Отправитель") for p in _text_problems(sender)]
     if payer_problems:
-        raise PayerConfigError(payer_problems)
+        raise PayerConfigError([str(p) for p in payer_problems])
     payer_party = _party(payer)
     orders: list[tuple[int, Document]] = []
     refused: list[Refused] = []
+    fresh = 0
     for request in requests:
         problems = request_problems(request)
-        number = first_number + len(orders)
+        number = (numbers or {}).get(request.request_id, first_number + fresh)
         if not problems and not 0 < number <= MAX_NUMBER:
-            problems = [f"Номер: {number} is outside 1..{MAX_NUMBER}"]
+            problems = [Issue.of("number_range", "Номер", value=number, limit=MAX_NUMBER)]
         if problems:
             refused.append(Refused(request.request_id, request.request_number, tuple(problems)))
         else:
             orders.append((request.request_id, _order(request, payer_party, number, today)))
+            fresh += request.request_id not in (numbers or {})
     if not orders:
         return PaymentOrderFile(content=None, orders=(), refused=tuple(refused))
     content = _serialise([doc for _, doc in orders], payer_party, version, sender, now, today)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from b24app.escalation.state import PAUSING, RESUMING
-from b24app.workflow.snapshot import Entry
+from b24app.workflow.snapshot import Entry, route_entries
 from b24app.worktime import WorkCalendar
 
 KEEPS_STEP = ("reroute",)
@@ -50,7 +50,7 @@ def step_times(workflow: str, log: Iterable[Entry], calendar: WorkCalendar) -> l
     round_, entered = 0, None
     pauses: list[tuple[datetime, datetime]] = []
     opened: datetime | None = None
-    for entry in sorted(log, key=lambda e: e.seq):
+    for entry in sorted(route_entries(log), key=lambda e: e.seq):
         at = datetime.fromisoformat(entry.at)
         if entry.decision in PAUSING:
             opened = opened or at

@@ -62,7 +62,8 @@ def sections(collected: Collected) -> tuple[list[Found], list[tuple[Found, OpenT
                if not f.request.paused and past_allowance(f.step, f.request, now, calendar)]
     overdue = [(f, t) for f in collected.found if not f.request.paused and _accounting(f)
                for t in overdue_tasks(f.request, now)]
-    frozen = [f for f in collected.found if f.request.paused and f.snap.log and f.snap.log[-1].decision == "freeze"]
+    frozen = [f for f in collected.found if f.request.paused and f.snap.route_log
+              and f.snap.route_log[-1].decision == "freeze"]
     return waiting, overdue, frozen
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from b24app.escalation.rules import OpenRequest, span, used_time
 from b24app.escalation.state import open_request
+from b24app.workflow import versions
 from b24app.workflow.conditions import item_holds
 from b24app.workflow.effects import position_of
 from b24app.workflow.models import Label, Semantics, Stage, Workflow
@@ -42,6 +43,33 @@ class StepClock:
     deadline: datetime | None  # None while paused or without a deadline
     paused: bool
     paused_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version of the request's file (``versions:``), newest first in :func:`version_rows`."""
+
+    number: int
+    file_name: str
+    by: int
+    at: datetime
+    sha256: str
+    url: str                   # the file's browser link: the person's own portal access decides
+    current: bool
+    approved_by: tuple[int, ...]   # who approved this version (in any round)
+
+
+def version_rows(snap: Snapshot) -> tuple[VersionRow, ...]:
+    """The file's versions from the approval log, newest first, each with who approved it."""
+    found = versions.entries(snap.log)
+    latest = found[-1].version if found else None
+    rows = []
+    for entry in found:
+        approvers = tuple(dict.fromkeys(e.on_behalf_of or e.by for e in snap.log
+                                        if e.decision == "approve" and e.version == entry.version))
+        rows.append(VersionRow(entry.version or 0, entry.file_name, entry.by, datetime.fromisoformat(entry.at),
+                               entry.sha256, entry.url, entry.version == latest, approvers))
+    return tuple(reversed(rows))
 
 
 def route(workflow: Workflow, snap: Snapshot, start: Label) -> tuple[RoutePoint, ...]:

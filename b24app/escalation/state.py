@@ -25,12 +25,12 @@ RESUMING = ("unfreeze", "docs_provided")
 def open_request(workflow: Workflow, entity_type_id: int, snap: Snapshot,
                  tasks: Iterable[TaskInfo] = ()) -> OpenRequest | None:
     """The request's escalation view, or None when it is not at a step (new, final, unknown stage)."""
-    if not snap.log:
+    if not snap.route_log:
         return _without_log(workflow, entity_type_id, snap, tasks)
     pos = position_of(workflow, snap)
     if pos.step is None or not _known(workflow, pos.stage) or workflow.stage(pos.stage).final:
         return None
-    started, pauses = step_clock(snap.log, pos.round, pos.step, workflow.step(pos.step).stage)
+    started, pauses = step_clock(snap.route_log, pos.round, pos.step, workflow.step(pos.step).stage)
     return OpenRequest(
         workflow=workflow.code, entity_type_id=entity_type_id, item_id=snap.item_id, title=snap.title,
         stage=snap.stage, step=pos.step, round=pos.round, approver=pos.approver, initiator=snap.initiator,

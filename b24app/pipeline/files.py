@@ -20,11 +20,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
 from b24app import keys
 from b24app.rest.download import Downloaded
+
+#: Query parameters never kept in a link the app writes down.
+_SECRET_PARAMS = frozenset({"auth", "token", "access_token", "refresh_token"})
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,18 @@ def refs(value: Any) -> list[FileRef]:
 
 
 def latest(value: Any) -> FileRef | None:
-    """The newest file of a field: the one with the highest id (ids grow with each upload)."""
+    """The newest file of a field: the one with the highest id (inferred: a portal's file ids grow with each
+    upload; for a single file field there is only one)."""
     files = refs(value)
     return max(files, key=lambda ref: ref.id) if files else None
+
+
+def browser_url(ref: FileRef) -> str:
+    """The file's browser link (``url``) to show people, without any token-like parameter (the portal's
+    ``url`` carries none, §6.5; dropped all the same in case one ever does: links are written to the log)."""
+    parts = urlsplit(ref.url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _SECRET_PARAMS]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def cached(store: redis.Redis, member_id: str, file_id: int) -> FileDigest | None:

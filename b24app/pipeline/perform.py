@@ -54,6 +54,7 @@ from b24app.workflow.actions import (
     SetFields,
     Trigger,
 )
+from b24app.workflow.snapshot import VERSION
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -161,7 +162,8 @@ def _telegram(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action],
 def item_view(deps: Deps, member_id: str, loaded: Loaded, written: Any) -> ItemView:
     """The request as every message shows it (number, title, amount, counterparty, step, link); ``written``:
     the log entry the actions write (None: the last one already there)."""
-    current = written or (loaded.snap.log[-1] if loaded.snap.log else None)
+    route = loaded.snap.route_log
+    current = written if written is not None and written.decision != VERSION else (route[-1] if route else None)
     return ItemView(loaded.workflow, loaded.snap, loaded.names.entity_type_id, current, loaded.now,
                     _item_url(deps, member_id, loaded.names.entity_type_id, loaded.snap.item_id), loaded.ctx.names)
 

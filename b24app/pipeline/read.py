@@ -7,22 +7,25 @@ app are left out (:mod:`b24app.pipeline.trust`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.errors import RestError
-from b24app.pipeline import logsign, trust
+from b24app.pipeline import files, logsign, trust
 from b24app.pipeline.definitions import Definitions, definitions, item_names
 from b24app.rest.protocol import Bitrix24, Command
 from b24app.workflow import actors
 from b24app.workflow.engine import Context
 from b24app.workflow.models import Workflow
-from b24app.workflow.snapshot import ItemNames, Snapshot, parse_item
+from b24app.workflow.snapshot import FileInfo, ItemNames, Snapshot, parse_item
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
+
+log = logging.getLogger(__name__)
 
 TASK_SELECT = ["ID", "TITLE", "STATUS", "RESPONSIBLE_ID", "DESCRIPTION", "PARENT_ID", "CLOSED_BY", "DEADLINE",
                "CLOSED_DATE", "CREATED_BY", "UF_CRM_TASK", "UF_TASK_WEBDAV_FILES"]
@@ -44,8 +47,12 @@ class Loaded:
     read_at: datetime | None = None
 
 
-def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded | None:
+def load(deps: Deps, member_id: str, workflow_code: str, item_id: int, *, digest_files: bool = True) -> Loaded | None:
     """The item's snapshot and the engine's context, or None when the item does not exist.
+
+    With ``digest_files`` the ``versions`` field's current file is hashed when the log does not know it
+    yet (one download per file id, :func:`version_file`); without (the approval tab) only the log's
+    knowledge is used.
 
     Only what the app wrote counts: approval log entries are verified and tasks not created by the app
     are left out (:mod:`b24app.pipeline.trust`). Any read error but "item not found" raises (the job retries)."""
@@ -85,6 +92,8 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
     if kept is not None:
         item[names.field("DECISIONS")] = list(kept)          # the app's copy of the log it wrote last
     snap = parse_item(item, names, rows)
+    workflow = defs.workflows[workflow_code]
+    snap = replace(snap, version_file=version_file(deps, member_id, workflow, snap, digest_files))
     table = actors.departments_from(results.get("departments"))
     start = actors.user_departments(results.get("initiator"))
     head = _head(client, table, start)
@@ -95,8 +104,36 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Loaded
                   absences=defs.org.absences, head=head, names=people, heads=tuple(chain), people=states,
                   role_names={c: r.name for c, r in defs.org.roles.items()})
     now = answer.finished or datetime.now(defs.calendar.tz)
-    return Loaded(defs.workflows[workflow_code], names, snap, ctx, now.astimezone(defs.calendar.tz),
+    return Loaded(workflow, names, snap, ctx, now.astimezone(defs.calendar.tz),
                   checked.rejected, found if kept is not None else None, answer.started or now)
+
+
+def version_file(deps: Deps, member_id: str, workflow: Workflow, snap: Snapshot, digest_files: bool) -> FileInfo | None:
+    """The ``versions`` field's current file with its SHA-256: from the log when it already recorded this
+    file id, else (``digest_files``) downloaded once and hashed (:mod:`b24app.pipeline.files`). A download the
+    portal may still answer (no answer, 5xx) raises: the job retries; one refused for good (4xx) is logged and
+    skipped, so a file the app cannot read never stops the approval."""
+    if workflow.versions is None:
+        return None
+    ref = files.latest(snap.fields.get(workflow.versions.field))
+    if ref is None:
+        return None
+    known = next((e for e in reversed(snap.log) if e.file == ref.id and e.sha256), None)
+    if known is not None:
+        return FileInfo(ref.id, known.file_name, known.sha256, known.url)
+    if not digest_files:
+        return None
+    try:
+        found = files.digest(deps.bitrix(member_id), deps.redis, member_id, ref)
+    except RestError as exc:
+        if not 400 <= exc.status < 500:
+            raise                                     # the portal may answer later: the job retries
+        # refused for good (the file is gone, or the app may not read it): approval goes on without a new
+        # version; the next read tries again (nothing was cached)
+        log.warning("file %s of item %s could not be downloaded (%s); no version recorded", ref.id,
+                    snap.item_id, exc)
+        return None
+    return FileInfo(ref.id, found.name, found.sha256, files.browser_url(ref))
 
 
 APPROVER, STATES = "approver", "states"
@@ -201,6 +238,8 @@ def _names(deps: Deps, member_id: str, client: Bitrix24, snap: Snapshot, head: i
     wanted = {snap.initiator, head, *defs.roles.values(), *(a.substitute_id for a in defs.org.absences)}
     for entry in snap.log:
         wanted |= {entry.by, entry.on_behalf_of, entry.approver}
+    if snap.version_file is not None and not any(e.file == snap.version_file.id for e in snap.log):
+        wanted.add(snap.updated_by)                   # a new version: its uploader is named in the notices
     missing = sorted(u for u in wanted if u and u not in known)
     fetched = actors.user_names(client.call("user.get", {"FILTER": {"ID": missing}})) if missing else {}
     known.update(fetched)

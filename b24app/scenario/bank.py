@@ -81,7 +81,7 @@ class BankDesk:
                 problems.append(f"in the file: expected requests {wanted}, got {sorted(result.included)}")
         missing = dict(result.missing)
         for ref, words in step.missing.items():
-            found = " / ".join(missing.get(self.refs(ref), []))
+            found = " / ".join(str(p) for p in missing.get(self.refs(ref), []))
             if not found or any(w not in found for w in words):
                 problems.append(f"missing for {ref}: expected {list(words)}, got {found or 'nothing'}")
         text = f"{result.filename}: {len(result.included)} orders, {len(result.missing)} requests left out"
@@ -138,6 +138,6 @@ class BankDesk:
                                       ("unchanged", step.unchanged, report.unchanged)):
             if expected is not None and len(lines) != expected:
                 problems.append(f"{name}: expected {expected}, got {len(lines)} "
-                                f"({'; '.join(line.reason for line in lines)})")
+                                f"({'; '.join(str(line.reason) for line in lines)})")
         return problems
 

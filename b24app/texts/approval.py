@@ -25,6 +25,8 @@ _DECISION_DONE = {
     "docs_provided": ("Документы предоставлены", "Documents provided"),
     "complete": ("Задачи шага выполнены", "All tasks of the step complete"),
     "reroute": ("Передано другому согласующему", "Handed to another approver"),
+    "version": ("Загружена новая версия файла", "New file version uploaded"),
+    "restart": ("Согласование начато заново: новая версия файла", "Approval restarted: new file version"),
 }
 _VIA = {"card": ("в карточке", "in the card"), "task": ("задачей", "by the task"),
         "kanban": ("на канбане", "on the kanban"), "telegram": ("в Telegram", "in Telegram"),
@@ -222,3 +224,47 @@ def one_of(labels: Iterable[Label]) -> Label:
     """A ``required_one_of`` group named in the missing-fields message: «A или B»."""
     items = list(labels)
     return Label(" или ".join(x.ru for x in items), " or ".join(x.en for x in items))
+
+
+# -- file versions (#16) ----------------------------------------------------------------------------
+
+def version_name(number: int, file_name: str, accusative: bool = False) -> Label:
+    """«версия 2 (договор.pdf)» (or «версию 2», what someone approved): a version as texts name it."""
+    name = f" ({file_name})" if file_name else ""
+    return Label(f"{'версию' if accusative else 'версия'} {number}{name}", f"version {number}{name}")
+
+
+def version_changed(title: str, current: Label, approved: Label, by: str, restart_at: Label | None) -> Label:
+    """An earlier approver's notice: the document changed after they approved it."""
+    again_ru = f" Согласование начато заново с шага «{restart_at.ru}»." if restart_at else ""
+    again_en = f" Approval restarted at the step '{restart_at.en}'." if restart_at else ""
+    return Label(f"«{title}» изменён(а): {by} загрузил(а) новый файл — {current.ru}. Вы согласовали "
+                 f"{approved.ru}.{again_ru}",
+                 f"'{title}' changed: {by} uploaded a new file — {current.en}. You approved {approved.en}.{again_en}")
+
+
+def version_refused(current: Label, restart_at: Label | None) -> Label:
+    """A decision refused because the file changed since the tab, task or message was shown."""
+    again_ru = f" Согласование начато заново с шага «{restart_at.ru}»." if restart_at else ""
+    again_en = f" Approval restarted at the step '{restart_at.en}'." if restart_at else ""
+    return Label(f"Решение не принято: файл изменился, загружена {current.ru}. Откройте новую версию и примите "
+                 f"решение по ней.{again_ru}",
+                 f"Decision not accepted: the file changed, {current.en} was uploaded. Open the new version and "
+                 f"decide on it.{again_en}")
+
+
+def unseen_version(current: Label, seen: Label, restart_at: Label) -> Label:
+    """The final approval refused: the previous approver approved another version than the current one."""
+    return Label(f"Итоговое решение не принято: предыдущий согласующий утвердил {seen.ru}, а сейчас в карточке "
+                 f"{current.ru}. Подписывается только та версия, которую видел предыдущий согласующий. Согласование "
+                 f"начато заново с шага «{restart_at.ru}».",
+                 f"Final decision not accepted: the previous approver approved {seen.en}, but the card now holds "
+                 f"{current.en}. Only the version the previous approver saw is signed. Approval restarted at the "
+                 f"step '{restart_at.en}'.")
+
+
+def version_timeline(version: Label, by: str, at: datetime, sha256: str) -> tuple[Label, Label]:
+    """The timeline entry of a new file version."""
+    return (Label(f"Новая версия: {version.ru}", f"New version: {version.en}"),
+            Label(f"Загружена {version.ru}: {by}, {when(at)}. SHA-256: {sha256}.",
+                  f"Uploaded {version.en}: {by}, {when(at)}. SHA-256: {sha256}."))

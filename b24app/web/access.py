@@ -1,5 +1,6 @@
 """Who may open the app's own pages: role holders of ``config/roles.yaml`` (or their substitute today) and
-portal administrators.
+portal administrators — and :func:`may_exchange`, the one rule of who may exchange files with the bank,
+used by the accounting view and by ``b24app bank --user-id``.
 
 ``user.admin`` is asked with the person's own token (never the app's), only for people outside the
 roles, and its answer is kept :data:`~b24app.web.identity.POSITIVE_TTL` seconds per person
@@ -29,6 +30,23 @@ def holds_role(deps: Deps, member_id: str, user_id: int, roles: Iterable[str]) -
     now = datetime.now(defs.calendar.tz)
     holders = {defs.roles[r] for r in roles if r in defs.roles}
     return user_id in holders | {effective(u, defs.org.absences, now) for u in holders}
+
+
+def may_exchange(deps: Deps, member_id: str, user_id: int, as_user: RestClient | None) -> bool:
+    """Who may exchange files with the bank: a holder of a role of ``config/bank.yaml`` (none without the
+    file), whoever stands in for a holder today, or a portal administrator. ``user.admin`` needs the
+    person's own token (``as_user``): the accounting view has it; ``b24app bank`` has none, so there an
+    administrator outside the roles is not recognised (:func:`is_admin` is asked only for people outside
+    the roles)."""
+    from b24app.bank.service import BankNotConfigured, bank_config
+
+    try:
+        roles = bank_config(deps, member_id).roles
+    except BankNotConfigured:
+        roles = ()
+    if holds_role(deps, member_id, user_id, roles):
+        return True
+    return as_user is not None and is_admin(deps, member_id, user_id, as_user)
 
 
 def is_admin(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -> bool:

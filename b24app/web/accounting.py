@@ -32,17 +32,16 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from b24app import keys
-from b24app.bank import codec, portal, service
+from b24app.bank import service
 from b24app.bank.model import BankFileError
-from b24app.bank.store import BankStore
-from b24app.bank.write import ApprovedRequest, write_payment_orders
 from b24app.control import read as control
 from b24app.deps import Deps
 from b24app.errors import B24AppError
 from b24app.pipeline.definitions import definitions
 from b24app.rest.client import RestClient
 from b24app.texts.accounting import texts
-from b24app.web.access import holds_role, is_admin
+from b24app.texts.bank import issue_text, missing_text
+from b24app.web.access import may_exchange
 from b24app.web.app import ROUTE_LIMITS, get_deps
 from b24app.web.identity import IdentityBusy, WidgetAuthError
 from b24app.web.placement_auth import Person, identify
@@ -65,12 +64,9 @@ def init_app(app: Flask, deps: Deps) -> None:
 # -- who may open it ----------------------------------------------------------------------------------
 
 def may_account(deps: Deps, member_id: str, user_id: int, as_user: RestClient) -> bool:
-    """An accountant of ``config/bank.yaml`` (or their substitute today), or a portal administrator."""
-    try:
-        accountant = holds_role(deps, member_id, user_id, service.bank_config(deps, member_id).roles)
-    except service.BankNotConfigured:                # no bank.yaml: only administrators, who are told so
-        accountant = False
-    return accountant or is_admin(deps, member_id, user_id, as_user)
+    """An accountant of ``config/bank.yaml`` (or their substitute today), or a portal administrator
+    (:func:`b24app.web.access.may_exchange`, the rule ``b24app bank`` applies too)."""
+    return may_exchange(deps, member_id, user_id, as_user)
 
 
 def issue_pass(person: Person, lang: str) -> str:
@@ -171,7 +167,8 @@ def resolve() -> ResponseReturnValue:
     try:
         service.resolve(deps, member_id, document, int(item), user_id=user_id)
     except service.ResolveError as exc:
-        return page(deps, member_id, token, lang, errors=[str(exc)], status=409, errors_title="resolve_refused")
+        return page(deps, member_id, token, lang, errors=[issue_text(exc.issue, lang)], status=409,
+                    errors_title="resolve_refused")
     except B24AppError as exc:
         log.warning("resolving a statement line: the portal failed: %s", exc)
         return message(lang, "unavailable", 502)
@@ -188,7 +185,7 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
     links for the report, once they have left the step)."""
     try:
         view = control.view(deps, member_id)
-        result = preview(deps, member_id, datetime.fromisoformat(view["now"]).date())
+        result = service.preview(deps, member_id, today=datetime.fromisoformat(view["now"]).date())
     except service.BankNotConfigured as exc:
         log.warning("accounting view: %s", exc)
         return message(lang, "not_configured", 503)
@@ -206,23 +203,9 @@ def page(deps: Deps, member_id: str, token: str, lang: str, *, report: service.I
         "accounting.html", t=texts(lang), lang=lang, token=token, requests=requests, result=result,
         report=report, errors=errors or [], errors_title=errors_title, notice=notice, last=records[0] if records else None,
         uploads=[(u, _local(deps, member_id, u.at)) for u in records], pending=service.pending(deps, member_id),
-        rows={**(known or {}), **rows}, names=names,
+        rows={**(known or {}), **rows}, names=names, issue=lambda i: issue_text(i, lang),
+        missing_text=lambda m: missing_text(m, lang),
         as_of=datetime.fromisoformat(view["now"]).strftime("%d.%m.%Y %H:%M")), status
-
-
-def preview(deps: Deps, member_id: str, today: date) -> service.OrdersResult:
-    """What :func:`~b24app.bank.service.orders_file` would write now, without taking order numbers: a
-    page view must not advance the portal's payment-order sequence (only the download does)."""
-    cfg = service.bank_config(deps, member_id)
-    requests = portal.open_requests(deps, member_id)
-    written = write_payment_orders(
-        [ApprovedRequest(r.item_id, r.number, r.amount, r.invoice_number, r.invoice_date, r.recipient)
-         for r in requests], cfg.payer, version=cfg.version, today=today, now=deps.now(),
-        first_number=BankStore(deps.redis, member_id).last_order_number() + 1)
-    source = {r.item_id: r.source for r in requests}
-    return service.OrdersResult(written.content, "", [item for item, _ in written.orders],
-                                [(x.request_id, [f"{p} ({source[x.request_id]})" if p.startswith(codec.RECIPIENT)
-                                                 else p for p in x.problems]) for x in written.refused])
 
 
 def refuse(person: Person, lang: str) -> ResponseReturnValue:
@@ -235,13 +218,9 @@ def message(lang: str, key: str, status: int, title: str = "title") -> ResponseR
     return render_template("control_message.html", t=t, lang=lang, heading=t[title], text=t[key]), status
 
 
-def _local(deps: Deps, member_id: str, moment: str) -> str:
-    """An upload's time (ISO, UTC) on the portal's calendar, as staff read it."""
-    try:
-        return datetime.fromisoformat(moment).astimezone(definitions(deps, member_id).calendar.tz) \
-            .strftime("%d.%m.%Y %H:%M")
-    except ValueError:
-        return moment
+def _local(deps: Deps, member_id: str, moment: datetime) -> str:
+    """An upload's time (an aware UTC instant) on the portal's calendar, as staff read it."""
+    return moment.astimezone(definitions(deps, member_id).calendar.tz).strftime("%d.%m.%Y %H:%M")
 
 
 def _at_payment(view: dict[str, Any]) -> dict[int, dict[str, Any]]:

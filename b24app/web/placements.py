@@ -45,6 +45,8 @@ from b24app.web.placement_auth import (
     identify,
     visible_task,
 )
+from b24app.workflow.snapshot import VERSION
+from b24app.workflow.versions import RESTART
 
 log = logging.getLogger(__name__)
 
@@ -222,20 +224,31 @@ def _telegram(deps: Deps, ticket: Ticket, link: str) -> dict[str, Any] | None:
             "minutes": int(TOKEN_TTL.total_seconds() // 60)}
 
 
+#: Sheet entries that record a file version (``b24app.workflow.versions``): named by the version, not a step.
+VERSION_DECISIONS = (VERSION, RESTART)
+
+
 def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
     """The engine's ``Sheet`` as the template shows it, in the page's language."""
     t = texts(lang)
     entries = [
         {
-            "step": e.step_name.get(lang) if e.step_name else t["start_step"],
+            "step": e.step_name.get(lang) if e.step_name else t["version_n"].format(n=e.version)
+            if e.decision in VERSION_DECISIONS and getattr(e, "version", None) else t["start_step"],
             "decision": e.decision_name.get(lang),
             "by": e.by_name,
             "on_behalf_of": e.on_behalf_of_name,
             "at": _moment(e.at),
             "reason": e.reason or (e.note.get(lang) if getattr(e, "note", None) else ""),
+            "version": t["in_version"].format(n=e.version) if getattr(e, "version", None) else "",
         }
         for e in sheet.entries
     ]
+    names = getattr(sheet, "names", {})
+    versions = [{"title": t["version_n"].format(n=v.number), "current": v.current, "file": v.file_name or "—",
+                 "url": v.url, "by": names.get(v.by) or f"#{v.by}", "at": _moment(v.at.isoformat()),
+                 "sha256": v.sha256, "approved_by": ", ".join(names.get(u) or f"#{u}" for u in v.approved_by)}
+                for v in getattr(sheet, "versions", ())]
     summary = [(label.get(lang), value) for label, value in getattr(sheet, "summary", ())]
     return {
         "summary": summary,
@@ -243,6 +256,7 @@ def sheet_view(sheet: Any, lang: str) -> dict[str, Any]:
         "step_name": sheet.step_name.get(lang) if sheet.step_name else "",
         "approver": sheet.approver_name or "",
         "entries": entries,
+        "versions": versions,
         "route": [{"name": p.name.get(lang), "state": p.state, "state_name": t[f"state_{p.state}"]}
                   for p in getattr(sheet, "route", ())],
         "clock": _clock(getattr(sheet, "clock", None), sheet.stage_name.get(lang), lang),

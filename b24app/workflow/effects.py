@@ -103,9 +103,10 @@ class Position:
 
 
 def position_of(workflow: Workflow, snap: Snapshot) -> Position:
-    if not snap.log:
+    log = snap.route_log          # a ``version`` entry records a file; it does not move the request
+    if not log:
         return Position(workflow.initial_stage.code, None, 0, None, None)
-    last = snap.log[-1]
+    last = log[-1]
     return Position(last.stage, last.next_step, last.round, last.approver, last)
 
 
@@ -290,7 +291,7 @@ def _final_news(workflow: Workflow, snap: Snapshot, pos: Position, base: str, ct
         return [Notify(snap.initiator, msg.finished(snap.title, stage.name), tag)]
     text = msg.rejected(snap.title, _who(pos.last, ctx), pos.last.reason or "—")
     told = [snap.initiator]
-    head = next((e.approver for e in snap.log if e.round == pos.round and e.decision in ("start", "resubmit")), None)
+    head = next((e.approver for e in snap.log if e.round == pos.round and e.decision in ("start", "resubmit", "restart")), None)
     if head and head not in (snap.initiator, pos.last.by):
         told.append(head)
     return [Notify(user, text, f"{tag}:{user}") for user in told]

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from b24app.texts import approval as msg
+from b24app.workflow import versions
 from b24app.workflow.actions import (
     Action,
     BankPayment,
@@ -30,7 +31,7 @@ from b24app.workflow.actions import (
 )
 from b24app.workflow.effects import Context, Position, effects, position_of, route
 from b24app.workflow.models import Label, Step, Workflow
-from b24app.workflow.snapshot import Entry, Marker, Snapshot, TaskInfo
+from b24app.workflow.snapshot import VERSION, Entry, Marker, Snapshot, TaskInfo
 from b24app.workflow.transitions import (
     PAUSE_DECISIONS,
     Change,
@@ -48,11 +49,43 @@ __all__ = ["Context", "Outcome", "Position", "allowed_decisions", "decide", "out
 
 
 def decide(workflow: Workflow, snap: Snapshot, trigger: Trigger, now: datetime, ctx: Context) -> list[Action]:
-    """The actions that bring the portal in line with the current state (and the trigger, if a decision)."""
+    """The actions that bring the portal in line with the current state (and the trigger, if a decision).
+
+    A new file version (``versions:``, :mod:`b24app.workflow.versions`) is recorded first: a person's
+    decision made while it was not yet recorded is refused (they decided on another file); otherwise what
+    the state implies is decided on the log that holds it, unless the version restarted approval."""
     pos = position_of(workflow, snap)
+    version = versions.detect(workflow, snap, pos, now, ctx)
+    if version is None:
+        return _decide(workflow, snap, trigger, pos, now, ctx)
+    restarted = version.entry.decision == versions.RESTART
+    after = replace(snap, log=(*snap.log, version.entry), stage=version.entry.stage if restarted else snap.stage)
+    actions = [*_write(snap, version)]
+    if isinstance(trigger, PersonDecision):
+        step = version.entry.next_step if restarted else None
+        why = msg.version_refused(versions.label(version.entry), workflow.step_name(step) if step else None)
+        actions.append(Refuse(trigger.user, why, f"{_base(workflow, snap)}:refuse:v{version.entry.version}"))
+    elif version.entry.decision == VERSION:
+        following = _decide(workflow, after, trigger, position_of(workflow, after), now, ctx)
+        if any(isinstance(a, SetFields) and "DECISIONS" in a.fields for a in following):
+            return following                           # its log write holds the version entry too
+        return actions + following
+    return actions + effects(workflow, after, position_of(workflow, after), now, ctx) \
+        + versions.effects(workflow, after, ctx)
+
+
+def _decide(workflow: Workflow, snap: Snapshot, trigger: Trigger, pos: Position, now: datetime,
+            ctx: Context) -> list[Action]:
     actions: list[Action] = []
     change: Change | Refusal | None = None
     if isinstance(trigger, PersonDecision):
+        unseen = versions.unseen_final(workflow, snap, pos, trigger, now, ctx)
+        if unseen is not None:
+            restart, why = unseen
+            after = replace(snap, log=(*snap.log, restart.entry), stage=restart.entry.stage)
+            return [*_write(snap, restart), Refuse(trigger.user, why, f"{_base(workflow, snap)}:refuse:unseen"),
+                    *effects(workflow, after, position_of(workflow, after), now, ctx),
+                    *versions.effects(workflow, after, ctx)]
         change = apply(workflow, snap, pos, trigger, now, ctx)
         if isinstance(change, Refusal):
             return [Refuse(trigger.user, change.message, f"{_base(workflow, snap)}:refuse:{trigger.decision}")]
@@ -64,8 +97,9 @@ def decide(workflow: Workflow, snap: Snapshot, trigger: Trigger, now: datetime, 
         change, actions = _from_state(workflow, snap, pos, now, ctx)
     if isinstance(change, Change):
         actions += [*_write(snap, change), *change.extra]
-        pos = position_of(workflow, replace(snap, log=(*snap.log, change.entry), stage=change.entry.stage))
-    return actions + effects(workflow, snap, pos, now, ctx)
+        snap = replace(snap, log=(*snap.log, change.entry), stage=change.entry.stage)
+        pos = position_of(workflow, snap)
+    return actions + effects(workflow, snap, pos, now, ctx) + versions.effects(workflow, snap, ctx)
 
 
 def _base(workflow: Workflow, snap: Snapshot) -> str:
@@ -74,8 +108,11 @@ def _base(workflow: Workflow, snap: Snapshot) -> str:
 
 def _write(snap: Snapshot, change: Change) -> list[Action]:
     entry = change.entry
+    log = [e.to_text() for e in (*snap.log, entry)]
+    if entry.decision == VERSION:                     # a file version: the request does not move
+        return [SetFields({"DECISIONS": log})]
     fields: dict[str, Any] = {
-        "DECISIONS": [e.to_text() for e in (*snap.log, entry)],
+        "DECISIONS": log,
         "CURRENT_APPROVER": entry.approver or "",
         "LAST_DECISION_BY": entry.by,
         "LAST_DECISION_AT": entry.at,

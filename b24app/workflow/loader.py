@@ -7,15 +7,17 @@ get a :class:`ConfigError` listing each problem as ``file:line: message``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from b24app.workflow import conditions, rules
 from b24app.workflow.checkspec import parse_checks
-from b24app.workflow.fieldschema import parse_fields
+from b24app.workflow.fieldschema import FIELD_CODE, parse_fields
 from b24app.workflow.graph import check_graph, check_partial
 from b24app.workflow.models import (
     ActorRule,
+    FieldType,
     Label,
     OrgConfig,
     RuleRef,
@@ -26,6 +28,7 @@ from b24app.workflow.models import (
     TimeRule,
     TimeRules,
     TypeSpec,
+    Versions,
     Workflow,
 )
 from b24app.workflow.schema import Reader, Sources, parse_duration
@@ -35,7 +38,8 @@ WORKFLOW_CODE = r"[a-z][a-z0-9_]{0,39}"
 STEP_CODE = r"[a-z][a-z0-9_]{0,39}"
 STAGE_CODE = r"[A-Z][A-Z0-9_]{0,39}"
 COLOR = r"#[0-9A-Fa-f]{6}"
-TOP_KEYS = ("code", "title", "type", "fields", "stages", "start", "steps", "checks")
+TOP_KEYS = ("code", "title", "type", "fields", "stages", "start", "steps")
+OPTIONAL_TOP_KEYS = ("checks", "versions")
 
 
 def load_workflows(workflows_dir: Path, org: OrgConfig) -> list[Workflow]:
@@ -74,7 +78,7 @@ def parse_workflow(data: Any, file: str, org: OrgConfig) -> tuple[Workflow | Non
     reader = Reader(file)
     if not isinstance(data, LocatedDict):
         return None, [Problem(file, 1, "a workflow file must be a mapping with the keys " + ", ".join(TOP_KEYS))]
-    reader.keys(data, "the workflow", TOP_KEYS[:-1], TOP_KEYS[-1:])
+    reader.keys(data, "the workflow", TOP_KEYS, OPTIONAL_TOP_KEYS)
     sources = Sources(data)
     steps = tuple(_steps(reader, data, org, sources))
     spec = _type(reader, data)
@@ -89,10 +93,40 @@ def parse_workflow(data: Any, file: str, org: OrgConfig) -> tuple[Workflow | Non
         source=file,
         checks=parse_checks(reader, data, steps, spec),
     )
+    workflow = replace(workflow, versions=_versions(reader, data, workflow))
     if reader.problems:  # graph checks on a half-read file would mislead; only the safe ones run
         return None, reader.problems + check_partial(workflow, sources)
     problems = check_graph(workflow, sources)
     return (None if problems else workflow), problems
+
+
+def _versions(reader: Reader, data: LocatedDict, workflow: Workflow) -> Versions | None:
+    """``versions: {field: CONTRACT_FILE, restart_at: head_approval}``: a file field of this workflow and
+    one of its steps (``restart_at`` defaults to ``start``)."""
+    if "versions" not in data:
+        return None
+    spec = reader.mapping(data["versions"], data, "versions", "'versions'")
+    if spec is None:
+        return None
+    reader.keys(spec, "'versions'", ("field",), ("restart_at",))
+    code = reader.string(spec, "field", "'versions'", FIELD_CODE, "name a field code (upper case)")
+    restart = reader.string(spec, "restart_at", "'versions'", STEP_CODE, "name a step code (lower case)",
+                            default=workflow.start)
+    field = next((f for f in workflow.fields if f.code == code), None)
+    if code and field is None:
+        reader.add(spec, f"'versions': unknown field {code!r}; name a field of this workflow "
+                   f"(file fields: {', '.join(f.code for f in workflow.fields if f.type is FieldType.FILE) or 'none'})",
+                   "field")
+    elif field is not None and field.type is not FieldType.FILE:
+        reader.add(spec, f"'versions': field {code!r} is of type {field.type.value}; versions need a file field",
+                   "field")
+    steps = [s.code for s in workflow.steps]
+    if restart and "restart_at" in spec and restart not in steps:
+        reader.add(spec, f"'versions': unknown step {restart!r} in 'restart_at'; use one of: {', '.join(steps)}",
+                   "restart_at")
+    if not code or field is None or field.type is not FieldType.FILE or not restart:
+        return None
+    return Versions(code, restart)
 
 
 def _missing_label() -> Label:

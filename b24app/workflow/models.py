@@ -202,6 +202,15 @@ class Checks:
 
 
 @dataclass(frozen=True)
+class Versions:
+    """``versions:``: each new file in ``field`` is a version of the document; a version uploaded after
+    approvals restarts approval at the step ``restart_at`` (the workflow's ``start`` when not given)."""
+
+    field: str
+    restart_at: str
+
+
+@dataclass(frozen=True)
 class Workflow:
     code: str
     title: Label
@@ -212,6 +221,7 @@ class Workflow:
     start: str
     source: str = "<memory>"
     checks: Checks | None = None
+    versions: Versions | None = None
 
     def stage(self, code: str) -> Stage:
         return next(s for s in self.stages if s.code == code)

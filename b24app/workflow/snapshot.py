@@ -19,6 +19,8 @@ from typing import Any
 #: Task statuses that mean "done" (4 = awaiting the creator's control, 5 = completed).
 DONE_STATUSES = (4, 5)
 MARKER_PREFIX = "b24app"
+#: A log entry that records a new file version without moving the request (``b24app.workflow.versions``).
+VERSION = "version"
 _MARKER = re.compile(r"\[(b24app:[a-z0-9_]+:\d+:r\d+:[a-z0-9_:]+)\]")
 
 
@@ -75,6 +77,11 @@ class Entry:
     files: tuple[int, ...] = ()       # request_documents: the item's file ids when the documents were asked for
     instead_of: int | None = None     # the person the route names, when they could not act (``why``)
     why: str = ""                     # "absent" or "dismissed"
+    version: int | None = None        # the document's version current when the entry was made (#16)
+    file: int | None = None           # version / restart entries: the version's file id, name, SHA-256, link
+    file_name: str = ""
+    sha256: str = ""
+    url: str = ""
     bank_doc: str = ""                # complete by bank statement: the bank document's number (Номер)
     bank_date: str = ""               # ... and its date (ISO)
 
@@ -94,6 +101,9 @@ class Entry:
                 reason=str(data.get("reason") or ""), via=str(data.get("via") or ""),
                 files=tuple(int(f) for f in data.get("files") or ()),
                 instead_of=_opt_int(data.get("instead_of")), why=str(data.get("why") or ""),
+                version=_opt_int(data.get("version")), file=_opt_int(data.get("file")),
+                file_name=str(data.get("file_name") or ""), sha256=str(data.get("sha256") or ""),
+                url=str(data.get("url") or ""),
                 bank_doc=str(data.get("bank_doc") or ""), bank_date=str(data.get("bank_date") or ""),
             )
         except (ValueError, KeyError, TypeError):
@@ -145,6 +155,16 @@ class TaskInfo:
 
 
 @dataclass(frozen=True)
+class FileInfo:
+    """The current file of a workflow's ``versions`` field, with its content hash (the pipeline reads it)."""
+
+    id: int
+    name: str
+    sha256: str
+    url: str = ""      # the browser link (``url``): the person's own portal access decides
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The item's current state as read from the portal."""
 
@@ -161,6 +181,12 @@ class Snapshot:
     created: datetime | None = None             # createdTime
     #: linked parent items by entity type id (``parentId1102`` -> {1102: 7}; REFERENCE §6.2)
     parents: Mapping[int, int] = field(default_factory=dict)
+    version_file: FileInfo | None = None        # the ``versions`` field's current file (None: none, or no versions)
+
+    @property
+    def route_log(self) -> tuple[Entry, ...]:
+        """The log without the entries that only record a file version (they do not move the request)."""
+        return route_entries(self.log)
 
     def task(self, marker: Marker) -> TaskInfo | None:
         text = str(marker)
@@ -190,6 +216,11 @@ def parse_item(raw: Mapping[str, Any], names: ItemNames, tasks: Iterable[Mapping
         created=parse_time(raw.get("createdTime")),
         parents=parents_of(raw),
     )
+
+
+def route_entries(log: Iterable[Entry]) -> tuple[Entry, ...]:
+    """``log`` without the ``version`` entries (a version that restarted approval is a ``restart``: kept)."""
+    return tuple(e for e in log if e.decision != VERSION)
 
 
 def parents_of(raw: Mapping[str, Any]) -> dict[int, int]:

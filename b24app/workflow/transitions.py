@@ -239,7 +239,8 @@ def missing_data(workflow: Workflow, snap: Snapshot) -> list[tuple[str, Label]]:
 def make_entry(snap: Snapshot, pos: Position, decision: str, by: int, on_behalf: int | None, now: datetime,
            stage: str, next_step: str | None, approver: int | None, reason: str, via: str, *, step: str | None,
            round: int | None = None) -> Entry:
-    seq = (pos.last.seq + 1) if pos.last else 1
+    seq = (snap.log[-1].seq + 1) if snap.log else 1      # version entries count too (pos.last skips them)
+    current = next((e.version for e in reversed(snap.log) if e.file is not None), None)
     return Entry(seq=seq, round=pos.round if round is None else round, decision=decision, by=by,
                  at=now.isoformat(timespec="seconds"), stage=stage, step=step, next_step=next_step,
-                 approver=approver, on_behalf_of=on_behalf, reason=reason, via=via)
+                 approver=approver, on_behalf_of=on_behalf, reason=reason, via=via, version=current)

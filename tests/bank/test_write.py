@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from b24app.bank.issues import Issue
 from b24app.bank.parse import parse_statement
 from b24app.bank.write import (
     ApprovedRequest,
@@ -96,7 +97,7 @@ def test_missing_details_are_listed_exactly_and_the_rest_is_still_written() -> N
     result = write([request(6), bare, request(8)])
     [refused] = result.refused
     assert (refused.request_id, refused.request_number) == (7, "7")
-    assert refused.problems == (
+    assert tuple(map(str, refused.problems)) == (
         "Получатель1: missing", "ПолучательКПП: missing", "ПолучательСчет: missing",
         "ПолучательБанк1: missing", "ПолучательБанк2: missing", "ПолучательБИК: missing",
         "ПолучательКорсчет: missing", "Сумма: missing",
@@ -129,12 +130,12 @@ def test_a_value_the_bank_would_refuse_keeps_its_request_out(changes: dict[str, 
         assert result.refused == () and result.content is not None
     else:
         assert result.content is None and result.orders == ()
-        assert [r.problems for r in result.refused] == [(problem,)]
+        assert [tuple(map(str, r.problems)) for r in result.refused] == [(problem,)]
 
 
 def test_a_sole_trader_needs_no_kpp_but_an_organisation_does() -> None:
     assert write([request(1, recipient=TRADER)]).refused == ()
-    assert write([request(1, recipient=replace(SUPPLIER, kpp=None))]).refused[0].problems == (
+    assert tuple(map(str, write([request(1, recipient=replace(SUPPLIER, kpp=None))]).refused[0].problems)) == (
         "ПолучательКПП: missing",)
 
 
@@ -150,4 +151,10 @@ def test_a_bad_payer_config_raises_with_every_problem() -> None:
 def test_numbers_beyond_six_digits_are_refused() -> None:
     result = write([request(1), request(2)], first_number=999_999)
     assert [doc.number for _, doc in result.orders] == ["999999"]
-    assert result.refused[0].problems == ("Номер: 1000000 is outside 1..999999",)
+    assert tuple(map(str, result.refused[0].problems)) == ("Номер: 1000000 is outside 1..999999",)
+    assert result.refused[0].problems[0] == Issue.of("number_range", "Номер", value=1_000_000, limit=999_999)
+
+
+def test_a_request_keeps_the_number_it_was_given_and_new_ones_continue_the_sequence() -> None:
+    result = write([request(1), request(2), request(3)], numbers={2: 7}, first_number=41)
+    assert [(item, doc.number) for item, doc in result.orders] == [(1, "41"), (2, "7"), (3, "42")]

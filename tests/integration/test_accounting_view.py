@@ -79,7 +79,10 @@ def test_an_accountant_downloads_the_orders_uploads_the_statement_and_the_reques
     rows = dict(re.findall(r'<tr data-item="(\d+)" class="(ready|missing)"', page.text))
     assert rows == {str(ready): "ready", str(lacking): "missing"}
     lacking_row = page.text.split(f'<tr data-item="{lacking}"', 1)[1].split("</tr>", 1)[0]
-    assert "ПолучательИНН" in lacking_row                       # what is missing is listed, not guessed
+    assert "ПолучательИНН: не заполнено (реквизиты получателя в заявке)" in lacking_row    # listed, not guessed
+    assert "missing" not in lacking_row.replace('class="missing"', "")          # in Russian, not English
+    english = open_app(stack, "chief.accountant", lang="en").text.split(f'<tr data-item="{lacking}"', 1)[1]
+    assert "ПолучательИНН: missing (the request&#39;s recipient fields)" in english.split("</tr>", 1)[0]
 
     orders = requests.get(f"{stack.web_url}{page.link('orders-download')}")
     assert orders.status_code == 200
@@ -99,6 +102,10 @@ def test_an_accountant_downloads_the_orders_uploads_the_statement_and_the_reques
     [record] = service.uploads(stack.deps, stack.member_id)
     assert record.user_id == 10 and record.paid == (ready,)
     assert record.sha256 in done.text or record.sha256[:16] in done.text        # the upload record
+    assert record.at.utcoffset() == timedelta(0)                 # an aware UTC instant, shown on the calendar
+    assert abs(record.at - stack.deps.now()) < timedelta(minutes=1)
+    shown = record.at.astimezone(ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M")
+    assert f"<tr><td>{shown}</td>" in done.text.split('id="uploads"', 1)[1]
 
     again = upload(stack, page.token, statement)                 # the same statement again: nothing changes
     assert again.status_code == 200
@@ -143,6 +150,7 @@ def test_an_ambiguous_payment_is_left_for_the_accountant_and_resolved_with_a_but
     assert re.search(r'data-kind="ambiguous">[^<]*<span class="count">1<', done.text)
     pending = done.text.split('id="pending"', 1)[1]
     assert f'name="item" value="{first}"' in pending and f'name="item" value="{second}"' in pending
+    assert "2 открытые заявки с ИНН" in pending and "open requests" not in pending     # the reason, in Russian
     [line] = service.pending(stack.deps, stack.member_id)
     assert view(stack).stage_code(first) == view(stack).stage_code(second) == "PAYMENT"
 

@@ -5,13 +5,17 @@ roles, and ``b24app bank``."""
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from b24app import keys
 from b24app.bank import service
+from b24app.web.access import may_exchange
 from b24sandbox.bank import statement_for_orders
 from handlers import decisions
 from tests.integration.approval_env import PR, ROOT, Env
@@ -57,11 +61,20 @@ def test_an_upload_is_recorded_and_a_broken_one_changes_nothing(env: Env) -> Non
     again = service.import_statement(env.deps, env.member_id, data, user_id=CHIEF)
     assert again.paid == [] and [line.key for line in again.unchanged] == [report.paid[0].key]
     second, first = service.uploads(env.deps, env.member_id)
+    assert first.at.utcoffset() == timedelta(0) and abs(first.at - env.deps.now()) < timedelta(minutes=1)
     assert (first.user_id, first.filename, first.paid) == (JUNIOR, "kl_to_1c.txt", (item_id,))
     assert first.sha256 == hashlib.sha256(data).hexdigest() == second.sha256
     assert (second.user_id, second.paid, second.unchanged) == (CHIEF, (), 1)
     log = env.item(item_id)[env.names().field("DECISIONS")]
     assert '"bank_doc":"1"' in log[-1] and '"via":"bank"' in log[-1]
+
+
+def test_an_upload_recorded_without_an_offset_reads_as_utc(env: Env) -> None:
+    legacy = {"at": "2026-03-03T09:15:00", "user_id": JUNIOR, "sha256": "0" * 64, "filename": "old.txt",
+              "paid": [], "ambiguous": 0, "unmatched": 0, "unchanged": 0}
+    env.deps.redis.lpush(keys.bank(env.member_id, "uploads"), json.dumps(legacy))
+    [old] = service.uploads(env.deps, env.member_id)
+    assert old.at == datetime(2026, 3, 3, 9, 15, tzinfo=UTC)
 
 
 def test_the_accountants_choice_is_refused_unless_it_names_a_pending_line_and_a_candidate(env: Env) -> None:
@@ -71,7 +84,7 @@ def test_the_accountants_choice_is_refused_unless_it_names_a_pending_line_and_a_
     report = service.import_statement(env.deps, env.member_id, partial, user_id=JUNIOR)
     assert [line.item_id for line in report.paid] == [second]
     [line] = report.ambiguous
-    assert line.candidates == (first, second) and "partial" in line.reason    # every request to that ИНН
+    assert line.candidates == (first, second) and line.reason.code == "partial"    # every request to that ИНН
     assert service.pending(env.deps, env.member_id) == [line]
     with pytest.raises(service.ResolveError, match="no bank document"):
         service.resolve(env.deps, env.member_id, "nope", first, user_id=CHIEF)
@@ -86,9 +99,60 @@ def test_the_accountants_choice_is_refused_unless_it_names_a_pending_line_and_a_
     assert service.pending(env.deps, env.member_id) == []
 
 
+def _numbers(data: bytes | None) -> list[str]:
+    assert data is not None
+    return re.findall(r"\r\nНомер=(\d+)\r\n", data.decode("cp1251"))
+
+
+def test_a_request_keeps_its_payment_order_number_in_every_download(env: Env) -> None:
+    first = at_payment(env)
+    assert service.preview(env.deps, env.member_id, today=date(2026, 3, 2)).included == [first]
+    once = service.orders_file(env.deps, env.member_id, today=date(2026, 3, 2))
+    assert _numbers(once.data) == ["1"]                               # the preview took no number
+    second = at_payment(env, INVOICE_NUMBER="А-16")
+    again = service.orders_file(env.deps, env.member_id, today=date(2026, 3, 3))
+    assert again.included == [first, second] and _numbers(again.data) == ["1", "2"]
+    assert _numbers(service.orders_file(env.deps, env.member_id, today=date(2026, 3, 3)).data) == ["1", "2"]
+    assert _numbers(service.preview(env.deps, env.member_id, today=date(2026, 3, 3)).data) == ["1", "2"]
+
+    service.import_statement(env.deps, env.member_id, statement_for_orders(again.data or b"", debit_date=date(2026, 3, 4)),
+                             user_id=JUNIOR)
+    env.settle()
+    assert env.stage(first) == env.stage(second) == "PAID"
+    third = at_payment(env, INVOICE_NUMBER="А-17")
+    assert _numbers(service.orders_file(env.deps, env.member_id, today=date(2026, 3, 5)).data) == ["3"]
+    assert service.preview(env.deps, env.member_id, today=date(2026, 3, 5)).included == [third]
+
+
 def test_only_the_roles_of_bank_yaml_may_exchange(env: Env) -> None:
     assert service.accountants(env.deps, env.member_id) == {CHIEF, JUNIOR}
-    assert not service.may_exchange(env.deps, env.member_id, INITIATOR)
+    assert may_exchange(env.deps, env.member_id, JUNIOR, None)
+    assert not may_exchange(env.deps, env.member_id, INITIATOR, None)
+
+
+def test_the_cli_lets_the_chief_accountants_substitute_act_during_the_absence(
+        env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's ``--user-id`` follows the accounting view's rule: whoever stands in for a holder today."""
+    from click.testing import CliRunner
+
+    from b24app.bank.cli import bank_group
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    today = date.today()                         # absences are read on the app's own calendar day
+    roles = (config / "roles.yaml").read_text(encoding="utf-8").replace(
+        "absences: []", f"absences:\n  - {{user_id: {CHIEF}, from: {today - timedelta(days=1)}, "
+                        f"to: {today + timedelta(days=1)}, substitute_id: 12}}")
+    (config / "roles.yaml").write_text(roles, encoding="utf-8")
+    for key, value in _process_env(env).items():
+        if key.startswith("B24APP_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("B24APP_CONFIG_DIR", str(config))
+    args = ["resolve", "no-such-line", "1", "--member-id", env.member_id, "--user-id"]
+    stands_in = CliRunner().invoke(bank_group, [*args, "12"])
+    assert stands_in.exit_code == 1 and "не ждёт решения" in stands_in.output, stands_in.output   # past the check
+    other = CliRunner().invoke(bank_group, [*args, str(INITIATOR)])
+    assert other.exit_code == 2 and "holds none of the roles" in other.output
 
 
 def test_the_cli_names_a_missing_bank_yaml(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,12 +178,16 @@ def test_the_cli_refuses_an_employee_and_writes_the_orders_file(env: Env, tmp_pa
     from b24app.bank.cli import bank_group
 
     item_id = at_payment(env)
+    lacking = at_payment(env, 7000, RECIPIENT_BIK="")
     for key, value in _process_env(env).items():
         if key.startswith("B24APP_"):
             monkeypatch.setenv(key, value)
     out = tmp_path / "orders.txt"
     done = CliRunner().invoke(bank_group, ["orders", str(out), "--member-id", env.member_id, "--date", "2026-03-02"])
     assert done.exit_code == 0, done.output
+    assert f"request №{lacking} left out: ПолучательБИК: не заполнено (реквизиты получателя в заявке)" in done.output
+    english = CliRunner().invoke(bank_group, ["orders", str(out), "--member-id", env.member_id, "--lang", "en"])
+    assert "ПолучательБИК: missing (the request's recipient fields)" in english.output
     assert f"requests №{item_id}" in done.output and out.read_bytes().startswith(b"1CClientBankExchange\r\n")
     statement_file = tmp_path / "statement.txt"
     statement_file.write_bytes(statement_for_orders(out.read_bytes(), debit_date=date(2026, 3, 3)))

@@ -80,3 +80,29 @@ def test_a_missing_file_is_a_typed_error_and_nothing_is_kept(sandbox: SandboxPor
 
     assert caught.value.status == 404 and caught.value.code == "NOT_FOUND"
     assert "token" not in str(caught.value) and files.cached(deps.redis, creds.member_id, ref.id) is None
+
+
+def test_a_file_the_app_cannot_download_does_not_stop_the_read(sandbox: SandboxPortal, redis_url: str) -> None:
+    from dataclasses import replace
+
+    from b24app.pipeline.read import version_file
+    from b24app.workflow.config import load_org_config
+    from b24app.workflow.loader import load_workflows
+    from b24app.workflow.snapshot import Snapshot
+    from tests.workflow.engine_world import ROOT
+
+    values, creds = install_app(sandbox, redis_url)
+    deps = Deps(load_settings(env_file=None, **values))
+    item, field = _item_with_file(deps.bitrix(creds.member_id))
+    [ref] = files.refs(item[field])
+    org, _ = load_org_config(ROOT / "config")
+    contracts = next(w for w in load_workflows(ROOT / "workflows", org) if w.code == "contracts")
+    gone = {"id": ref.id, "url": ref.url, "urlMachine": ref.url_machine.replace("token=", "token=x")}
+    snap = Snapshot(item_id=int(item["id"]), title="", stage="NEW", initiator=1, fields={"CONTRACT_FILE": gone})
+
+    assert version_file(deps, creds.member_id, contracts, snap, digest_files=True) is None   # 404: skipped
+    found = version_file(deps, creds.member_id, contracts, replace(snap, fields={"CONTRACT_FILE": item[field]}), True)
+    assert found is not None and found.sha256 == hashlib.sha256(CONTENT).hexdigest() and found.name == "договор v2.pdf"
+    assert "token" not in found.url and "auth" not in found.url and f"fileId={ref.id}" in found.url
+    assert version_file(deps, creds.member_id, contracts, replace(snap, fields={"CONTRACT_FILE": item[field]}),
+                        False) is None              # the tab's read never downloads

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 import requests
 
 from b24sandbox import SandboxPortal
@@ -91,3 +92,19 @@ def test_the_browser_link_opens_for_an_active_persons_portal_session(sandbox: Sa
 
     assert signed_in.status_code == 200 and signed_in.content == b"%PDF-1.4 invoice"
     assert stranger.status_code == 403 and gone.status_code == 403 and b"PDF" not in gone.content
+
+
+@pytest.mark.sandbox_options(rate_limit=True)
+def test_url_machine_downloads_share_the_rest_bucket(sandbox: SandboxPortal) -> None:
+    app = sandbox.install_app(handler_url="https://127.0.0.1:9/app")
+    link = _item_with_file(sandbox, sandbox.webhook_url("admin"))
+    filled = 0
+    while sandbox.limits.hit("127.0.0.1") and filled < 1000:    # fill the bucket (burst 50 on standard)
+        filled += 1
+    assert filled < 1000
+
+    refused = requests.get(link["urlMachine"], params={"auth": app.tokens["access_token"]},
+                           verify=sandbox.ca_bundle, timeout=10)
+
+    assert refused.status_code == 503 and refused.json()["error"] == "QUERY_LIMIT_EXCEEDED"
+    assert b"PDF" not in refused.content

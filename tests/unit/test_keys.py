@@ -52,6 +52,11 @@ def test_control_room_keys() -> None:
     assert keys.CONTROL_TTL == 60
 
 
+def test_the_file_digest_key_is_unchanged() -> None:
+    assert keys.file_digest(M, 30577) == f"b24app:filedigest:{M}:30577"
+    assert keys.FILE_DIGEST_TTL == 730 * keys.DAY
+
+
 def test_bank_keys() -> None:
     assert keys.bank(M, "applied") == f"b24app:bank:{M}:applied"
     assert keys.bank(M, "uploads") == f"b24app:bank:{M}:uploads"
