@@ -49,12 +49,13 @@ from b24app.texts.accounting import texts
 from b24app.texts.bank import issue_text, missing_text
 from b24app.web.access import may_exchange
 from b24app.web.app import ROUTE_LIMITS, get_deps
-from b24app.web.pages import Admitted, Passes, admit, lang_of
+from b24app.web.pages import Admitted, Passes, admit, lang_of, no_referrer
 from b24app.web.placement_auth import Person
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("accounting", __name__, template_folder="templates")
+bp.after_request(no_referrer)
 
 PASSES = Passes("b24app-accounting")
 #: The largest statement upload: what ``deploy/nginx.conf`` lets through (about 2 000 bank documents).

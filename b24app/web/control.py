@@ -35,12 +35,13 @@ from b24app.texts.control import texts
 from b24app.web import accounting
 from b24app.web.access import holds_role, is_admin
 from b24app.web.app import get_deps
-from b24app.web.pages import Admitted, Passes, admit, lang_of
+from b24app.web.pages import Admitted, Passes, admit, lang_of, no_referrer
 from b24app.workflow.actors import OPERATIONS_MANAGER
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("control", __name__, template_folder="templates")
+bp.after_request(no_referrer)
 
 DIRECTOR = "director"
 PASSES = Passes("b24app-control-room")

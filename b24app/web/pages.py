@@ -6,6 +6,8 @@ and applies the page's rule before anything is read for them; a form that proves
 budget or a failing portal gets the page's polite message (403, 503, 502) instead. A :class:`Passes`
 signs a page's pass with the page's own salt (a pass of one page opens no other) and refuses it once
 older than :data:`PASS_TTL`; a pass names the portal, the person and the language — never a token.
+The pages' links carry the pass in their query, so every answer says ``Referrer-Policy: no-referrer``
+(:func:`no_referrer`): a click to a portal card or a file sends no address with a pass to anyone.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -85,6 +87,12 @@ class Passes:
 
     def _serializer(self) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt=self.salt)
+
+
+def no_referrer(response: Response) -> Response:
+    """``after_request`` of the pages' blueprints: no page of theirs sends its address (and pass) on."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def lang_of(value: Any) -> str:

@@ -47,6 +47,7 @@ def test_an_employee_without_the_role_is_refused_and_nothing_changes(stack: Stac
 
     manager = open_app(stack, "ops.manager")                           # the control room, but no accountant
     assert manager.response.status_code == 200 and manager.token
+    assert manager.response.headers["Referrer-Policy"] == "no-referrer"     # its links carry the pass
     assert 'id="accounting-link"' not in manager.text
     for token in ("", "forged.pass.value", manager.token):              # a control-room pass opens nothing here
         got = requests.get(f"{stack.web_url}/b24/accounting/orders", params={"pass": token})
@@ -221,6 +222,7 @@ def test_the_chief_accountants_substitute_may_open_it_during_the_absence(
 def test_a_statement_over_the_limit_is_refused_politely_and_changes_nothing(stack: Stack) -> None:
     page = open_app(stack, "chief.accountant")
     huge = b"1CClientBankExchange\r\n" + b"x" * STATEMENT_MAX_BYTES
+    assert page.response.headers["Referrer-Policy"] == "no-referrer"
     for lang, words in (("ru", "больше 2 МБ"), ("en", "larger than 2 MB")):
         refused = requests.post(f"{stack.web_url}/b24/accounting/statement", params={"lang": lang},
                                 data={"pass": page.token}, files={"statement": ("big.txt", huge, "text/plain")})
