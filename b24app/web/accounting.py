@@ -118,8 +118,8 @@ def with_pass(source: str) -> Callable[[Callable[[Holder], ResponseReturnValue]]
         def run() -> ResponseReturnValue:
             values = request.form if source == "form" else request.args
             found = _pass(values)
-            if found is None:
-                return message(lang_of(values.get("lang")), "stale", 403)
+            if found is None:                          # in the page's language: its links and forms name it
+                return message(lang_of(values.get("lang") or request.args.get("lang")), "stale", 403)
             member_id, user_id, lang, token = found
             try:
                 return view(Holder(get_deps(), member_id, user_id, lang, token))

@@ -223,6 +223,11 @@ def test_a_statement_over_the_limit_is_refused_politely_and_changes_nothing(stac
     page = open_app(stack, "chief.accountant")
     huge = b"1CClientBankExchange\r\n" + b"x" * STATEMENT_MAX_BYTES
     assert page.response.headers["Referrer-Policy"] == "no-referrer"
+    english = open_app(stack, "chief.accountant", lang="en")
+    assert 'action="/b24/accounting/statement?lang=en"' in english.text
+    stale = requests.post(f"{stack.web_url}/b24/accounting/statement?lang=en", data={"pass": "forged"},
+                          files={"statement": ("s.txt", b"x", "text/plain")})
+    assert stale.status_code == 403 and "The link has expired" in stale.text       # in the page's language
     for lang, words in (("ru", "больше 2 МБ"), ("en", "larger than 2 MB")):
         refused = requests.post(f"{stack.web_url}/b24/accounting/statement", params={"lang": lang},
                                 data={"pass": page.token}, files={"statement": ("big.txt", huge, "text/plain")})
