@@ -4,6 +4,8 @@ refuses, sends the payment-order file or applies a statement."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shutil
 from datetime import timedelta
@@ -223,6 +225,9 @@ def test_a_statement_over_the_limit_is_refused_politely_and_changes_nothing(stac
     page = open_app(stack, "chief.accountant")
     huge = b"1CClientBankExchange\r\n" + b"x" * STATEMENT_MAX_BYTES
     assert page.response.headers["Referrer-Policy"] == "no-referrer"
+    assert page.auth_id and page.auth_id not in page.text          # the person's token never reaches the page
+    pass_data = json.loads(base64.urlsafe_b64decode(page.token.split(".")[0] + "=="))
+    assert set(pass_data) == {"m", "u", "l", "a"} and page.auth_id not in page.token
     english = open_app(stack, "chief.accountant", lang="en")
     assert 'action="/b24/accounting/statement?lang=en"' in english.text
     stale = requests.post(f"{stack.web_url}/b24/accounting/statement?lang=en", data={"pass": "forged"},
