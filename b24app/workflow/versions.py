@@ -139,12 +139,13 @@ def effects(workflow: Workflow, snap: Snapshot, ctx: Context) -> list[Notify | L
 
 
 def _approved_before(log: tuple[Entry, ...], latest: Entry) -> dict[int, int]:
-    """Each person who approved an older version than ``latest`` (not its uploader) -> the newest such version."""
+    """Each person who approved an older version than ``latest`` (not its uploader) -> the newest such version.
+    An approval made in someone's place tells both: the one who saw that version and the one it counted for."""
     found: dict[int, int] = {}
     for entry in log:
         if entry.decision != "approve" or entry.version is None or entry.version >= (latest.version or 0):
             continue
-        who = entry.on_behalf_of or entry.by
-        if who != latest.by:
+        for who in {entry.by, entry.on_behalf_of} - {None, latest.by}:
+            assert who is not None
             found[who] = max(found.get(who, 0), entry.version)
     return found

@@ -95,6 +95,17 @@ def test_every_earlier_approver_is_told_which_version_they_approved() -> None:
     assert world.snap.stage == "HEAD_APPROVAL"
 
 
+def test_an_approval_made_in_someones_place_tells_both_the_one_who_saw_it_and_the_one_it_counted_for() -> None:
+    world = contract()
+    world.decide(HEAD, "approve")
+    approval = world.snap.log[-1]
+    SUBSTITUTE = 77
+    log = (*world.snap.log[:-1], replace(approval, by=SUBSTITUTE, on_behalf_of=HEAD))
+    latest = replace(versions.entries(world.snap.log)[0], version=2, by=INITIATOR)
+    assert versions._approved_before(log, latest) == {SUBSTITUTE: 1, HEAD: 1}
+    assert versions._approved_before(log, replace(latest, by=SUBSTITUTE)) == {HEAD: 1}   # not the uploader
+
+
 def test_a_decision_made_before_the_new_version_was_recorded_is_refused_and_approval_restarts() -> None:
     world = contract()
     for user in (HEAD, LAWYER, FINANCE):
