@@ -2,7 +2,7 @@
 
 Each command acts on one portal (``--member-id``, or the only installation) through
 :mod:`b24app.bank.service`, the calls the accounting view makes. ``import`` and ``resolve`` are recorded
-in the name of ``--user-id``, who must hold one of the roles of ``config/bank.yaml`` or stand in for a
+in the name of ``--user-id``; ``orders`` is written only for such a ``--user-id`` too; who must hold one of the roles of ``config/bank.yaml`` or stand in for a
 holder today (:func:`b24app.web.access.may_exchange`, the accounting view's rule). Exit status: 0 done,
 1 nothing done (no file written, a statement refused, a choice that cannot be applied), 2 a usage or
 configuration problem. The problems and reasons staff read (what keeps a request out of the file, why a
@@ -66,17 +66,19 @@ def bank_group() -> None:
 
 @bank_group.command("orders")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--user-id", type=int, required=True, help="The accountant downloading the file.")
 @click.option("--member-id", default=None, help="The portal (default: the only installation).")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The orders' date (default: today).")
 @LANG
-def orders_command(out: Path, member_id: str | None, day: datetime | None, lang: str) -> None:
+def orders_command(out: Path, user_id: int, member_id: str | None, day: datetime | None, lang: str) -> None:
     """Write the payment-order file for the requests at the accounting step to OUT; list what keeps
     the others out."""
     from b24app.bank.service import orders_file
     from b24app.texts.bank import missing_text
 
     deps, target = _portal(member_id)
+    _accountant(deps, target, user_id)
     today = day.date() if day is not None else deps.now().date()
     result = orders_file(deps, target, today=today)
     for item_id, problems in result.missing:

@@ -185,10 +185,15 @@ def test_the_cli_refuses_an_employee_and_writes_the_orders_file(env: Env, tmp_pa
         if key.startswith("B24APP_"):
             monkeypatch.setenv(key, value)
     out = tmp_path / "orders.txt"
-    done = CliRunner().invoke(bank_group, ["orders", str(out), "--member-id", env.member_id, "--date", "2026-03-02"])
+    employee = CliRunner().invoke(bank_group, ["orders", str(out), "--user-id", str(INITIATOR),
+                                               "--member-id", env.member_id])
+    assert employee.exit_code == 2 and "holds none of the roles" in employee.output and not out.exists()
+    done = CliRunner().invoke(bank_group, ["orders", str(out), "--user-id", str(JUNIOR), "--member-id", env.member_id,
+                                           "--date", "2026-03-02"])
     assert done.exit_code == 0, done.output
     assert f"request №{lacking} left out: ПолучательБИК: не заполнено (реквизиты получателя в заявке)" in done.output
-    english = CliRunner().invoke(bank_group, ["orders", str(out), "--member-id", env.member_id, "--lang", "en"])
+    english = CliRunner().invoke(bank_group, ["orders", str(out), "--user-id", str(JUNIOR), "--member-id",
+                                              env.member_id, "--lang", "en"])
     assert "ПолучательБИК: missing (the request's recipient fields)" in english.output
     assert f"requests №{item_id}" in done.output and out.read_bytes().startswith(b"1CClientBankExchange\r\n")
     statement_file = tmp_path / "statement.txt"
