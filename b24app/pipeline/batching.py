@@ -4,8 +4,8 @@ A ``batch`` request holds at most 50 commands, and ``$result[key]`` references w
 request (REFERENCE §1.6). Each part (one item's commands, keyed as the single-item path keys them) gets
 its keys prefixed and its references rewritten to the prefixed keys; its commands are never split
 between two requests. A command that references nothing and that no command of its part references
-(the department list, the role holders' states, ...) is the same for every part: it is sent once and
-its answer shared. :func:`answer_of` gives a part the answer it would have had alone, under its own keys.
+(the department list, the role holders' states, ...) may go into any request; equal ones (for reads)
+are sent once and their answer shared. :func:`answer_of` gives a part the answer it would have had alone, under its own keys.
 
 Pure: no I/O (the caller sends the requests).
 """
@@ -45,31 +45,37 @@ def pack(parts: Sequence[tuple[int, Mapping[str, Command]]], *, share: bool = Tr
     own: list[tuple[int, dict[str, Command]]] = []
     for index, (part, commands) in enumerate(parts):
         keys: dict[str, str] = {}
+        new: dict[str, Command] = {}
         referenced = {name for _, params in commands.values() for name in references(params)}
         for key, command in commands.items():
             if share and key not in referenced and not references(command[1]):
                 identity = _identity(command)
                 if identity not in shared:
                     shared[identity] = f"s{len(shared)}"
-                    shared_commands[shared[identity]] = command
+                    new[shared[identity]] = command
                 keys[key] = shared[identity]
             else:
                 keys[key] = f"p{index}_{key}"
         renamed = {keys[k]: (method, _rewrite(params, keys)) for k, (method, params) in commands.items()
-                   if keys[k] not in shared_commands}
+                   if keys[k] not in shared.values()}
         if len(renamed) > size:
             packed.alone.append(part)
+            for key in new:                      # its own shared reads are not needed
+                del shared[_identity(new[key])]
             continue
+        shared_commands.update(new)
         packed.keys[part] = keys
         own.append((part, renamed))
-    current: dict[str, Command] = dict(shared_commands)
-    for _, mine in own:
-        if current and len(current) + len(mine) > size:
-            packed.requests.append(current)
-            current = {}
-        current.update(mine)
-    if current:
-        packed.requests.append(current)
+    for _, mine in own:                  # an item's commands together, in the last request if they fit
+        if not packed.requests or len(packed.requests[-1]) + len(mine) > size:
+            packed.requests.append({})
+        packed.requests[-1].update(mine)
+    for key, command in shared_commands.items():    # independent: any request with room
+        room = next((r for r in packed.requests if len(r) < size), None)
+        if room is None:
+            room = {}
+            packed.requests.append(room)
+        room[key] = command
     return packed
 
 
