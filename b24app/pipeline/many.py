@@ -112,32 +112,36 @@ def _write(deps: Deps, member_id: str, decided: Mapping[int, tuple[read.Loaded, 
         prepared[item_id] = perform.prepare(deps, member_id, loaded, actions, triggers[item_id])
     items = _send(client, batching.pack([(i, _only(p.commands, True)) for i, p in prepared.items()
                                          if "item" in p.commands], share=False), halt=False)
-    reached = []
+    reached: list[int] = []
+    busy: dict[int, process.ItemBusy] = {}
     for item_id, ready in prepared.items():
         if "item" not in ready.commands or items[item_id].ok("item"):
             try:
                 process.renew(locks[item_id], item_id)
-            except process.ItemBusy:             # its item is written; the rest is the retry's to converge
+            except process.ItemBusy as exc:     # its update is written and concluded below; the rest is not sent
+                busy[item_id] = exc
                 continue
             reached.append(item_id)
     rest_packed = batching.pack([(i, _only(prepared[i].commands, False)) for i in reached
                                  if _only(prepared[i].commands, False)], share=False)
     rest = _send(client, rest_packed, halt=False)
-    retry += [i for i in rest_packed.alone]
     for item_id, ready in prepared.items():
-        if item_id in rest_packed.alone:
-            continue
         loaded, actions = decided[item_id]
         parts = [a for a in (items.get(item_id), rest.get(item_id)) if a is not None]
         try:
             written = perform.conclude(deps, member_id, loaded, actions, ready, merge_batches(parts)) \
-                if ready.commands else None
+                if parts else None
         except B24AppError as exc:
             log.warning("the shared write of item %s failed (%s); it takes its own path", item_id, exc)
             retry.append(item_id)
             continue
-        process.record_written(deps, member_id, loaded, actions, written)
-        outcome.done[item_id] = (loaded, actions)
+        if item_id in busy:
+            outcome.failed[item_id] = busy[item_id]
+        elif item_id in rest_packed.alone:      # too many commands for one request: the single path's turn
+            retry.append(item_id)
+        else:
+            process.record_written(deps, member_id, loaded, actions, written)
+            outcome.done[item_id] = (loaded, actions)
     return retry
 
 
