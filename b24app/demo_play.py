@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
+from b24app.scenario.bank import BankDesk
 from b24app.scenario.stack import Stack
 from b24app.scenario.telegram import TelegramPeople
 from b24app.scenario.view import PortalView
@@ -27,7 +28,7 @@ PAYMENTS, CONTRACTS = "payment_requests", "contracts"
 #: The lines of a notice the narration shows besides its first: the finance review's checks (#16).
 CHECK_LINES = ("⚠", "Договор «", "Оплачено по договору")
 #: How the played requests end: ref -> final stage.
-EXPECTED = {"vk": "PAID", "parts": "REJECTED", "oils": "PAID", "bottles": "SIGNED", "advance": "PAYMENT",
+EXPECTED = {"vk": "PAID", "parts": "REJECTED", "oils": "PAID", "bottles": "SIGNED", "advance": "PAID",
             "vk-again": "REJECTED"}
 
 
@@ -36,7 +37,7 @@ class Move:
     """One move of the demo: after ``wait`` working hours, a person does ``action``."""
 
     wait: float
-    action: m.Action
+    action: m.Action | m.Bank
     says: str
 
 
@@ -45,10 +46,10 @@ def act(kind: str, login: str, ref: str, **kw: Any) -> m.Action:
 
 
 def payment(login: str, ref: str, title: str, amount: int, counterparty: str, item: str, invoice: str = "",
-            contract: str | None = None) -> m.Action:
+            contract: str | None = None, **more: Any) -> m.Action:
     """A payment request; ``invoice`` names its file (default: its own), ``contract`` the ref of its contract
-    (an empty ``counterparty`` is then taken from the signed contract)."""
-    fields: dict[str, Any] = {"AMOUNT": amount, "EXPENSE_ITEM": item, "INVOICE": f"счёт-{invoice or ref}.pdf"}
+    (an empty ``counterparty`` is then taken from the signed contract); ``more``: further fields."""
+    fields: dict[str, Any] = {"AMOUNT": amount, "EXPENSE_ITEM": item, "INVOICE": f"счёт-{invoice or ref}.pdf", **more}
     if counterparty:
         fields["COUNTERPARTY_NAME"] = counterparty
     return m.Action(kind="create", login=login, via=None, where=m.Where("demo", 0), ref=ref, title=title,
@@ -60,6 +61,18 @@ def contract(login: str, ref: str, title: str, amount: int, counterparty: str, s
               "CONTRACT_FILE": f"договор-{ref}.pdf"}
     return m.Action(kind="create", login=login, via=None, where=m.Where("demo", 0), ref=ref, title=title,
                     fields=fields, workflow=CONTRACTS)
+
+
+def bank(kind: str, login: str | None = None, **kw: Any) -> m.Bank:
+    """A step of the bank round trip (#18): the orders file, the bank's statement, its upload."""
+    return m.Bank(where=m.Where("demo", 0), kind=kind, login=login, **kw)
+
+
+#: The recipient's bank details in the request's own fields (the contract's supplier has no CRM requisites).
+BOTTLES_BANK = {"INVOICE_NUMBER": "СТ-118", "INVOICE_DATE": "2026-03-03", "RECIPIENT_INN": "7700000016",
+                "RECIPIENT_KPP": "770001001", "RECIPIENT_ACCOUNT": "40702810000000012345",
+                "RECIPIENT_BIK": "044030777", "RECIPIENT_BANK": "ПАО «ДРУГОЙ БАНК»",
+                "RECIPIENT_BANK_CITY": "г. Санкт-Петербург", "RECIPIENT_CORR_ACCOUNT": "30101810800000000777"}
 
 
 def approve(login: str, ref: str, via: str = "card") -> m.Action:
@@ -98,7 +111,8 @@ PLAY: tuple[Move, ...] = (
     Move(0.5, act("complete_task", "chief.accountant", "oils", task="Выполнить оплату"), "завершает задачу оплаты"),
     # Contracts and payments as one system (#16): a payment under the signed contract, a duplicate caught.
     Move(0.5, payment("a.ivanova", "advance", "Аванс по договору поставки флаконов", 240_000, "", "RAW_MATERIALS",
-                      contract="bottles"), "создаёт заявку на оплату по договору (контрагент — из договора)"),
+                      contract="bottles", **BOTTLES_BANK),
+         "создаёт заявку на оплату по договору (контрагент — из договора)"),
     Move(0.5, approve("m.orlova", "advance"), "согласует во вкладке «Согласование» карточки"),
     Move(1, approve("finance.manager", "advance"), "видит договор и остаток по нему, согласует"),
     Move(0.5, payment("a.ivanova", "vk-again", "Продвижение в VK, март (повторно)", 150_000, "ООО «ВК Реклама»",
@@ -106,6 +120,10 @@ PLAY: tuple[Move, ...] = (
     Move(0.5, approve("m.orlova", "vk-again"), "согласует во вкладке «Согласование» карточки"),
     Move(1, act("reject", "finance.manager", "vk-again", reason="Этот счёт уже оплачен"),
          "видит предупреждение о дубле и отклоняет с причиной"),
+    # The bank round trip (#18): the advance is paid through the bank client, closed by the statement.
+    Move(0.5, bank("bank_orders", "chief.accountant"), "выгружает файл платёжных поручений для банка"),
+    Move(2, bank("bank_statement", paid_on=date(2026, 3, 4)), "Банк списывает деньги и присылает выписку"),
+    Move(0.5, bank("bank_import", "junior.accountant"), "загружает выписку банка"),
 )
 
 
@@ -125,6 +143,8 @@ class Narrator:
         self.refs: dict[str, tuple[str, int]] = {}
         self.seen_tasks: set[int] = set()
         self.stages: dict[tuple[str, int], str] = {}
+        self.bank = BankDesk(stack, lambda login: int(stack.portal.state.user_by_login(login).id),
+                             lambda ref: self.refs[ref][1])
 
     def play(self, moves: tuple[Move, ...] = PLAY) -> dict[str, str]:
         """Play ``moves``, print the summary; the final stage of each request, by ref."""
@@ -146,6 +166,9 @@ class Narrator:
         """Wait ``move.wait`` working hours, perform the action, print what changed; the request's id."""
         clock = self.stack.clock
         clock.set(self.calendar.add_working_hours(clock.now(), timedelta(hours=move.wait)))
+        if isinstance(move.action, m.Bank):
+            self.bank_step(move.action, move.says)
+            return None
         action = move.action
         if action.contract:
             parent_code, parent_id = self.refs[action.contract]
@@ -166,6 +189,21 @@ class Narrator:
         if item is not None:
             self.changes(view, item, mark)
         return item
+
+    def bank_step(self, step: m.Bank, says: str) -> None:
+        """The accountants and the bank: what the step did, then what changed for the requests at payment."""
+        marks = {(code, item): self.views[code].mark() for code, item in self.refs.values() if code == PAYMENTS}
+        ok, text, problems = self.bank.run(step)
+        self.stack.settle()
+        when = self.stack.clock.now().astimezone(MOSCOW)
+        who = f"{self.name(step.login)} " if step.login else ""
+        count = f" (поручений: {self.bank.orders.count('СекцияДокумент='.encode('cp1251'))})" \
+            if step.kind == "bank_orders" and self.bank.orders else ""
+        self.echo("")
+        self.echo(f"{_day(when)} {when:%d.%m %H:%M}  {who}{says}{count}" + ("" if ok else f"  ✗ {text}: {problems}"))
+        for (code, item), mark in marks.items():
+            if self.stages.get((code, item)) != self.views[code].stage_code(item):
+                self.changes(self.views[code], item, mark)
 
     def changes(self, view: PortalView, item: int, mark: tuple[int, int]) -> None:
         stage = view.stage_code(item)

@@ -36,14 +36,16 @@ def test_the_demo_pays_two_requests_and_rejects_one(redis_url: str, monkeypatch:
     assert f"№{CRM_ITEM} «Договор поставки флаконов» — Подписан" in text    # contracts number their own items
     assert "→ задача «Подписать договор №" in text
     advance, again = CRM_ITEM + 3, CRM_ITEM + 4
-    assert f"№{advance} «Аванс по договору поставки флаконов» — Оплата" in text     # linked to the signed contract
+    assert f"№{advance} «Аванс по договору поставки флаконов» — Оплачено" in text   # linked; paid by the bank statement
     assert f"Согласовать заявку на оплату №{advance} — ООО «Стеклотара»" in text       # its counterparty from it
     assert "Договор «Договор поставки флаконов»: Подписан." in text
     assert "Оплачено по договору: 0 RUB из 480 000 RUB (в оплате: 0 RUB); остаток: 480 000 RUB." in text
     assert f"⚠ Возможный дубль: заявка №{first} «Продвижение в VK, март» — тот же файл счёта" in text
     assert f"№{again} «Продвижение в VK, март (повторно)» — Отклонено" in text
+    bank = text.split("выгружает файл платёжных поручений для банка (поручений: 1)", 1)[1]   # #18
+    assert "загружает выписку банка\n      → этап «Оплачено»" in bank
     summary = text.split("Итог:", 1)[1]
-    assert "Согласование заявок на оплату: Оплачено — 2, Отклонено — 2" in summary
+    assert "Согласование заявок на оплату: Оплачено — 3, Отклонено — 2" in summary
     assert "Согласование договоров: Подписан — 1, Отклонён — 0" in summary
 
 

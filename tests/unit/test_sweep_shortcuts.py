@@ -1,8 +1,10 @@
 """The sweep's shortcuts give what the full way gives: the lower bound of a rule's span (a request whose
-rules cannot be due yet is skipped before any working-time arithmetic) and the signature check's fast path."""
+rules cannot be due yet is skipped before any working-time arithmetic), the signature check's fast path
+and the garbage collector held off during a sweep."""
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from b24app.escalation.rules import least_span, shortest_day, span
+from b24app.escalation.sweep import gc_paused
 from b24app.pipeline.logsign import Scope, _cut, _split, sign_chain, verify
 from b24app.workflow.models import Duration
 from b24app.worktime import WorkCalendar
@@ -50,3 +53,20 @@ def test_the_fast_signature_path_gives_what_the_full_one_gives() -> None:
     assert gone.entries == (texts[0],) and gone.rejected == (chain[2],)
     forged = chain[2].replace('"seq":2', '"seq":9')
     assert verify(b"secret", scope, [*chain[:2], forged]).rejected == (forged,)
+
+
+def test_the_sweep_holds_the_garbage_collector_off_and_restores_it() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("the sweep failed")
+    assert gc.isenabled()                                   # restored whatever happens
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()                           # not switched on when it was off before
+    finally:
+        gc.enable()
