@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from b24app.bank import service
+from b24app.bank import portal, service
 from b24app.deps import Deps
 from b24app.pipeline import perform
 from b24app.pipeline.logsign import Scope, verify
 from b24app.pipeline.many import Outcome
 from b24app.pipeline.process import process
-from b24app.workflow.actions import Trigger
+from b24app.workflow.actions import BankPayment, Trigger
 from b24app.workflow.snapshot import Entry
-from tests.integration.approval_env import Env
+from tests.integration.approval_env import PR, Env
 from tests.integration.test_bank_service import JUNIOR, at_payment, statement
 
 
@@ -104,3 +104,19 @@ def test_a_request_whose_shared_write_failed_is_paid_on_its_own_path_and_the_oth
     closed = [n for n, i in per_item if i == broken]
     assert len(closed) == [i for _, i in per_item].count(first) == [i for _, i in per_item].count(last) > 0
     assert min(closed) > written
+
+
+def test_a_request_that_left_the_payment_step_before_its_read_is_left_alone_in_the_batch(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone, kept = requests(env, 1, 2)
+    data = statement(env)
+    listed = portal.open_requests(env.deps, env.member_id)           # both were open when the list was read
+    process(env.deps, env.member_id, PR, gone, BankPayment(JUNIOR, "77", "2026-03-03", "15001.00", "elsewhere"))
+    env.settle()
+    assert env.stage(gone) == "PAID"
+    log = env.item(gone)[env.names().field("DECISIONS")]
+    monkeypatch.setattr(portal, "open_requests", lambda deps, member_id: listed)
+    report = service.import_statement(env.deps, env.member_id, data, user_id=JUNIOR)
+    assert [line.item_id for line in report.paid] == [kept] and env.stage(kept) == "PAID"
+    [late] = [line for line in report.unmatched if line.reason.code == "not_at_payment"]
+    assert late.item_id is None and env.item(gone)[env.names().field("DECISIONS")] == log
