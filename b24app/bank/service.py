@@ -122,8 +122,10 @@ def import_statement(deps: Deps, member_id: str, data: bytes, *, user_id: int,
     """Apply a statement; raises :class:`BankFileError` (``line N: message``) before changing anything.
 
     One import at a time per portal. Clear matches are paid through the engine together (each
-    request's own lock; the reads and the writes in shared batches), their extracts attached in batches; ambiguous lines are stored for
-    the accountant; a document already applied is ``unchanged``. The upload is recorded."""
+    request's own lock; the reads and the writes in shared batches), their extracts attached in
+    batches; ambiguous lines are stored for the accountant; a document already applied is
+    ``unchanged``. The upload is recorded. A request that could not be paid even on its own path
+    raises its error once the others are recorded and their extracts attached (a re-import pays it)."""
     statement = parse_statement(data)
     cfg = bank_config(deps, member_id)
     assert cfg.payer.account is not None
@@ -187,6 +189,17 @@ def uploads(deps: Deps, member_id: str) -> list[Upload]:
 
 # -- paying ------------------------------------------------------------------------------------------
 
+@dataclass
+class Paid:
+    """What paying the clear matches did: the lines paid, those no longer at the payment step, the
+    extracts to attach (task id, file name, content), and the errors of requests that failed."""
+
+    paid: list[Line] = field(default_factory=list)
+    late: list[Line] = field(default_factory=list)
+    extracts: list[tuple[int, str, bytes]] = field(default_factory=list)
+    failed: list[B24AppError] = field(default_factory=list)
+
+
 def _pay(deps: Deps, member_id: str, store: BankStore, statement: Statement, data: bytes,
          matched: Sequence[Match], user_id: int) -> Paid:
     """The clear matches paid together (:func:`~b24app.pipeline.many.process_many`: every request's own
@@ -212,14 +225,6 @@ def _pay(deps: Deps, member_id: str, store: BankStore, statement: Statement, dat
         if task_id is not None:
             paid.extracts.append((task_id, _extract_name(line), extract(statement, data, match.document)))
     return paid
-
-
-@dataclass
-class Paid:
-    paid: list[Line] = field(default_factory=list)
-    late: list[Line] = field(default_factory=list)
-    extracts: list[tuple[int, str, bytes]] = field(default_factory=list)
-    failed: list[B24AppError] = field(default_factory=list)
 
 
 def _trigger(line: Line, user_id: int) -> BankPayment:

@@ -11,6 +11,7 @@ import pytest
 
 from b24app.bank import portal, service
 from b24app.deps import Deps
+from b24app.errors import RestError
 from b24app.pipeline import perform
 from b24app.pipeline.logsign import Scope, verify
 from b24app.pipeline.many import Outcome
@@ -120,3 +121,27 @@ def test_a_request_that_left_the_payment_step_before_its_read_is_left_alone_in_t
     assert [line.item_id for line in report.paid] == [kept] and env.stage(kept) == "PAID"
     [late] = [line for line in report.unmatched if line.reason.code == "not_at_payment"]
     assert late.item_id is None and env.item(gone)[env.names().field("DECISIONS")] == log
+
+
+def test_a_request_that_fails_on_its_own_path_too_raises_after_the_others_are_paid_and_recorded(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, broken, last = requests(env, 1, 3)
+    real = perform.prepare
+
+    def prepare(*args: Any, **kwargs: Any) -> perform.Prepared:
+        ready = real(*args, **kwargs)
+        item = ready.commands.get("item")
+        if item is not None and item[1]["id"] == broken:                    # its update always fails
+            return perform.Prepared({**ready.commands, "item": (item[0], {**item[1], "id": 999999})}, ready.marks)
+        return ready
+
+    monkeypatch.setattr(perform, "prepare", prepare)
+    data, tasks = statement(env), env.tasks(broken)
+    with pytest.raises(RestError, match="NOT_FOUND"):
+        service.import_statement(env.deps, env.member_id, data, user_id=JUNIOR)
+    env.settle()
+    assert [env.stage(i) for i in (first, broken, last)] == ["PAID", "PAYMENT", "PAID"]
+    assert env.tasks(broken) == tasks                                      # nothing of its step was closed
+    monkeypatch.setattr(perform, "prepare", real)
+    again = service.import_statement(env.deps, env.member_id, data, user_id=JUNIOR)
+    assert [line.item_id for line in again.paid] == [broken] and len(again.unchanged) == 2
