@@ -74,14 +74,14 @@ def build(deps: Deps, member_id: str, now: datetime | None = None) -> dict[str, 
     defs = definitions(deps, member_id)
     names = {code: item_names(deps, member_id, code) for code in defs.workflows}
     offset = float(deps.redis.get(keys.control_clock(member_id)) or 0)
-    guess = (now or datetime.now(defs.calendar.tz) + timedelta(seconds=offset)).astimezone(defs.calendar.tz)
+    guess = (now or deps.now() + timedelta(seconds=offset)).astimezone(defs.calendar.tz)
     people = _cached(deps, keys.control_people(member_id))
     enums = _enum_names(deps, member_id, names)
     extra = extra_commands(defs.workflows, names, guess, people is None, not enums)
     collected = collect(deps, member_id, now, read_tasks=False, extra=extra)
     moment = collected.now
     if now is None:
-        skew = (moment - datetime.now(defs.calendar.tz)).total_seconds()
+        skew = (moment - deps.now()).total_seconds()        # the offset access.portal_now adds
         deps.redis.set(keys.control_clock(member_id), str(round(skew)), ex=keys.CONTROL_PEOPLE_TTL * 24)
     if abs((moment - guess).total_seconds()) > CLOCK_SLACK:
         _reread(deps, member_id, collected, extra_commands(defs.workflows, names, moment, people is None, not enums))

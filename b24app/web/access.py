@@ -2,6 +2,10 @@
 portal administrators — and :func:`may_exchange`, the one rule of who may exchange files with the bank,
 used by the accounting view and by ``b24app bank --user-id``.
 
+"Today" is the portal's day (:func:`portal_now`): the app's clock (``Deps.now``) plus the portal's clock
+offset as the last control-room view measured it (``keys.control_clock``) — the day the workflows and the
+control room work on, not the machine's.
+
 ``user.admin`` is asked with the person's own token (never the app's), only for people outside the
 roles, and its answer is kept :data:`~b24app.web.identity.POSITIVE_TTL` seconds per person
 (``keys.control_admin``), shared by the control room and the accounting view.
@@ -10,7 +14,7 @@ roles, and its answer is kept :data:`~b24app.web.identity.POSITIVE_TTL` seconds 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from b24app import keys
@@ -24,10 +28,21 @@ if TYPE_CHECKING:
     from b24app.deps import Deps
 
 
+def portal_now(deps: Deps, member_id: str) -> datetime:
+    """The portal's time on its calendar: the app's clock plus the portal's last measured offset
+    (none before the first control-room view of the portal)."""
+    try:
+        offset = float(deps.redis.get(keys.control_clock(member_id)) or 0)
+    except ValueError:
+        offset = 0.0
+    return (deps.now() + timedelta(seconds=offset)).astimezone(definitions(deps, member_id).calendar.tz)
+
+
 def holds_role(deps: Deps, member_id: str, user_id: int, roles: Iterable[str]) -> bool:
-    """Whether ``user_id`` holds one of ``roles`` on this portal, or stands in for a holder today."""
+    """Whether ``user_id`` holds one of ``roles`` on this portal, or stands in for a holder on the
+    portal's day (:func:`portal_now`)."""
     defs = definitions(deps, member_id)
-    now = datetime.now(defs.calendar.tz)
+    now = portal_now(deps, member_id)
     holders = {defs.roles[r] for r in roles if r in defs.roles}
     return user_id in holders | {effective(u, defs.org.absences, now) for u in holders}
 

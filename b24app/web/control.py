@@ -21,9 +21,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from b24app.control import read as control
 from b24app.control.chart import Week, weekly_svg
@@ -36,16 +35,16 @@ from b24app.texts.control import texts
 from b24app.web import accounting
 from b24app.web.access import holds_role, is_admin
 from b24app.web.app import get_deps
-from b24app.web.identity import IdentityBusy, WidgetAuthError
-from b24app.web.placement_auth import identify
+from b24app.web.pages import Admitted, Passes, admit, lang_of, no_referrer
 from b24app.workflow.actors import OPERATIONS_MANAGER
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("control", __name__, template_folder="templates")
+bp.after_request(no_referrer)
 
 DIRECTOR = "director"
-PASS_TTL = 30 * 60
+PASSES = Passes("b24app-control-room")
 FILTERS = ("process", "department", "expense")
 
 
@@ -55,31 +54,22 @@ def init_app(app: Flask, deps: Deps) -> None:
 
 @bp.post("/b24/app")
 def main_page() -> ResponseReturnValue:
-    lang = _lang(request.args.get("LANG"))
+    lang = lang_of(request.args.get("LANG"))
     deps = get_deps()
-    try:
-        person, _, as_user = identify(request.form, request.args, deps)
-        allowed = may_see(deps, person.member_id, person.user_id, as_user)
-    except IdentityBusy:
-        return _message(lang, "unavailable", 503)
-    except WidgetAuthError as exc:
-        log.info("control room refused: %s", exc)
-        return _message(lang, "not_authenticated", 403)
-    except B24AppError as exc:
-        log.warning("control room: the portal failed: %s", exc)
-        return _message(lang, "unavailable", 502)
-    try:
-        accountant = accounting.may_account(deps, person.member_id, person.user_id, as_user)
-    except B24AppError as exc:
-        log.warning("control room: the portal failed: %s", exc)
-        return _message(lang, "unavailable", 502)
-    books = accounting.issue_pass(person, lang) if accountant else ""
+    admitted = admit(deps, "control room", lambda key, status: _message(lang, key, status),
+                     lambda person, as_user: (may_see(deps, person.member_id, person.user_id, as_user),
+                                              accounting.may_account(deps, person.member_id, person.user_id,
+                                                                     as_user)))
+    if not isinstance(admitted, Admitted):
+        return admitted
+    person, (allowed, accountant) = admitted.person, admitted.verdict
+    books = accounting.issue_pass(deps, person, lang) if accountant else ""
     if not allowed and accountant:                   # the app's page of an accountant is the accounting view
         return accounting.page(deps, person.member_id, books, lang)
     if not allowed:
         log.info("control room refused to user %s of %s: not a manager", person.user_id, person.member_id)
         return _message(lang, "refused", 403, title="refused_title")
-    token = _serializer().dumps({"m": person.member_id, "u": person.user_id, "l": lang, "b": books})
+    token = PASSES.issue({"m": person.member_id, "u": person.user_id, "l": lang, "b": books})
     return _page(deps, person.member_id, lang, token, {}, books)
 
 
@@ -87,7 +77,7 @@ def main_page() -> ResponseReturnValue:
 def filtered() -> ResponseReturnValue:
     found = _pass()
     if found is None:
-        return _message(_lang(request.args.get("lang")), "stale", 403)
+        return _message(lang_of(request.args.get("lang")), "stale", 403)
     member_id, lang, token, books = found
     return _page(get_deps(), member_id, lang, token, _filters(request.args), books)
 
@@ -96,7 +86,7 @@ def filtered() -> ResponseReturnValue:
 def csv_export() -> ResponseReturnValue:
     found = _pass()
     if found is None:
-        return _message(_lang(request.args.get("lang")), "stale", 403)
+        return _message(lang_of(request.args.get("lang")), "stale", 403)
     member_id, lang, _, _ = found
     try:
         data = control.view(get_deps(), member_id)
@@ -179,23 +169,12 @@ def _filters(args: Mapping[str, str]) -> dict[str, str]:
     return {k: str(args.get(k) or "") for k in FILTERS}
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt="b24app-control-room")
-
-
 def _pass() -> tuple[str, str, str, str] | None:
-    token = str(request.args.get("pass") or "")
-    try:
-        data = _serializer().loads(token, max_age=PASS_TTL)
-    except BadSignature:
+    found = PASSES.read(request.args)
+    if found is None:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("m"), str):
-        return None
-    return data["m"], _lang(data.get("l")), token, str(data.get("b") or "")
-
-
-def _lang(value: Any) -> str:
-    return "en" if str(value or "").lower().startswith("en") else "ru"
+    data, token = found
+    return data["m"], lang_of(data.get("l")), token, str(data.get("b") or "")
 
 
 def _message(lang: str, key: str, status: int, title: str = "title") -> ResponseReturnValue:

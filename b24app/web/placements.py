@@ -36,6 +36,7 @@ from b24app.telegram.links import TOKEN_TTL, LinkStore
 from b24app.texts.placements import REASON_REQUIRED, texts, working_time
 from b24app.web.app import get_deps
 from b24app.web.identity import IdentityBusy, WidgetAuthError
+from b24app.web.pages import lang_of
 from b24app.web.placement_auth import (
     NotVisible,
     Person,
@@ -75,7 +76,7 @@ def tickets(deps: Deps) -> Tickets:
 
 @placements_bp.post("/b24/placement")
 def widget() -> ResponseReturnValue:
-    lang = _lang(request.args.get("LANG"))
+    lang = lang_of(request.args.get("LANG"))
     deps = get_deps()
     try:
         person, as_user = _identify(deps)
@@ -107,7 +108,7 @@ def decide() -> ResponseReturnValue:
     store = tickets(deps)
     ticket = store.check(str(request.form.get("ticket") or ""))
     if ticket is None:
-        return _message(_lang(request.form.get("lang")), "stale_form", 403)
+        return _message(lang_of(request.form.get("lang")), "stale_form", 403)
     decision = str(request.form.get("decision") or "")
     reason = str(request.form.get("reason") or "").strip() or None
     if decision not in DECISIONS:
@@ -135,7 +136,7 @@ def telegram_link() -> ResponseReturnValue:
     store = tickets(deps)
     ticket = store.check(str(request.form.get("ticket") or ""))
     if ticket is None:
-        return _message(_lang(request.form.get("lang")), "stale_form", 403)
+        return _message(lang_of(request.form.get("lang")), "stale_form", 403)
     bot = telegram_bot(deps)
     if not bot:
         return _message(ticket.lang, "telegram_off", 404)
@@ -189,10 +190,6 @@ def _int(value: Any) -> int:
     if not text.isdigit():
         raise LookupError(text)
     return int(text)
-
-
-def _lang(value: Any) -> str:
-    return "en" if str(value or "").lower().startswith("en") else "ru"
 
 
 def _message(lang: str, key: str, status: int) -> ResponseReturnValue:

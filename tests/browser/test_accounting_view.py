@@ -6,43 +6,15 @@ Screenshot: /tmp/b24app-accounting.png.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from b24app.scenario.stack import Stack
-from b24sandbox.clock import SandboxClock
-from b24sandbox.tls import SandboxCA
 from tests.integration.accounting_env import at_payment, paid_statement, view
 
-CHROMIUM = "/usr/bin/chromium"
-START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
-
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--allow-running-insecure-content", "--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
-    clock = SandboxClock(START)
-    clock.freeze()
-    with Stack(redis_url, clock, ca=sandbox_ca) as running:
-        yield running
 
 
 def test_the_chief_accountant_downloads_orders_uploads_a_statement_and_sees_it_paid(

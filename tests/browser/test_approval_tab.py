@@ -18,7 +18,6 @@ from b24app.scenario.stack import Stack
 from tests.browser import test_widget as widget
 
 ETID, view_of = widget.ETID, widget.view_of
-browser, stack = widget.browser, widget.stack          # the widget tests' fixtures: chromium, a running stack
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "approval-tab.png"
 WHERE = m.Where("test", 0)

@@ -10,9 +10,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from b24app.scenario.stack import Stack
-from tests.browser.test_widget import ETID, browser, open_tab, stack, view_of
-
-__all__ = ["browser", "stack"]  # the fixtures, shared with the tab's tests
+from tests.browser.test_widget import ETID, open_tab, view_of
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.browser]
 

@@ -10,9 +10,7 @@ from b24app.scenario import model as m
 from b24app.scenario.actions import Performer, file_content
 from b24app.scenario.stack import Stack
 from b24app.scenario.view import PortalView
-from tests.browser import test_widget as widget
 
-browser, stack = widget.browser, widget.stack          # the widget tests' fixtures: chromium, a running stack
 CONTRACTS_ETID = 1102
 WHERE = m.Where("test", 0)
 

@@ -5,45 +5,19 @@ opens a local app's own page: the sandbox's "app from the left menu" page posts 
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, Page
 
 from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
 from b24app.scenario.stack import Stack
 from b24app.scenario.view import PortalView
-from b24sandbox.clock import SandboxClock
-from b24sandbox.tls import SandboxCA
-
-CHROMIUM = "/usr/bin/chromium"
-START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+from tests.fixtures.stack import START
 
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--allow-running-insecure-content", "--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
-    clock = SandboxClock(START)
-    clock.freeze()
-    with Stack(redis_url, clock, ca=sandbox_ca) as running:
-        yield running
 
 
 def create(stack: Stack, login: str, title: str, expense: str, amount: int) -> int:

@@ -21,7 +21,7 @@ from b24app.demo_live import build_live
 from b24app.scenario.stack import Stack
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
-from tests.browser.test_widget import CHROMIUM
+from tests.browser.conftest import CHROMIUM
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.browser]
 

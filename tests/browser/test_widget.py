@@ -7,13 +7,11 @@ Screenshots of each state are written to /tmp/b24app-widget-*.png.
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, Page
 
 from b24app.scenario import model as m
 from b24app.scenario.actions import Performer
@@ -23,30 +21,9 @@ from b24app.telegram.links import LinkStore
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
 
-CHROMIUM = "/usr/bin/chromium"
 ETID = 1100
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        # The portal page is HTTPS, the app on loopback is plain HTTP (as a dev tunnel would not be).
-        launched = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--allow-running-insecure-content", "--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
-    clock = SandboxClock(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")))
-    clock.freeze()
-    with Stack(redis_url, clock, ca=sandbox_ca) as running:
-        yield running
 
 
 def view_of(stack: Stack) -> PortalView:

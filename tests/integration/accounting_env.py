@@ -57,6 +57,8 @@ class Opened:
 
     response: requests.Response
     session: requests.Session
+    auth_id: str = ""                 # the person's token the frame-open form carried
+
 
     @property
     def text(self) -> str:
@@ -85,7 +87,7 @@ def open_app(stack: Stack, login: str, path: str = "/b24/app", lang: str = "ru")
              re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', portal_page.text)]
     assert action.startswith(f"{stack.web_url}/b24/app?")
     action = action.replace("/b24/app?", f"{path}?", 1).replace("LANG=ru", f"LANG={lang}")
-    return Opened(session.post(action, data=pairs), session)
+    return Opened(session.post(action, data=pairs), session, dict(pairs).get("AUTH_ID", ""))
 
 
 def bank_statement(stack: Stack, orders: bytes, day: str = "2026-03-03") -> bytes:

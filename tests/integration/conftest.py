@@ -6,9 +6,25 @@ from collections.abc import Iterator
 
 import pytest
 
-from b24app.deps import set_current
+from b24app.deps import Deps, set_current
+from b24app.web import create_app
 from b24sandbox import SandboxPortal
 from tests.integration.approval_env import Env, approval_env
+from tests.integration.helpers import make_settings
+from tests.integration.webserver import serve
+
+
+@pytest.fixture
+def deps(redis_url: str) -> Deps:
+    """The app's composition root on the private Redis, with the tests' settings (a module may override)."""
+    return Deps(make_settings(redis_url))
+
+
+@pytest.fixture
+def base_url(deps: Deps) -> Iterator[str]:
+    """The real Flask app of ``deps`` on loopback (the event edge, the pages)."""
+    with serve(create_app(deps=deps)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,12 @@ from rq.registry import FailedJobRegistry
 from b24app import phpform
 from b24app import queue as queues
 from b24app.deps import Deps
-from b24app.web import accept, create_app
+from b24app.web import accept
 from b24app.web.events import event_digest
-from tests.integration.helpers import APP_TOKEN, MEMBER_ID, event_form, install, make_settings
-from tests.integration.webserver import serve
+from tests.integration.helpers import APP_TOKEN, MEMBER_ID, event_form, install
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA: dict[str, object] = {"FIELDS": {"ID": "22", "ENTITY_TYPE_ID": "1220"}, "LONG": "x" * 200}   # a description RQ truncates
-
-
-@pytest.fixture
-def deps(redis_url: str) -> Deps:
-    return Deps(make_settings(redis_url))
-
-
-@pytest.fixture
-def base_url(deps: Deps) -> Iterator[str]:
-    with serve(create_app(deps=deps)) as url:
-        yield url
 
 
 def events_queue(conn: redis.Redis) -> Queue:

@@ -4,10 +4,11 @@ refuses, sends the payment-order file or applies a statement."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shutil
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,24 +16,18 @@ import pytest
 import requests
 
 from b24app.bank import service
+from b24app.control import read as control
 from b24app.control.link import control_room_url
 from b24app.scenario.stack import Stack
+from b24app.web.access import portal_now
+from b24app.web.accounting import STATEMENT_MAX_BYTES
 from b24sandbox.clock import SandboxClock
 from b24sandbox.tls import SandboxCA
 from tests.bank import fixtures as bank
+from tests.fixtures.stack import START
 from tests.integration.accounting_env import at_payment, bank_statement, open_app, paid_statement, view
 
-START = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
-
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture
-def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
-    clock = SandboxClock(START)
-    clock.freeze()
-    with Stack(redis_url, clock, ca=sandbox_ca) as running:
-        yield running
 
 
 def upload(stack: Stack, token: str, data: bytes, name: str = "kl_to_1c.txt") -> requests.Response:
@@ -54,6 +49,7 @@ def test_an_employee_without_the_role_is_refused_and_nothing_changes(stack: Stac
 
     manager = open_app(stack, "ops.manager")                           # the control room, but no accountant
     assert manager.response.status_code == 200 and manager.token
+    assert manager.response.headers["Referrer-Policy"] == "no-referrer"     # its links carry the pass
     assert 'id="accounting-link"' not in manager.text
     for token in ("", "forged.pass.value", manager.token):              # a control-room pass opens nothing here
         got = requests.get(f"{stack.web_url}/b24/accounting/orders", params={"pass": token})
@@ -201,7 +197,7 @@ def test_the_chief_accountants_substitute_may_open_it_during_the_absence(
         redis_url: str, sandbox_ca: SandboxCA, tmp_path: Path) -> None:
     config = tmp_path / "config"
     shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
-    today = date.today()                         # absences are read on the app's own calendar day
+    today = START.date()            # the portal's day (months from the machine's): absences are judged on it
     roles = (config / "roles.yaml").read_text(encoding="utf-8").replace(
         "absences: []", f"absences:\n  - {{user_id: 10, from: {today - timedelta(days=1)}, "
                         f"to: {today + timedelta(days=1)}, substitute_id: 12}}")
@@ -209,5 +205,37 @@ def test_the_chief_accountants_substitute_may_open_it_during_the_absence(
     clock = SandboxClock(START)
     clock.freeze()
     with Stack(redis_url, clock, ca=sandbox_ca, config_dir=config) as stack:
-        assert open_app(stack, "p.fedorov").response.status_code == 200          # stands in for user 10
+        control.view(stack.deps, stack.member_id)                  # the portal's clock offset is measured
+        assert portal_now(stack.deps, stack.member_id).date() == today
+        substitute = open_app(stack, "p.fedorov")                                # stands in for user 10
+        assert substitute.response.status_code == 200 and substitute.token
         assert open_app(stack, "d.petrov").response.status_code == 403
+        again = f"{stack.web_url}/b24/accounting"
+        assert requests.get(again, params={"pass": substitute.token}).status_code == 200
+
+        stack.clock.set(START + timedelta(days=3))                      # the absence is over on the portal
+        control.view(stack.deps, stack.member_id, fresh=True)
+        stale = requests.get(again, params={"pass": substitute.token})
+        assert stale.status_code == 403 and "Откройте приложение" in stale.text   # the pass no longer opens it
+        assert upload(stack, substitute.token, b"anything").status_code == 403
+        assert open_app(stack, "p.fedorov").response.status_code == 403
+
+
+def test_a_statement_over_the_limit_is_refused_politely_and_changes_nothing(stack: Stack) -> None:
+    page = open_app(stack, "chief.accountant")
+    huge = b"1CClientBankExchange\r\n" + b"x" * STATEMENT_MAX_BYTES
+    assert page.response.headers["Referrer-Policy"] == "no-referrer"
+    assert page.auth_id and page.auth_id not in page.text          # the person's token never reaches the page
+    pass_data = json.loads(base64.urlsafe_b64decode(page.token.split(".")[0] + "=="))
+    assert set(pass_data) == {"m", "u", "l", "a"} and page.auth_id not in page.token
+    english = open_app(stack, "chief.accountant", lang="en")
+    assert 'action="/b24/accounting/statement?lang=en"' in english.text
+    stale = requests.post(f"{stack.web_url}/b24/accounting/statement?lang=en", data={"pass": "forged"},
+                          files={"statement": ("s.txt", b"x", "text/plain")})
+    assert stale.status_code == 403 and "The link has expired" in stale.text       # in the page's language
+    for lang, words in (("ru", "больше 2 МБ"), ("en", "larger than 2 MB")):
+        refused = requests.post(f"{stack.web_url}/b24/accounting/statement", params={"lang": lang},
+                                data={"pass": page.token}, files={"statement": ("big.txt", huge, "text/plain")})
+        assert refused.status_code == 413 and words in refused.text, refused.text[:300]
+        assert refused.headers["Content-Type"].startswith("text/html")
+    assert service.uploads(stack.deps, stack.member_id) == []

@@ -15,7 +15,8 @@ import pytest
 
 from b24app import keys
 from b24app.bank import service
-from b24app.web.access import may_exchange
+from b24app.control import read as control
+from b24app.web.access import may_exchange, portal_now
 from b24sandbox.bank import statement_for_orders
 from handlers import decisions
 from tests.integration.approval_env import PR, ROOT, Env
@@ -139,7 +140,8 @@ def test_the_cli_lets_the_chief_accountants_substitute_act_during_the_absence(
 
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
-    today = date.today()                         # absences are read on the app's own calendar day
+    control.view(env.deps, env.member_id)            # the portal's clock offset is measured (keys.control_clock)
+    today = portal_now(env.deps, env.member_id).date()   # absences are judged on the portal's day
     roles = (config / "roles.yaml").read_text(encoding="utf-8").replace(
         "absences: []", f"absences:\n  - {{user_id: {CHIEF}, from: {today - timedelta(days=1)}, "
                         f"to: {today + timedelta(days=1)}, substitute_id: 12}}")

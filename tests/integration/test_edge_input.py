@@ -21,7 +21,6 @@ from b24app.deps import Deps
 from b24app.telegram.callbacks import ActionRegistry, CallbackRecord, Outcome
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.context import TelegramRuntime
-from b24app.web import create_app
 from b24app.web.telegram import SECRET_HEADER, init_telegram
 from tests.integration.helpers import APP_TOKEN, MEMBER_ID, install, make_settings
 from tests.integration.webserver import serve
@@ -32,12 +31,6 @@ SECRET = "edge-webhook-secret_1"
 @pytest.fixture
 def deps(redis_url: str) -> Deps:
     return Deps(make_settings(redis_url, telegram_token="123:abcdefghijk", telegram_secret=SECRET))
-
-
-@pytest.fixture
-def base_url(deps: Deps) -> Iterator[str]:
-    with serve(create_app(deps=deps)) as url:
-        yield url
 
 
 def _queued(conn: redis.Redis) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,22 +12,9 @@ from rq import Queue
 from b24app import phpform
 from b24app import queue as queues
 from b24app.deps import Deps, set_current
-from b24app.web import create_app
 from b24app.worker import BurstWorker
 from tests.fixtures.waits import WAIT
 from tests.integration.helpers import MEMBER_ID, event_form, install, make_settings
-from tests.integration.webserver import serve
-
-
-@pytest.fixture
-def deps(redis_url: str) -> Deps:
-    return Deps(make_settings(redis_url))
-
-
-@pytest.fixture
-def base_url(deps: Deps) -> Iterator[str]:
-    with serve(create_app(deps=deps)) as url:
-        yield url
 
 
 def post(base_url: str, form: dict[str, object]) -> requests.Response:

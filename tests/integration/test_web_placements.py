@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -25,9 +22,7 @@ from b24app.web.placements import ENGINE_KEY
 from b24app.workflow.models import Label
 from b24sandbox import registry
 from b24sandbox.actions import widget_form
-from b24sandbox.clock import SandboxClock
 from b24sandbox.registry import Call, RestError
-from b24sandbox.tls import SandboxCA
 
 ETID = 1100
 TAB = f"CRM_DYNAMIC_{ETID}_DETAIL_TAB"
@@ -88,14 +83,6 @@ class _Sheet:
 class _Outcome:
     ok: bool
     message: Label
-
-
-@pytest.fixture
-def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
-    clock = SandboxClock(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")))
-    clock.freeze()
-    with Stack(redis_url, clock, ca=sandbox_ca) as running:
-        yield running
 
 
 @pytest.fixture

@@ -3,26 +3,14 @@ jobs run until everything settled — a failing job is reported, not swallowed."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from rq import Retry
 
 from b24app import queue as queues
 from b24app.scenario.stack import Stack, StackError
-from b24sandbox.clock import SandboxClock
 from b24sandbox.methods import placement
-from b24sandbox.tls import SandboxCA
-
-
-@pytest.fixture
-def stack(redis_url: str, sandbox_ca: SandboxCA) -> Iterator[Stack]:
-    clock = SandboxClock(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")))
-    clock.freeze()
-    with Stack(redis_url, clock, ca=sandbox_ca) as running:
-        yield running
 
 
 def test_the_app_is_installed_and_provisioned(stack: Stack) -> None:

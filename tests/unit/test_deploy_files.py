@@ -45,6 +45,17 @@ def test_both_proxies_pass_exactly_the_apps_routes() -> None:
     assert not nginx_re.match("/sandbox/") and not nginx_re.match("/b24/installx")
 
 
+def test_nginx_logs_no_query_string_nor_referer() -> None:
+    """The app's pages carry their signed pass in the query (and so in the next request's Referer)."""
+    nginx = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    found = re.search(r"log_format b24app_path ((?:'[^']*'\s*)+);", nginx)
+    assert found is not None
+    fields = set(re.findall(r"\$\w+", found.group(1)))
+    assert "$uri" in fields and not fields & {"$request", "$args", "$query_string", "$request_uri", "$http_referer"}
+    logs = re.findall(r"^\s*access_log\s+([^;]+);", nginx, flags=re.M)
+    assert len(logs) == 2 and all(line.split()[-1] == "b24app_path" for line in logs)
+
+
 def unit(name: str) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
