@@ -7,9 +7,9 @@ with the recipient's bank details in its fields, then cloned to ``LINES`` reques
 
 * **orders**: :func:`b24app.bank.service.orders_file` for all of them (one ``crm.item.list`` page per 50);
 * **import**: the sandbox bank's statement of that file (``b24sandbox.bank``), ``LINES`` outgoing
-  documents, applied by :func:`b24app.bank.service.import_statement`: the list of open requests, then per
-  paid request its one read ``batch`` and one write ``batch`` (the item pipeline), the Drive folder once,
-  and the statement extracts uploaded and attached in batches of 25;
+  documents, applied by :func:`b24app.bank.service.import_statement`: the list of open requests, the paid
+  requests' reads and writes in shared batches (:func:`b24app.pipeline.many.process_many`), the Drive
+  folder once, and the statement extracts uploaded and attached in batches of 25;
 * **re-import**: the same statement again (changes nothing: the list only).
 """
 

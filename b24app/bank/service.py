@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ from b24app.bank.store import BankStore
 from b24app.bank.write import ApprovedRequest, request_problems, write_payment_orders
 from b24app.errors import B24AppError, RestError
 from b24app.pipeline.definitions import config_for, definitions
+from b24app.pipeline.many import process_many
 from b24app.pipeline.process import process
 from b24app.workflow.actions import Action, BankPayment, SetFields
 from b24app.workflow.snapshot import Entry
@@ -120,9 +121,11 @@ def import_statement(deps: Deps, member_id: str, data: bytes, *, user_id: int,
                      filename: str = "statement.txt") -> ImportReport:
     """Apply a statement; raises :class:`BankFileError` (``line N: message``) before changing anything.
 
-    One import at a time per portal. Clear matches are paid through the engine (each request's own
-    lock, read and batched write), their extracts attached in batches; ambiguous lines are stored for
-    the accountant; a document already applied is ``unchanged``. The upload is recorded."""
+    One import at a time per portal. Clear matches are paid through the engine together (each
+    request's own lock; the reads and the writes in shared batches), their extracts attached in
+    batches; ambiguous lines are stored for the accountant; a document already applied is
+    ``unchanged``. The upload is recorded. A request that could not be paid even on its own path
+    raises its error once the others are recorded and their extracts attached (a re-import pays it)."""
     statement = parse_statement(data)
     cfg = bank_config(deps, member_id)
     assert cfg.payer.account is not None
@@ -132,8 +135,11 @@ def import_statement(deps: Deps, member_id: str, data: bytes, *, user_id: int,
         requests = [OpenRequest(r.item_id, r.number, r.recipient.inn, r.amount, r.invoice_number, r.invoice_date)
                     for r in portal.open_requests(deps, member_id)]
         found = match_statement(statement.documents, cfg.payer.account, requests, store.applied_keys())
-        paid, late, extracts = _pay(deps, member_id, store, statement, data, found.matched, user_id)
-        _attach(deps, member_id, extracts)
+        done = _pay(deps, member_id, store, statement, data, found.matched, user_id)
+        paid, late = done.paid, done.late
+        _attach(deps, member_id, done.extracts)
+        if done.failed:
+            raise done.failed[0]      # the queue / the accountant retries; what was paid is recorded
         ambiguous = [(_line(m), extract(statement, data, m.document)) for m in found.ambiguous]
         store.put_pending(ambiguous)
         report = ImportReport(sha, paid, [line for line, _ in ambiguous],
@@ -183,32 +189,59 @@ def uploads(deps: Deps, member_id: str) -> list[Upload]:
 
 # -- paying ------------------------------------------------------------------------------------------
 
+@dataclass
+class Paid:
+    """What paying the clear matches did: the lines paid, those no longer at the payment step, the
+    extracts to attach (task id, file name, content), and the errors of requests that failed."""
+
+    paid: list[Line] = field(default_factory=list)
+    late: list[Line] = field(default_factory=list)
+    extracts: list[tuple[int, str, bytes]] = field(default_factory=list)
+    failed: list[B24AppError] = field(default_factory=list)
+
+
 def _pay(deps: Deps, member_id: str, store: BankStore, statement: Statement, data: bytes,
-         matched: Sequence[Match], user_id: int) -> tuple[list[Line], list[Line], list[tuple[int, str, bytes]]]:
-    paid: list[Line] = []
-    late: list[Line] = []
-    extracts: list[tuple[int, str, bytes]] = []
-    for match in matched:
-        assert match.request is not None
-        line = _line(match)
-        result = _pay_one(deps, member_id, store, line, match.request.request_id, user_id)
+         matched: Sequence[Match], user_id: int) -> Paid:
+    """The clear matches paid together (:func:`~b24app.pipeline.many.process_many`: every request's own
+    lock, the reads and the writes in shared batches); a request that failed even on its own path is
+    in ``failed`` (the others are paid and recorded)."""
+    lines = [(_line(m), m) for m in matched]
+    triggers = {line.item_id: _trigger(line, user_id) for line, _ in lines if line.item_id is not None}
+    outcome = process_many(deps, member_id, portal.WORKFLOW, triggers)   # a request matches one line at most
+    paid = Paid()
+    for line, match in lines:
+        assert match.request is not None and line.item_id is not None
+        if line.item_id in outcome.failed:
+            paid.failed.append(outcome.failed[line.item_id])
+            continue
+        loaded, actions = outcome.done[line.item_id]
+        result = _paid(store, line, line.item_id, user_id, loaded, actions)
         if result is None:
-            late.append(replace(line, item_id=None,
-                                reason=Issue.of("not_at_payment", request=match.request.request_number)))
+            paid.late.append(replace(line, item_id=None,
+                                     reason=Issue.of("not_at_payment", request=match.request.request_number)))
             continue
         done, task_id = result
-        paid.append(done)
+        paid.paid.append(done)
         if task_id is not None:
-            extracts.append((task_id, _extract_name(line), extract(statement, data, match.document)))
-    return paid, late, extracts
+            paid.extracts.append((task_id, _extract_name(line), extract(statement, data, match.document)))
+    return paid
+
+
+def _trigger(line: Line, user_id: int) -> BankPayment:
+    return BankPayment(user_id, line.number, line.date.isoformat(), codec.format_amount(line.amount), line.key)
 
 
 def _pay_one(deps: Deps, member_id: str, store: BankStore, line: Line, item_id: int,
              user_id: int) -> tuple[Line, int | None] | None:
     """Pay one request through the engine; the line as paid and the payment-order subtask's id, or None
     when the request is not (any more) at the payment step."""
-    trigger = BankPayment(user_id, line.number, line.date.isoformat(), codec.format_amount(line.amount), line.key)
-    loaded, actions = process(deps, member_id, portal.WORKFLOW, item_id, trigger)
+    loaded, actions = process(deps, member_id, portal.WORKFLOW, item_id, _trigger(line, user_id))
+    return _paid(store, line, item_id, user_id, loaded, actions)
+
+
+def _paid(store: BankStore, line: Line, item_id: int, user_id: int, loaded: Loaded | None,
+          actions: list[Action]) -> tuple[Line, int | None] | None:
+    """The payment recorded once the engine wrote it (None: the request was not at the payment step)."""
     entry = _bank_entry(actions, line.number)
     if loaded is None or entry is None:
         return None

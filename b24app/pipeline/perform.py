@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,14 @@ SENT_TTL = keys.SENT_TTL
 STALE = "-"
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One item's write commands (:func:`prepare`) and the Redis marks their success sets."""
+
+    commands: dict[str, Command]
+    marks: dict[str, str]
+
+
 def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger,
             renew: Callable[[], None] | None = None) -> int | None:
     """One ``batch`` with ``halt=1``: nothing after a failed command runs, so the next step's tasks and
@@ -73,28 +82,53 @@ def perform(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], t
     raises (the queue retries; the retried job reads the state again and finds what was done). After a
     failed notification or timeline entry the rest of them is sent in a second batch (``halt=0``).
     ``renew`` keeps the item's lock alive between the two batches. Returns the portal second of the last
-    write (None when nothing was written); the written objects' echoes are expected (:mod:`echo`)."""
-    commands, marks = _commands(deps, member_id, loaded, actions, trigger)
-    _remember_tasks(deps, member_id, loaded)
+    write (None when nothing was written); the written objects' echoes are expected (:mod:`echo`).
+    :func:`prepare` builds the commands, :func:`conclude` acts on the answer (:mod:`b24app.pipeline.many`
+    sends several items' commands in shared batches)."""
+    prepared = prepare(deps, member_id, loaded, actions, trigger)
+    commands = prepared.commands
     if not commands:
         return None
     client = deps.bitrix(member_id)
     answer = client.batch(commands, halt=True)
     failed = next(iter(answer.errors), None)
-    if failed is not None and failed.startswith(("notify", "timeline")):
+    if failed is not None and is_message(failed):
         rest = {k: c for k, c in commands.items() if k not in answer.results and k not in answer.errors}
         if rest:
             if renew is not None:
                 renew()
             more = client.batch(rest, halt=False)
             answer = merge_batches([answer, more])
+    return conclude(deps, member_id, loaded, actions, prepared, answer)
+
+
+def prepare(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], trigger: Trigger) -> Prepared:
+    """The write commands of the actions, keyed ``item`` (first), ``task…``/``close…``/… (tasks, a
+    subtask referencing its parent by ``$result[...]``), then ``notify…``/``timeline…``; the item's open
+    tasks are remembered as leading to it."""
+    commands, marks = _commands(deps, member_id, loaded, actions, trigger)
+    _remember_tasks(deps, member_id, loaded)
+    return Prepared(commands, marks)
+
+
+def is_message(key: str) -> bool:
+    """A notification or timeline command: its failure is logged, never retried by itself."""
+    return key.startswith(("notify", "timeline"))
+
+
+def conclude(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action], prepared: Prepared,
+             answer: BatchResult) -> int | None:
+    """What the answer to :func:`prepare`'s commands means: echoes expected, the signed log's copy and the
+    created tasks remembered, the sent notifications copied to Telegram; then a failed item or task
+    command raises (a failed message is logged). Returns the portal second of the last write."""
+    commands, marks = prepared.commands, prepared.marks
     written_at = int(answer.finished.timestamp()) if answer.finished is not None else None
     _remember(deps, member_id, loaded, commands, marks, answer, written_at)
     sent = [a for k, a in _notes(actions).items() if answer.ok(k)]
     _telegram(deps, member_id, loaded, actions, sent, written=answer.ok("item"))
     for key in answer.errors:
         error = answer.error(key)
-        if error is not None and not key.startswith(("notify", "timeline")):
+        if error is not None and not is_message(key):
             raise error
         log.warning("%s for item %s failed: %s", commands[key][0] if key in commands else "batch",
                     loaded.snap.item_id, error)

@@ -102,22 +102,44 @@ def process(deps: Deps, member_id: str, workflow_code: str, item_id: int,
     names = item_names(deps, member_id, workflow_code)
     with item_lock(deps, member_id, names.entity_type_id, item_id) as lock:
         loaded = read.load(deps, member_id, workflow_code, item_id)
-        if loaded is None:
-            return None, []
-        actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx)
-        if links.wanted(loaded, actions):          # the checked step: its contract and duplicates, one batch
-            loaded, filled = links.with_links(loaded, links.read(deps, member_id, loaded))
-            actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx) + filled
-        actions += _restore(loaded, actions)
-        report = trust.forged_report(workflow_code, item_id, logsign.Verified((), loaded.rejected))
-        if report is not None:
-            actions.append(report)
-        if loaded.rolled_back is not None:
-            actions.append(logsign.rollback_report(workflow_code, item_id, loaded.rolled_back))
-        renew(lock, item_id)
-        written = perform.perform(deps, member_id, loaded, actions, trigger, renew=lambda: renew(lock, item_id))
-        pipe = deps.redis.pipeline()
-        echo.record(pipe, member_id, names.entity_type_id, item_id, int((loaded.read_at or loaded.now).timestamp()),
-                    written, _earliest_deadline(loaded, actions))
-        pipe.execute()
-        return loaded, actions
+        return act(deps, member_id, workflow_code, loaded, trigger, lock)
+
+
+def actions_for(deps: Deps, member_id: str, workflow_code: str, loaded: read.Loaded,
+                trigger: Trigger) -> tuple[read.Loaded, list[Action]]:
+    """Decide (pure) on what was read: the engine's actions, the checked step's links read when it
+    asks for them, a rolled-back log restored, forged entries and rollbacks reported."""
+    item_id = loaded.snap.item_id
+    actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx)
+    if links.wanted(loaded, actions):          # the checked step: its contract and duplicates, one batch
+        loaded, filled = links.with_links(loaded, links.read(deps, member_id, loaded))
+        actions = decide(loaded.workflow, loaded.snap, trigger, loaded.now, loaded.ctx) + filled
+    actions += _restore(loaded, actions)
+    report = trust.forged_report(workflow_code, item_id, logsign.Verified((), loaded.rejected))
+    if report is not None:
+        actions.append(report)
+    if loaded.rolled_back is not None:
+        actions.append(logsign.rollback_report(workflow_code, item_id, loaded.rolled_back))
+    return loaded, actions
+
+
+def act(deps: Deps, member_id: str, workflow_code: str, loaded: read.Loaded | None, trigger: Trigger,
+        lock: Lock) -> tuple[read.Loaded | None, list[Action]]:
+    """Decide and perform on what was read, under the item's ``lock`` (held by the caller)."""
+    if loaded is None:
+        return None, []
+    item_id = loaded.snap.item_id
+    loaded, actions = actions_for(deps, member_id, workflow_code, loaded, trigger)
+    renew(lock, item_id)
+    written = perform.perform(deps, member_id, loaded, actions, trigger, renew=lambda: renew(lock, item_id))
+    record_written(deps, member_id, loaded, actions, written)
+    return loaded, actions
+
+
+def record_written(deps: Deps, member_id: str, loaded: read.Loaded, actions: list[Action],
+                   written: int | None) -> None:
+    """The echoes of the write and the earliest open deadline (:func:`echo.record`)."""
+    pipe = deps.redis.pipeline()
+    echo.record(pipe, member_id, loaded.names.entity_type_id, loaded.snap.item_id,
+                int((loaded.read_at or loaded.now).timestamp()), written, _earliest_deadline(loaded, actions))
+    pipe.execute()

@@ -1,4 +1,4 @@
-"""Reading one item's current state for the engine — one ``batch`` request.
+"""Reading one item's current state for the engine — one ``batch`` request (:func:`plan`, :func:`interpret`).
 
 Item, bound tasks, initiator and department tree in one batch; its ``time`` block gives the portal's
 clock. Only what the app wrote counts: approval log entries are verified and tasks not created by the
@@ -16,7 +16,7 @@ from b24app import keys
 from b24app.errors import RestError
 from b24app.pipeline import files, logsign, trust
 from b24app.pipeline.definitions import Definitions, definitions, item_names
-from b24app.rest.protocol import Bitrix24, Command
+from b24app.rest.protocol import BatchResult, Bitrix24, Command
 from b24app.workflow import actors
 from b24app.workflow.engine import Context
 from b24app.workflow.models import Workflow
@@ -47,6 +47,18 @@ class Loaded:
     read_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What one item's read asks (:func:`plan`) and what interpreting the answer needs (:func:`interpret`)."""
+
+    workflow_code: str
+    item_id: int
+    names: ItemNames
+    app_user: int | None
+    known: dict[int, str]
+    commands: dict[str, Command]
+
+
 def load(deps: Deps, member_id: str, workflow_code: str, item_id: int, *, digest_files: bool = True) -> Loaded | None:
     """The item's snapshot and the engine's context, or None when the item does not exist.
 
@@ -55,10 +67,18 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int, *, digest
     knowledge is used.
 
     Only what the app wrote counts: approval log entries are verified and tasks not created by the app
-    are left out (:mod:`b24app.pipeline.trust`). Any read error but "item not found" raises (the job retries)."""
+    are left out (:mod:`b24app.pipeline.trust`). Any read error but "item not found" raises (the job retries).
+    One ``batch``: :func:`plan`'s commands, the answer read by :func:`interpret` (:mod:`b24app.pipeline.many`
+    packs several items' commands into shared batches)."""
+    wanted = plan(deps, member_id, workflow_code, item_id)
+    answer = deps.bitrix(member_id).batch(wanted.commands)
+    return interpret(deps, member_id, wanted, answer, digest_files=digest_files)
+
+
+def plan(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Plan:
+    """The batch commands that read one item (``$result[...]`` references by these keys)."""
     defs = definitions(deps, member_id)
     names = item_names(deps, member_id, workflow_code)
-    client = deps.bitrix(member_id)
     app_user = trust.cached_app_user(deps, member_id)
     commands: dict[str, Command] = {
         "item": ("crm.item.get", {"entityTypeId": names.entity_type_id, "id": item_id, "useOriginalUfNames": "Y"}),
@@ -71,7 +91,17 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int, *, digest
         commands[trust.ME] = ("user.current", {})
     known = _known_names(deps, member_id)
     commands.update(_name_commands(known, defs))
-    answer = client.batch(commands)
+    return Plan(workflow_code, item_id, names, app_user, known, commands)
+
+
+def interpret(deps: Deps, member_id: str, wanted: Plan, answer: BatchResult, *,
+              digest_files: bool = True) -> Loaded | None:
+    """The item's :class:`Loaded` from the answer to :func:`plan`'s commands (keyed as there); the
+    follow-up reads it may need (a type check, departments beyond the first page, heads and names not
+    seen before, a file digest) are made here, one item at a time."""
+    defs = definitions(deps, member_id)
+    names, item_id, known, app_user = wanted.names, wanted.item_id, wanted.known, wanted.app_user
+    client = deps.bitrix(member_id)
     results = answer.results
     if _not_found(answer.errors.get("item")) and _type_exists(client, names.entity_type_id):
         return None
@@ -92,7 +122,7 @@ def load(deps: Deps, member_id: str, workflow_code: str, item_id: int, *, digest
     if kept is not None:
         item[names.field("DECISIONS")] = list(kept)          # the app's copy of the log it wrote last
     snap = parse_item(item, names, rows)
-    workflow = defs.workflows[workflow_code]
+    workflow = defs.workflows[wanted.workflow_code]
     snap = replace(snap, version_file=version_file(deps, member_id, workflow, snap, digest_files))
     table = actors.departments_from(results.get("departments"))
     start = actors.user_departments(results.get("initiator"))
