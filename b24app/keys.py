@@ -29,6 +29,8 @@ RECORD_TTL = 730 * DAY
 ENUM_TTL = DAY
 #: A downloaded file's name, size and SHA-256: a file id's content never changes (a new upload is a new id).
 FILE_DIGEST_TTL = 730 * DAY
+#: the finance review's checks planned ahead (``b24app.pipeline.links.ahead``): until the item reaches the step
+LINK_PLAN_TTL = 30 * DAY
 
 
 def names(member_id: str) -> str:
@@ -78,6 +80,11 @@ def enums(member_id: str, entity_type_id: int) -> str:
 def file_digest(member_id: str, file_id: int) -> str:
     """A crm file's digest (``b24app.pipeline.files``): downloaded once per file id."""
     return f"b24app:filedigest:{member_id}:{file_id}"
+
+
+def link_plan(member_id: str, entity_type_id: int, item_id: int) -> str:
+    """The links batch's commands, planned ahead to ride the item's read (``b24app.pipeline.links.ahead``)."""
+    return f"b24app:linkplan:{member_id}:{entity_type_id}:{item_id}"
 
 
 def mapping(member_id: str) -> str:

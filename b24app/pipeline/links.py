@@ -12,15 +12,26 @@ counterparty (which is then taken from the contract, :func:`prefill`). The batch
 The invoice file's SHA-256 (the same-file rule) is computed before the batch — one download per file id,
 then kept in Redis (:mod:`b24app.pipeline.files`) — and written to the app-filled ``INVOICE_HASH`` so the
 filters of later requests find it.
+
+Folded into the item's read (#13): while the request is on a step before the checked one, the batch's
+commands are planned from the item as the app last wrote it (:func:`ahead`, the invoice downloaded then)
+and sent with the read that finds it entering the checked step (:func:`ahead_commands`); :func:`read` uses
+those answers only when it would send exactly those commands now — else the separate batch, as before.
+The filter values are literal (no ``$result`` references: the amount rule's window is computed from the
+creation time, and which party field is matched depends on which one is set).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from b24app import keys
+from b24app.errors import RestError
 from b24app.notify.deliver import portal_domain
 from b24app.pipeline import files
 from b24app.pipeline.definitions import definitions, item_names
@@ -33,6 +44,8 @@ from b24app.workflow.snapshot import Entry, ItemNames, Snapshot, has_value, mone
 if TYPE_CHECKING:
     from b24app.deps import Deps
     from b24app.pipeline.read import Loaded
+
+log = logging.getLogger(__name__)
 
 CONTRACT, PAYMENTS, DUPLICATES = "contract", "payments", "duplicates"
 INVOICE = "INVOICE"
@@ -67,14 +80,37 @@ def needs_counterparty(snap: Snapshot) -> bool:
 
 
 def read(deps: Deps, member_id: str, loaded: Loaded) -> Links:
-    """The contract, its payments and the duplicate candidates, in one batch."""
+    """The contract, its payments and the duplicate candidates, in one batch — none when the item's read
+    already carried these very commands (planned ahead, :func:`ahead`) and they answered."""
     defs = definitions(deps, member_id)
     workflow, names, snap = loaded.workflow, loaded.names, loaded.snap
     digest = invoice_digest(deps, member_id, snap) if snap.log else ""
     if digest:
         snap = replace(snap, fields={**snap.fields, "INVOICE_HASH": digest})
-    commands: dict[str, Command] = {}
     parent = _parent(deps, member_id, workflow)
+    contract_id = snap.parents.get(parent.entity_type_id) if parent else None
+    commands = link_commands(workflow, names, parent, snap, submitted=bool(loaded.snap.log))
+    domain = portal_domain(deps, member_id)
+    url = f"https://{domain}/crm/type/{names.entity_type_id}/details/" if domain else ""
+    if not commands:
+        return Links(contract_id=contract_id, card_url=url, invoice_hash=digest)
+    results = _answered_ahead(loaded.ahead, commands)
+    if results is None:
+        answer = deps.bitrix(member_id).batch(commands)
+        answer.raise_first(skip=[CONTRACT])          # a deleted contract reads as "not found", not as a failure
+        results = answer.results
+    contract = None
+    if parent is not None and isinstance(results.get(CONTRACT), dict):
+        contract = _contract(defs.workflows[parent.workflow], parent, results[CONTRACT].get("item"))
+    return Links(contract, tuple(_payments(names, results.get(PAYMENTS))),
+                 tuple(_candidates(names, results.get(DUPLICATES))), contract_id, url, digest)
+
+
+def link_commands(workflow: Workflow, names: ItemNames, parent: ItemNames | None, snap: Snapshot, *,
+                  submitted: bool) -> dict[str, Command]:
+    """The links batch's commands for ``snap`` (its ``INVOICE_HASH`` already the invoice's digest): the
+    contract and its payments when a parent is linked, the duplicate candidates once ``submitted``."""
+    commands: dict[str, Command] = {}
     contract_id = snap.parents.get(parent.entity_type_id) if parent else None
     if parent is not None and contract_id:
         commands[CONTRACT] = ("crm.item.get", {"entityTypeId": parent.entity_type_id, "id": contract_id,
@@ -83,22 +119,103 @@ def read(deps: Deps, member_id: str, loaded: Loaded) -> Links:
             "entityTypeId": names.entity_type_id, "filter": {f"parentId{parent.entity_type_id}": contract_id},
             "select": ["id", "title", "stageId", names.field("AMOUNT")], "useOriginalUfNames": "Y"})
     found = duplicate_filter(workflow, names, snap)
-    if found is not None and workflow.checks is not None and loaded.snap.log:
+    if found is not None and workflow.checks is not None and submitted:
         commands[DUPLICATES] = ("crm.item.list", {
             "entityTypeId": names.entity_type_id, "filter": found, "useOriginalUfNames": "Y",
             "select": ["id", "title", "stageId", "createdTime", *(names.field(c) for c in CANDIDATE_FIELDS)]})
-    domain = portal_domain(deps, member_id)
-    url = f"https://{domain}/crm/type/{names.entity_type_id}/details/" if domain else ""
+    return commands
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """The links commands planned ahead (:func:`ahead`) as the item's read sent them, and their answers."""
+
+    commands: dict[str, Any]
+    results: dict[str, Any]
+    errors: dict[str, Any]
+
+
+#: The planned commands' keys in the item's read batch (``ahead_contract``, ...).
+AHEAD_PREFIX = "ahead_"
+
+
+def ahead_commands(deps: Deps, member_id: str, names: ItemNames, item_id: int) -> dict[str, Command]:
+    """The links commands planned for this item (:func:`ahead`), to send in its read batch: keyed with
+    :data:`AHEAD_PREFIX`; none when nothing was planned."""
+    raw = deps.redis.get(keys.link_plan(member_id, names.entity_type_id, item_id))
+    if raw is None:
+        return {}
+    planned = json.loads(raw)
+    return {AHEAD_PREFIX + key: (str(method), params) for key, (method, params) in planned.items()}
+
+
+def ahead_answer(commands: Mapping[str, Command], results: Mapping[str, Any],
+                 errors: Mapping[str, Any]) -> Ahead | None:
+    """What the read batch answered to the planned commands (None: none were sent)."""
+    sent = {k[len(AHEAD_PREFIX):]: v for k, v in commands.items() if k.startswith(AHEAD_PREFIX)}
+    if not sent:
+        return None
+    own = {k: AHEAD_PREFIX + k for k in sent}
+    return Ahead(sent, {k: results.get(key) for k, key in own.items() if key in results},
+                 {k: errors[key] for k, key in own.items() if key in errors})
+
+
+def _canonical(commands: Mapping[str, Any]) -> str:
+    return json.dumps({k: [m, p] for k, (m, p) in commands.items()}, sort_keys=True, default=str,
+                      ensure_ascii=False)
+
+
+def _answered_ahead(found: Ahead | None, commands: Mapping[str, Command]) -> dict[str, Any] | None:
+    """The read batch's answers when it sent exactly ``commands`` (planned from values that still hold)
+    and nothing but the contract failed (as the separate batch allows); else None: the batch is sent."""
+    if found is None or _canonical(found.commands) != _canonical(commands):
+        return None
+    if any(key != CONTRACT for key in found.errors) or any(key not in found.results and key not in found.errors
+                                                          for key in commands):
+        return None
+    return dict(found.results)
+
+
+def ahead(deps: Deps, member_id: str, loaded: Loaded, actions: list[Action]) -> None:
+    """Plan the finance review's links batch while the item is on a step before the checked one, so the
+    read that finds it entering the checked step carries these commands (one request fewer).
+
+    Planned from the item as it will be after ``actions``' writes (their fields), with the invoice's digest
+    (downloaded now — once per file id — so the checked step finds it in Redis). Only an exact match is used
+    (:func:`read` builds the commands again from what that read found): a field changed since, a new invoice
+    file, a new contract link — and the separate batch is sent as before. Entering the checked step drops
+    the plan (a blocking approval there reads the batch separately). A download refused here plans nothing."""
+    workflow = loaded.workflow
+    checks = workflow.checks
+    if checks is None:
+        return
+    order = [s.code for s in workflow.steps]
+    created = {a.step for a in actions if isinstance(a, CreateTask)}
+    key = keys.link_plan(member_id, loaded.names.entity_type_id, loaded.snap.item_id)
+    if checks.step in created or checks.step not in order:
+        deps.redis.delete(key)
+        return
+    before = order.index(checks.step)
+    if not any(step in order and order.index(step) < before for step in created):
+        return
+    snap = loaded.snap
+    written = {k: v for a in actions if isinstance(a, SetFields) for k, v in a.fields.items() if k != "DECISIONS"}
+    if written:
+        snap = replace(snap, fields={**snap.fields, **written})
+    try:
+        digest = invoice_digest(deps, member_id, snap)
+    except RestError as exc:
+        log.warning("invoice of item %s not downloaded ahead (%s); the checked step reads it", snap.item_id, exc)
+        deps.redis.delete(key)
+        return
+    if digest:
+        snap = replace(snap, fields={**snap.fields, "INVOICE_HASH": digest})
+    commands = link_commands(workflow, loaded.names, _parent(deps, member_id, workflow), snap, submitted=True)
     if not commands:
-        return Links(contract_id=contract_id, card_url=url, invoice_hash=digest)
-    answer = deps.bitrix(member_id).batch(commands)
-    answer.raise_first(skip=[CONTRACT])          # a deleted contract reads as "not found", not as a failure
-    results = answer.results
-    contract = None
-    if parent is not None and isinstance(results.get(CONTRACT), dict):
-        contract = _contract(defs.workflows[parent.workflow], parent, results[CONTRACT].get("item"))
-    return Links(contract, tuple(_payments(names, results.get(PAYMENTS))),
-                 tuple(_candidates(names, results.get(DUPLICATES))), contract_id, url, digest)
+        deps.redis.delete(key)
+        return
+    deps.redis.set(key, json.dumps({k: [m, p] for k, (m, p) in commands.items()}, default=str, ensure_ascii=False),
+                   ex=keys.LINK_PLAN_TTL)
 
 
 def invoice_digest(deps: Deps, member_id: str, snap: Snapshot) -> str:

@@ -143,3 +143,4 @@ def record_written(deps: Deps, member_id: str, loaded: read.Loaded, actions: lis
     echo.record(pipe, member_id, loaded.names.entity_type_id, loaded.snap.item_id,
                 int((loaded.read_at or loaded.now).timestamp()), written, _earliest_deadline(loaded, actions))
     pipe.execute()
+    links.ahead(deps, member_id, loaded, actions)     # the finance review's checks, to ride its read

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from b24app import keys
 from b24app.errors import RestError
-from b24app.pipeline import files, logsign, trust
+from b24app.pipeline import files, links, logsign, trust
 from b24app.pipeline.definitions import Definitions, definitions, item_names
 from b24app.rest.protocol import BatchResult, Bitrix24, Command
 from b24app.workflow import actors
@@ -45,6 +45,8 @@ class Loaded:
     rolled_back: tuple[str, ...] | None = None
     #: The portal's clock when the read started (what changed before it, the read saw).
     read_at: datetime | None = None
+    #: The finance review's links commands the read carried, planned ahead, and their answers.
+    ahead: links.Ahead | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ def plan(deps: Deps, member_id: str, workflow_code: str, item_id: int) -> Plan:
         commands[trust.ME] = ("user.current", {})
     known = _known_names(deps, member_id)
     commands.update(_name_commands(known, defs))
+    if defs.workflows[workflow_code].checks is not None:
+        commands.update(links.ahead_commands(deps, member_id, names, item_id))
     return Plan(workflow_code, item_id, names, app_user, known, commands)
 
 
@@ -105,7 +109,8 @@ def interpret(deps: Deps, member_id: str, wanted: Plan, answer: BatchResult, *,
     results = answer.results
     if _not_found(answer.errors.get("item")) and _type_exists(client, names.entity_type_id):
         return None
-    answer.raise_first(skip=[trust.ME, APPROVER, *NAME_COMMANDS])   # a failed read must not look like "no tasks": the job retries
+    planned = [k for k in wanted.commands if k.startswith(links.AHEAD_PREFIX)]   # their failure: the separate batch
+    answer.raise_first(skip=[trust.ME, APPROVER, *NAME_COMMANDS, *planned])   # a failed read must not look like "no tasks": the job retries
     item = (results.get("item") or {}).get("item") if isinstance(results.get("item"), dict) else None
     if not item:
         return None
@@ -135,7 +140,8 @@ def interpret(deps: Deps, member_id: str, wanted: Plan, answer: BatchResult, *,
                   role_names={c: r.name for c, r in defs.org.roles.items()})
     now = answer.finished or datetime.now(defs.calendar.tz)
     return Loaded(workflow, names, snap, ctx, now.astimezone(defs.calendar.tz),
-                  checked.rejected, found if kept is not None else None, answer.started or now)
+                  checked.rejected, found if kept is not None else None, answer.started or now,
+                  links.ahead_answer(wanted.commands, results, answer.errors))
 
 
 def version_file(deps: Deps, member_id: str, workflow: Workflow, snap: Snapshot, digest_files: bool) -> FileInfo | None:

@@ -60,3 +60,7 @@ def test_the_file_digest_key_is_unchanged() -> None:
 def test_bank_keys() -> None:
     assert keys.bank(M, "applied") == f"b24app:bank:{M}:applied"
     assert keys.bank(M, "uploads") == f"b24app:bank:{M}:uploads"
+
+
+def test_the_link_plan_key() -> None:
+    assert keys.link_plan(M, 1100, 22) == f"b24app:linkplan:{M}:1100:22"
