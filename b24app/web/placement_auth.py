@@ -127,6 +127,9 @@ class Ticket:
     nonce: str = ""
     expires: int = 0
     name: str = ""                  # the person's name, shown as "signed in as"
+    #: the other items (entity type id, item id) the person could read when the tab opened — what a
+    #: page re-rendered after a decision shows of the link lists (it has no token of the person's)
+    readable: tuple[tuple[int, int], ...] = ()
 
 
 class Tickets:
@@ -164,7 +167,8 @@ class Tickets:
 
     def _sign(self, ticket: Ticket) -> str:
         body = "|".join(str(v) for v in (ticket.member_id, ticket.user_id, ticket.workflow, ticket.item_id,
-                                         ticket.lang, ticket.nonce, ticket.expires, ticket.name))
+                                         ticket.lang, ticket.nonce, ticket.expires, ticket.name,
+                                         ",".join(f"{e}/{i}" for e, i in ticket.readable)))
         return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()
 
 
@@ -174,6 +178,7 @@ def _ticket(raw: Any) -> Ticket | None:
     try:
         data = json.loads(raw)
         return Ticket(str(data["member_id"]), int(data["user_id"]), str(data["workflow"]), int(data["item_id"]),
-                      str(data["lang"]), str(data["nonce"]), int(data["expires"]), str(data.get("name", "")))
+                      str(data["lang"]), str(data["nonce"]), int(data["expires"]), str(data.get("name", "")),
+                      tuple((int(e), int(i)) for e, i in data.get("readable") or ()))
     except (ValueError, KeyError, TypeError):
         return None

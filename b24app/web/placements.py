@@ -6,6 +6,10 @@ with that token (:mod:`b24app.web.placement_auth`), finds the item and its workf
 same token that the person may see it (``crm.item.get`` for the item tab; the task tab's
 ``tasks.task.get`` — a ``[]`` answer means not visible), and only then renders the approval sheet
 (read with the app's token) with a button per decision the person may make now (``Sheet.allowed``);
+what the sheet tells about *other* items (a contract's payments, a payment's contract and duplicate
+candidates) is shown only as far as the person's own token may read them
+(:func:`b24app.pipeline.linkview.readable`, one more request when there is any; a re-rendered page
+after a decision keeps the set the ticket recorded);
 an item or task the person cannot see is a 404 with nothing of the request shown. Each decision
 form carries a single-use signed ticket instead of any token; the decision itself is
 ``handlers.decisions.decide``. Russian by default, English with ``LANG=en``.
@@ -23,6 +27,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +36,7 @@ from flask.typing import ResponseReturnValue
 
 from b24app.deps import Deps
 from b24app.errors import B24AppError
+from b24app.pipeline import linkview
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import TOKEN_TTL, LinkStore
 from b24app.texts.placements import REASON_REQUIRED, texts, working_time
@@ -99,7 +105,7 @@ def widget() -> ResponseReturnValue:
     if workflow is None:
         return _message(lang, "not_an_approval", 404)
     ticket = Ticket(person.member_id, person.user_id, workflow, item_id, lang, name=person.name)
-    return _sheet_page(deps, ticket)
+    return _sheet_page(deps, ticket, as_user=as_user)
 
 
 @placements_bp.post("/b24/placement/decide")
@@ -197,12 +203,18 @@ def _message(lang: str, key: str, status: int) -> ResponseReturnValue:
 
 
 def _sheet_page(deps: Deps, ticket: Ticket, notice: tuple[str, str] | None = None,
-                status: int = 200, reason_for: str | None = None, telegram_link: str = "") -> ResponseReturnValue:
+                status: int = 200, reason_for: str | None = None, telegram_link: str = "",
+                as_user: Any = None) -> ResponseReturnValue:
+    """The tab's page; ``as_user`` (the person's own client, only when the tab opens) decides which other
+    items the link lists show — a later page shows what the ticket recorded then."""
     try:
         sheet = engine().approval_sheet(deps, ticket.member_id, ticket.workflow, ticket.item_id, ticket.user_id)
+        if as_user is not None:
+            ticket = replace(ticket, readable=tuple(sorted(linkview.readable(as_user, linkview.refs(sheet)))))
     except B24AppError as exc:
         log.warning("approval sheet of item %s failed: %s", ticket.item_id, exc)
         return _message(ticket.lang, "unavailable", 502)
+    sheet = linkview.for_viewer(sheet, ticket.readable)
     token = tickets(deps).issue(ticket)
     allowed = [d for d in DECISIONS if d in tuple(sheet.allowed)]
     page = render_template("placement.html", t=texts(ticket.lang), lang=ticket.lang, sheet=sheet, ticket=token,
