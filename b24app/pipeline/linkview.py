@@ -118,6 +118,47 @@ def payments(deps: Deps, member_id: str, loaded: Loaded) -> tuple[PaymentRow, ..
 
 # --- what the person who opened the tab may see ----------------------------------------------------
 
+@dataclass(frozen=True)
+class Seen:
+    """What the person's own token already told: readable items, and the entity types whose items in
+    the sheet were all decided by a list (read with that token) — nothing of those is asked again."""
+
+    readable: frozenset[Ref] = frozenset()
+    decided: frozenset[int] = frozenset()
+
+    def to_ask(self, wanted: Iterable[Ref]) -> set[Ref]:
+        return {ref for ref in wanted if ref[0] not in self.decided}
+
+
+@dataclass(frozen=True)
+class Children:
+    """The lists that ride the tab's visibility check (the person's own token): the payments linked to
+    this contract that the person may read, by ``crm.item.list`` with the parent filter."""
+
+    commands: dict[str, Command]
+    entity_types: dict[str, int]          # command key -> the child workflow's entity type id
+
+    def seen(self, results: Mapping[str, Any]) -> Seen:
+        readable = frozenset((etid, int(row["id"])) for key, etid in self.entity_types.items()
+                             for row in links.rows(results.get(key)) if str(row.get("id") or "").isdigit())
+        return Seen(readable, frozenset(self.entity_types.values()))
+
+
+def children_lists(deps: Deps, member_id: str, workflow_code: str, entity_type_id: int, item_id: int) -> Children:
+    """For a contract: one ``crm.item.list`` (ids only) per workflow naming it as parent (none otherwise)."""
+    defs = definitions(deps, member_id)
+    commands: dict[str, Command] = {}
+    etids: dict[str, int] = {}
+    for workflow in defs.workflows.values():
+        if workflow_code in workflow.type.parents:
+            names = item_names(deps, member_id, workflow.code)
+            key = f"children_{workflow.code}"
+            commands[key] = ("crm.item.list", {"entityTypeId": names.entity_type_id, "select": ["id"],
+                                               "filter": {f"parentId{entity_type_id}": item_id}})
+            etids[key] = names.entity_type_id
+    return Children(commands, etids)
+
+
 def refs(sheet: Any) -> set[Ref]:
     """The other items the sheet's link lines tell about."""
     found = {c.ref for c in getattr(sheet, "checks", ()) or () if c.ref is not None}

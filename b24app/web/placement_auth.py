@@ -35,6 +35,7 @@ from b24app.auth.credentials import PostedToken
 from b24app.auth.store import Installation
 from b24app.errors import RestError
 from b24app.rest.client import RestClient, RetryPolicy
+from b24app.rest.protocol import BatchResult, Command
 from b24app.web import identity
 from b24app.web.identity import WidgetAuthError
 
@@ -92,14 +93,34 @@ def identify(form: Mapping[str, str], query: Mapping[str, str], deps: Deps) -> t
     return Person(member_id, user_id, name), installation, as_user
 
 
-def check_item_visible(as_user: RestClient, entity_type_id: int, item_id: int) -> None:
-    """Raise :class:`NotVisible` unless the person behind ``as_user`` may read the item (one request)."""
+def check_item_visible(as_user: RestClient, entity_type_id: int, item_id: int,
+                       also: Mapping[str, Command] | None = None) -> BatchResult | None:
+    """Raise :class:`NotVisible` unless the person behind ``as_user`` may read the item (one request).
+
+    With ``also``, the check rides one ``batch`` with those commands (key ``item`` is the check) and the
+    batch's answer is returned for them."""
+    params = {"entityTypeId": entity_type_id, "id": item_id}
+    if also:
+        answer = as_user.batch({"item": ("crm.item.get", params), **also})
+        error = answer.error("item")
+        if error is not None:
+            _refused(error, entity_type_id, item_id)
+        _check_item(answer.results.get("item"), entity_type_id, item_id)
+        return answer
     try:
-        answer = as_user.call("crm.item.get", {"entityTypeId": entity_type_id, "id": item_id})
+        _check_item(as_user.call("crm.item.get", params), entity_type_id, item_id)
     except RestError as exc:
-        if exc.code.upper() in NOT_VISIBLE_CODES:
-            raise NotVisible(f"item {entity_type_id}/{item_id}: {exc.code}") from None
-        raise
+        _refused(exc, entity_type_id, item_id)
+    return None
+
+
+def _refused(exc: RestError, entity_type_id: int, item_id: int) -> None:
+    if exc.code.upper() in NOT_VISIBLE_CODES:
+        raise NotVisible(f"item {entity_type_id}/{item_id}: {exc.code}") from None
+    raise exc
+
+
+def _check_item(answer: Any, entity_type_id: int, item_id: int) -> None:
     item = answer.get("item") if isinstance(answer, Mapping) else None
     if not isinstance(item, Mapping) or str(item.get("id")) != str(item_id):
         raise NotVisible(f"item {entity_type_id}/{item_id}: no item in the answer")

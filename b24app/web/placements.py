@@ -86,8 +86,8 @@ def widget() -> ResponseReturnValue:
     deps = get_deps()
     try:
         person, as_user = _identify(deps)
-        etid, item_id = _target(str(request.form.get("PLACEMENT") or ""), _options(), as_user)
-        workflow = engine().workflow_for_entity_type(deps, person.member_id, etid)
+        workflow, item_id, seen = _target(deps, person.member_id, str(request.form.get("PLACEMENT") or ""),
+                                          _options(), as_user)
     except IdentityBusy as exc:
         log.info("widget refused: %s", exc)
         return _message(lang, "unavailable", 503)
@@ -105,7 +105,7 @@ def widget() -> ResponseReturnValue:
     if workflow is None:
         return _message(lang, "not_an_approval", 404)
     ticket = Ticket(person.member_id, person.user_id, workflow, item_id, lang, name=person.name)
-    return _sheet_page(deps, ticket, as_user=as_user)
+    return _sheet_page(deps, ticket, as_user=as_user, seen=seen)
 
 
 @placements_bp.post("/b24/placement/decide")
@@ -174,20 +174,26 @@ def _options() -> dict[str, Any]:
     return options if isinstance(options, dict) else {}
 
 
-def _target(placement: str, options: Mapping[str, Any], as_user: Any) -> tuple[int, int]:
-    """(entity type id, item id) the tab is about, checked with the person's own token (one request):
-    NotVisible when the person may not see the item or task, LookupError when it is about nothing we know."""
+def _target(deps: Deps, member_id: str, placement: str, options: Mapping[str, Any],
+            as_user: Any) -> tuple[str | None, int, linkview.Seen]:
+    """(workflow, item id) the tab is about, checked with the person's own token (one request):
+    NotVisible when the person may not see the item or task, LookupError when it is about nothing we
+    know. In a contract's card the lists of its payments the person may read ride that request."""
     match = _CRM_TAB.match(placement.upper())
     if match:
         etid, item_id = int(match.group(1)), _int(options.get("ID") or options.get("ENTITY_ID"))
-        check_item_visible(as_user, etid, item_id)
-        return etid, item_id
+        workflow = engine().workflow_for_entity_type(deps, member_id, etid)
+        children = linkview.children_lists(deps, member_id, workflow, etid, item_id) if workflow else None
+        answer = check_item_visible(as_user, etid, item_id, children.commands if children else None)
+        seen = children.seen(answer.results) if children is not None and answer is not None else linkview.Seen()
+        return workflow, item_id, seen
     if placement.upper() == "TASK_VIEW_TAB":
         task = visible_task(as_user, _int(options.get("taskId")))
         for binding in task.get("ufCrmTask") or []:
             found = _TASK_BINDING.match(str(binding))
             if found:
-                return int(found.group(1), 16), int(found.group(2))
+                etid, item_id = int(found.group(1), 16), int(found.group(2))
+                return engine().workflow_for_entity_type(deps, member_id, etid), item_id, linkview.Seen()
     raise LookupError(placement)
 
 
@@ -204,13 +210,15 @@ def _message(lang: str, key: str, status: int) -> ResponseReturnValue:
 
 def _sheet_page(deps: Deps, ticket: Ticket, notice: tuple[str, str] | None = None,
                 status: int = 200, reason_for: str | None = None, telegram_link: str = "",
-                as_user: Any = None) -> ResponseReturnValue:
+                as_user: Any = None, seen: linkview.Seen | None = None) -> ResponseReturnValue:
     """The tab's page; ``as_user`` (the person's own client, only when the tab opens) decides which other
     items the link lists show — a later page shows what the ticket recorded then."""
     try:
         sheet = engine().approval_sheet(deps, ticket.member_id, ticket.workflow, ticket.item_id, ticket.user_id)
         if as_user is not None:
-            ticket = replace(ticket, readable=tuple(sorted(linkview.readable(as_user, linkview.refs(sheet)))))
+            known = seen or linkview.Seen()
+            asked = linkview.readable(as_user, known.to_ask(linkview.refs(sheet)))
+            ticket = replace(ticket, readable=tuple(sorted(known.readable | asked)))
     except B24AppError as exc:
         log.warning("approval sheet of item %s failed: %s", ticket.item_id, exc)
         return _message(ticket.lang, "unavailable", 502)

@@ -15,6 +15,7 @@ from b24app.scenario import widget
 from b24app.scenario.actions import Performer
 from b24app.scenario.stack import Stack
 from b24app.scenario.view import PortalView
+from b24sandbox import crmstore as cs
 
 WHERE = m.Where("test", 0)
 
@@ -30,6 +31,11 @@ def _create(stack: Stack, code: str, login: str, title: str, fields: dict[str, A
     stack.settle()
     assert done.item_id is not None, done.text
     return done.item_id
+
+
+def _ids(stack: Stack, etid: int) -> list[int]:
+    with stack.portal.state.lock:
+        return list(cs.items_of(stack.portal.state, etid))
 
 
 def _contract_with_payments(stack: Stack) -> tuple[int, int, int, int, int]:
@@ -58,9 +64,11 @@ def test_the_contract_tab_leaves_out_a_payment_the_person_may_not_read(stack: St
     assert "Закупка плакатов" in limited.text and "50 000 RUB" in limited.text
     assert "Секретная кампания" not in limited.text and "70 000" not in limited.text
     assert f"/details/{secret}/" not in limited.text
-    asked = [c for c in calls if c.method == "crm.item.get" and c.user_id == people.user_id("e.smirnova")]
-    assert {int(c.params["id"]) for c in asked if c.in_batch} == {own, secret}     # her token, one batch
-    assert all(c.auth_kind == "oauth" for c in asked)
+    hers = [c for c in calls if c.user_id == people.user_id("e.smirnova") and c.method != "user.current"]
+    assert [(c.method, c.in_batch, c.auth_kind) for c in hers] == [     # her token: the visibility check's batch
+        ("crm.item.get", True, "oauth"), ("crm.item.list", True, "oauth"), ("batch", False, "oauth")]
+    assert str(hers[1].params["filter"][f"parentId{contracts}"]) == str(contract)
+    assert {own, secret} <= set(_ids(stack, payments))               # both exist; she is just not shown one
 
     finance = widget.open_tab(stack.portal, people.user_id("finance.manager"), tab, {"ID": str(contract)})
     assert finance.status == 200
