@@ -96,3 +96,21 @@ def test_the_payment_tab_names_an_unreadable_contract_and_duplicate_only_by_numb
     assert f"Договор №{contract} (нет доступа)" in limited.text
     assert "Секретная кампания" not in limited.text and "Договор на рекламу" not in limited.text
     assert f"/details/{secret}/" not in limited.text
+
+
+def test_the_page_after_a_decision_keeps_what_the_person_could_read(stack: Stack) -> None:
+    contracts, payments, contract, _, secret = _contract_with_payments(stack)
+    mine = _create(stack, "payment_requests", "e.smirnova", "Плакаты, доплата", {
+        "COUNTERPARTY_NAME": "ООО «Метро Медиа»", "EXPENSE_ITEM": "MARKETING", "INVOICE": "invoice-2.pdf",
+        "AMOUNT": 20000, "INVOICE_NUMBER": "77"}, (contracts, contract))     # her head: s.kuznetsov
+    stack.portal.crm_access.set_read("s.kuznetsov", contracts, "none")
+    people = _view(stack, "payment_requests")
+    page = widget.open_tab(stack.portal, people.user_id("s.kuznetsov"), f"CRM_DYNAMIC_{payments}_DETAIL_TAB",
+                           {"ID": str(mine)})
+    assert f"Договор №{contract} (нет доступа)" in page.text and "Договор на рекламу" not in page.text
+    assert f"заявка №{secret} «Секретная кампания»" in page.text        # he may read the duplicate
+    after = widget.press(page, "approve", None)                # re-rendered from the ticket, no token of his
+    stack.settle()
+    assert after.status == 200 and stack.portal.request_count > 0
+    assert f"Договор №{contract} (нет доступа)" in after.text and "Договор на рекламу" not in after.text
+    assert f"заявка №{secret} «Секретная кампания»" in after.text
