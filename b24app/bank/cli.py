@@ -69,7 +69,7 @@ def bank_group() -> None:
 @click.option("--user-id", type=int, required=True, help="The accountant downloading the file.")
 @click.option("--member-id", default=None, help="The portal (default: the only installation).")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The orders' date (default: today).")
+              help="The orders' date (default: the portal's today).")
 @LANG
 def orders_command(out: Path, user_id: int, member_id: str | None, day: datetime | None, lang: str) -> None:
     """Write the payment-order file for the requests at the accounting step to OUT; list what keeps
@@ -79,7 +79,9 @@ def orders_command(out: Path, user_id: int, member_id: str | None, day: datetime
 
     deps, target = _portal(member_id)
     _accountant(deps, target, user_id)
-    today = day.date() if day is not None else deps.now().date()
+    from b24app.web.access import portal_now
+
+    today = day.date() if day is not None else portal_now(deps, target).date()   # the portal's day, not UTC's
     result = orders_file(deps, target, today=today)
     for item_id, problems in result.missing:
         click.echo(f"request №{item_id} left out: " + "; ".join(missing_text(p, lang) for p in problems), err=True)

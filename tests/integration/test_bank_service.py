@@ -16,6 +16,7 @@ import pytest
 from b24app import keys
 from b24app.bank import service
 from b24app.control import read as control
+from b24app.deps import Deps
 from b24app.web.access import may_exchange, portal_now
 from b24sandbox.bank import statement_for_orders
 from handlers import decisions
@@ -195,6 +196,13 @@ def test_the_cli_refuses_an_employee_and_writes_the_orders_file(env: Env, tmp_pa
     english = CliRunner().invoke(bank_group, ["orders", str(out), "--user-id", str(JUNIOR), "--member-id",
                                               env.member_id, "--lang", "en"])
     assert "ПолучательБИК: missing (the request's recipient fields)" in english.output
+    late = datetime(2026, 3, 2, 22, 30, tzinfo=UTC)               # 01:30 on 3 March in Moscow, the portal's day
+    night = tmp_path / "night.txt"
+    with monkeypatch.context() as clock:
+        clock.setattr(Deps, "now", lambda self: late)
+        assert CliRunner().invoke(bank_group, ["orders", str(night), "--user-id", str(JUNIOR),
+                                               "--member-id", env.member_id]).exit_code == 0
+    assert "Дата=03.03.2026".encode("cp1251") in night.read_bytes()
     assert f"requests №{item_id}" in done.output and out.read_bytes().startswith(b"1CClientBankExchange\r\n")
     statement_file = tmp_path / "statement.txt"
     statement_file.write_bytes(statement_for_orders(out.read_bytes(), debit_date=date(2026, 3, 3)))

@@ -56,6 +56,18 @@ def test_nginx_logs_no_query_string_nor_referer() -> None:
     assert len(logs) == 2 and all(line.split()[-1] == "b24app_path" for line in logs)
 
 
+def test_caddy_logs_no_pass_nor_referer() -> None:
+    """Caddy's only log is filtered: the ``pass`` query key deleted from the URI, the Referer not logged."""
+    caddy = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    lines = [line.split("#")[0].strip() for line in caddy.splitlines()]
+    logs = [i for i, line in enumerate(lines) if line == "log {"]
+    assert len(logs) == 1
+    block = lines[logs[0]:]
+    assert "format filter {" in block and "wrap json" in block and "format json" not in lines
+    query = block.index("request>uri query {")
+    assert block[query + 1] == "delete pass" and "request>headers>Referer delete" in block
+
+
 def unit(name: str) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
