@@ -8,8 +8,9 @@ same token that the person may see it (``crm.item.get`` for the item tab; the ta
 (read with the app's token) with a button per decision the person may make now (``Sheet.allowed``);
 what the sheet tells about *other* items (a contract's payments, a payment's contract and duplicate
 candidates) is shown only as far as the person's own token may read them
-(:func:`b24app.pipeline.linkview.readable`, one more request when there is any; a re-rendered page
-after a decision keeps the set the ticket recorded);
+(a contract's payments: the person's ``crm.item.list`` riding the visibility check's batch; a payment's
+contract and duplicates: :func:`b24app.pipeline.linkview.readable`, one more request when there are
+any; a page re-rendered after a decision keeps the set the ticket recorded);
 an item or task the person cannot see is a 404 with nothing of the request shown. Each decision
 form carries a single-use signed ticket instead of any token; the decision itself is
 ``handlers.decisions.decide``. Russian by default, English with ``LANG=en``.
