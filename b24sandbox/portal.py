@@ -28,6 +28,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from b24sandbox import events as sandbox_events
 from b24sandbox import oauth, registry
 from b24sandbox.clock import SandboxClock
+from b24sandbox.crmaccess import CrmAccess
 from b24sandbox.dispatch import CallRecord, Recorder
 from b24sandbox.events import EventDispatcher
 from b24sandbox.faults import Faults
@@ -248,6 +249,11 @@ class SandboxPortal:
     def people(self) -> People:
         """Dismissals and the absence chart (``b24sandbox.people``)."""
         return People(self)
+
+    @property
+    def crm_access(self) -> CrmAccess:
+        """Per-person read rights on smart-process items (``b24sandbox.crmaccess``)."""
+        return CrmAccess(self.state)
 
     def add_task_field(self, name: str, title: str, type: str = "string", required: bool = False) -> None:
         """A custom task field; a required one makes ``tasks.task.add`` without it fail (``b24sandbox.taskfields``)."""

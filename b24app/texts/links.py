@@ -48,6 +48,15 @@ def duplicate(other_id: int, title: str, rules: tuple[str, ...], url: str = "") 
                  f"⚠ Possible duplicate: request #{other_id} '{title}' — {en}.{where}")
 
 
+def contract_no_access(contract_id: int) -> Label:
+    return Label(f"Договор №{contract_id} (нет доступа).", f"Contract #{contract_id} (no access).")
+
+
+def duplicate_no_access(other_id: int) -> Label:
+    return Label(f"⚠ Возможный дубль: заявка №{other_id} (нет доступа).",
+                 f"⚠ Possible duplicate: request #{other_id} (no access).")
+
+
 def blocked(reasons: list[Label]) -> Label:
     return Label("Согласовать нельзя: " + " ".join(r.ru.removeprefix("⚠ ") for r in reasons),
                  "Cannot approve: " + " ".join(r.en.removeprefix("⚠ ") for r in reasons))

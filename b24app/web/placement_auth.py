@@ -35,6 +35,7 @@ from b24app.auth.credentials import PostedToken
 from b24app.auth.store import Installation
 from b24app.errors import RestError
 from b24app.rest.client import RestClient, RetryPolicy
+from b24app.rest.protocol import BatchResult, Command
 from b24app.web import identity
 from b24app.web.identity import WidgetAuthError
 
@@ -92,14 +93,34 @@ def identify(form: Mapping[str, str], query: Mapping[str, str], deps: Deps) -> t
     return Person(member_id, user_id, name), installation, as_user
 
 
-def check_item_visible(as_user: RestClient, entity_type_id: int, item_id: int) -> None:
-    """Raise :class:`NotVisible` unless the person behind ``as_user`` may read the item (one request)."""
+def check_item_visible(as_user: RestClient, entity_type_id: int, item_id: int,
+                       also: Mapping[str, Command] | None = None) -> BatchResult | None:
+    """Raise :class:`NotVisible` unless the person behind ``as_user`` may read the item (one request).
+
+    With ``also``, the check rides one ``batch`` with those commands (key ``item`` is the check) and the
+    batch's answer is returned for them."""
+    params = {"entityTypeId": entity_type_id, "id": item_id}
+    if also:
+        answer = as_user.batch({"item": ("crm.item.get", params), **also})
+        error = answer.error("item")
+        if error is not None:
+            _refused(error, entity_type_id, item_id)
+        _check_item(answer.results.get("item"), entity_type_id, item_id)
+        return answer
     try:
-        answer = as_user.call("crm.item.get", {"entityTypeId": entity_type_id, "id": item_id})
+        _check_item(as_user.call("crm.item.get", params), entity_type_id, item_id)
     except RestError as exc:
-        if exc.code.upper() in NOT_VISIBLE_CODES:
-            raise NotVisible(f"item {entity_type_id}/{item_id}: {exc.code}") from None
-        raise
+        _refused(exc, entity_type_id, item_id)
+    return None
+
+
+def _refused(exc: RestError, entity_type_id: int, item_id: int) -> None:
+    if exc.code.upper() in NOT_VISIBLE_CODES:
+        raise NotVisible(f"item {entity_type_id}/{item_id}: {exc.code}") from None
+    raise exc
+
+
+def _check_item(answer: Any, entity_type_id: int, item_id: int) -> None:
     item = answer.get("item") if isinstance(answer, Mapping) else None
     if not isinstance(item, Mapping) or str(item.get("id")) != str(item_id):
         raise NotVisible(f"item {entity_type_id}/{item_id}: no item in the answer")
@@ -127,6 +148,9 @@ class Ticket:
     nonce: str = ""
     expires: int = 0
     name: str = ""                  # the person's name, shown as "signed in as"
+    #: the other items (entity type id, item id) the person could read when the tab opened — what a
+    #: page re-rendered after a decision shows of the link lists (it has no token of the person's)
+    readable: tuple[tuple[int, int], ...] = ()
 
 
 class Tickets:
@@ -164,7 +188,8 @@ class Tickets:
 
     def _sign(self, ticket: Ticket) -> str:
         body = "|".join(str(v) for v in (ticket.member_id, ticket.user_id, ticket.workflow, ticket.item_id,
-                                         ticket.lang, ticket.nonce, ticket.expires, ticket.name))
+                                         ticket.lang, ticket.nonce, ticket.expires, ticket.name,
+                                         ",".join(f"{e}/{i}" for e, i in ticket.readable)))
         return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()
 
 
@@ -174,6 +199,7 @@ def _ticket(raw: Any) -> Ticket | None:
     try:
         data = json.loads(raw)
         return Ticket(str(data["member_id"]), int(data["user_id"]), str(data["workflow"]), int(data["item_id"]),
-                      str(data["lang"]), str(data["nonce"]), int(data["expires"]), str(data.get("name", "")))
+                      str(data["lang"]), str(data["nonce"]), int(data["expires"]), str(data.get("name", "")),
+                      tuple((int(e), int(i)) for e, i in data.get("readable") or ()))
     except (ValueError, KeyError, TypeError):
         return None

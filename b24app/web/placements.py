@@ -6,6 +6,11 @@ with that token (:mod:`b24app.web.placement_auth`), finds the item and its workf
 same token that the person may see it (``crm.item.get`` for the item tab; the task tab's
 ``tasks.task.get`` — a ``[]`` answer means not visible), and only then renders the approval sheet
 (read with the app's token) with a button per decision the person may make now (``Sheet.allowed``);
+what the sheet tells about *other* items (a contract's payments, a payment's contract and duplicate
+candidates) is shown only as far as the person's own token may read them
+(a contract's payments: the person's ``crm.item.list`` riding the visibility check's batch; a payment's
+contract and duplicates: :func:`b24app.pipeline.linkview.readable`, one more request when there are
+any; a page re-rendered after a decision keeps the set the ticket recorded);
 an item or task the person cannot see is a 404 with nothing of the request shown. Each decision
 form carries a single-use signed ticket instead of any token; the decision itself is
 ``handlers.decisions.decide``. Russian by default, English with ``LANG=en``.
@@ -23,6 +28,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +37,7 @@ from flask.typing import ResponseReturnValue
 
 from b24app.deps import Deps
 from b24app.errors import B24AppError
+from b24app.pipeline import linkview
 from b24app.telegram.config import TelegramConfig
 from b24app.telegram.links import TOKEN_TTL, LinkStore
 from b24app.texts.placements import REASON_REQUIRED, texts, working_time
@@ -80,8 +87,8 @@ def widget() -> ResponseReturnValue:
     deps = get_deps()
     try:
         person, as_user = _identify(deps)
-        etid, item_id = _target(str(request.form.get("PLACEMENT") or ""), _options(), as_user)
-        workflow = engine().workflow_for_entity_type(deps, person.member_id, etid)
+        workflow, item_id, seen = _target(deps, person.member_id, str(request.form.get("PLACEMENT") or ""),
+                                          _options(), as_user)
     except IdentityBusy as exc:
         log.info("widget refused: %s", exc)
         return _message(lang, "unavailable", 503)
@@ -99,7 +106,7 @@ def widget() -> ResponseReturnValue:
     if workflow is None:
         return _message(lang, "not_an_approval", 404)
     ticket = Ticket(person.member_id, person.user_id, workflow, item_id, lang, name=person.name)
-    return _sheet_page(deps, ticket)
+    return _sheet_page(deps, ticket, as_user=as_user, seen=seen)
 
 
 @placements_bp.post("/b24/placement/decide")
@@ -168,20 +175,26 @@ def _options() -> dict[str, Any]:
     return options if isinstance(options, dict) else {}
 
 
-def _target(placement: str, options: Mapping[str, Any], as_user: Any) -> tuple[int, int]:
-    """(entity type id, item id) the tab is about, checked with the person's own token (one request):
-    NotVisible when the person may not see the item or task, LookupError when it is about nothing we know."""
+def _target(deps: Deps, member_id: str, placement: str, options: Mapping[str, Any],
+            as_user: Any) -> tuple[str | None, int, linkview.Seen]:
+    """(workflow, item id) the tab is about, checked with the person's own token (one request):
+    NotVisible when the person may not see the item or task, LookupError when it is about nothing we
+    know. In a contract's card the lists of its payments the person may read ride that request."""
     match = _CRM_TAB.match(placement.upper())
     if match:
         etid, item_id = int(match.group(1)), _int(options.get("ID") or options.get("ENTITY_ID"))
-        check_item_visible(as_user, etid, item_id)
-        return etid, item_id
+        workflow = engine().workflow_for_entity_type(deps, member_id, etid)
+        children = linkview.children_lists(deps, member_id, workflow, etid, item_id) if workflow else None
+        answer = check_item_visible(as_user, etid, item_id, children.commands if children else None)
+        seen = children.seen(answer.results) if children is not None and answer is not None else linkview.Seen()
+        return workflow, item_id, seen
     if placement.upper() == "TASK_VIEW_TAB":
         task = visible_task(as_user, _int(options.get("taskId")))
         for binding in task.get("ufCrmTask") or []:
             found = _TASK_BINDING.match(str(binding))
             if found:
-                return int(found.group(1), 16), int(found.group(2))
+                etid, item_id = int(found.group(1), 16), int(found.group(2))
+                return engine().workflow_for_entity_type(deps, member_id, etid), item_id, linkview.Seen()
     raise LookupError(placement)
 
 
@@ -197,12 +210,20 @@ def _message(lang: str, key: str, status: int) -> ResponseReturnValue:
 
 
 def _sheet_page(deps: Deps, ticket: Ticket, notice: tuple[str, str] | None = None,
-                status: int = 200, reason_for: str | None = None, telegram_link: str = "") -> ResponseReturnValue:
+                status: int = 200, reason_for: str | None = None, telegram_link: str = "",
+                as_user: Any = None, seen: linkview.Seen | None = None) -> ResponseReturnValue:
+    """The tab's page; ``as_user`` (the person's own client, only when the tab opens) decides which other
+    items the link lists show — a later page shows what the ticket recorded then."""
     try:
         sheet = engine().approval_sheet(deps, ticket.member_id, ticket.workflow, ticket.item_id, ticket.user_id)
+        if as_user is not None:
+            known = seen or linkview.Seen()
+            asked = linkview.readable(as_user, known.to_ask(linkview.refs(sheet)))
+            ticket = replace(ticket, readable=tuple(sorted(known.readable | asked)))
     except B24AppError as exc:
         log.warning("approval sheet of item %s failed: %s", ticket.item_id, exc)
         return _message(ticket.lang, "unavailable", 502)
+    sheet = linkview.for_viewer(sheet, ticket.readable)
     token = tickets(deps).issue(ticket)
     allowed = [d for d in DECISIONS if d in tuple(sheet.allowed)]
     page = render_template("placement.html", t=texts(ticket.lang), lang=ticket.lang, sheet=sheet, ticket=token,

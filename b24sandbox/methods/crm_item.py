@@ -15,7 +15,8 @@ are ignored like any unknown key, which makes the mistake visible). A mandatory 
 checked on add and, on update, only when the update sets it; the error is
 ``CRM_FIELD_ERROR_REQUIRED`` ``The "<label>" field is required.`` (inferred from the CRM module).
 New items default to ``opened: "Y"`` and, with products enabled, the portal currency
-(:data:`DEFAULT_CURRENCY`: RUB on a Russian portal).
+(:data:`DEFAULT_CURRENCY`: RUB on a Russian portal). ``get`` and ``list`` honour the caller's read
+rights (:mod:`b24sandbox.crmaccess`: ``get`` → 400 ``ACCESS_DENIED``, ``list`` leaves the item out).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from b24sandbox import crmaccess, ids
 from b24sandbox import crmstore as cs
-from b24sandbox import ids
 from b24sandbox.crmfields import FieldDef, catalogue, enabled
 from b24sandbox.crmparams import as_int, as_list, as_mapping, int_param, missing, page, yn
 from b24sandbox.crmvalues import convert, invalid, kind_for_filter, render, typed
@@ -225,7 +226,10 @@ def update(call: Call) -> dict[str, Any]:
 @method("crm.item.get", scope="crm")
 def get(call: Call) -> dict[str, Any]:
     ctx = _Ctx(call)
-    return {"item": ctx.view(ctx.item())}
+    item = ctx.item()
+    if not crmaccess.can_read(call.state, call.user_id, item.entity_type_id, item.values):
+        raise RestError("ACCESS_DENIED", "Access denied", 400)
+    return {"item": ctx.view(item)}
 
 
 @method("crm.item.delete", scope="crm")
@@ -252,7 +256,8 @@ def list_items(call: Call) -> Page:
     )
     order = compile_order(as_mapping(call.param("order")) or {"id": "ASC"}, lambda n: resolve(n, "order"))
     items = cs.items_of(call.state, ctx.smart.entity_type_id)
-    rows = [{rest: typed(item, f) for rest, f in ctx.fields.items()} for item in items.values()]
+    rows = [{rest: typed(item, f) for rest, f in ctx.fields.items()} for item in items.values()
+            if crmaccess.can_read(call.state, call.user_id, item.entity_type_id, item.values)]
     rows = sort_rows([row for row in rows if matches(row)], order)
     chunk, total, following = page(rows, call.param("start"))
     names = [str(n) for n in as_list(call.param("select"))]
