@@ -134,7 +134,7 @@ def collect(deps: Deps, member_id: str, now: datetime | None = None, skip_sent_t
         if group in predicted and first.ok(command_key) and not first.nexts.get(command_key):   # read whole
             _parse_tasks(first.results.get(command_key), etids, early)
             covered |= {_binding_key(b, etids) for b in predicted[group]}
-    moment = (now or batcher.now or datetime.now(defs.calendar.tz)).astimezone(defs.calendar.tz)
+    moment = (now or batcher.now or deps.now()).astimezone(defs.calendar.tz)
     collected = Collected(moment, defs, items=len(rows), extra=batcher.extra)
     bare: list[Found] = []
     for (code, _), verified in zip(rows, _verified_items(deps, member_id, names, rows), strict=True):

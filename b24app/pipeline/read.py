@@ -138,7 +138,7 @@ def interpret(deps: Deps, member_id: str, wanted: Plan, answer: BatchResult, *,
     ctx = Context(roles=defs.roles, calendar=defs.calendar, deadlines=defs.deadlines,
                   absences=defs.org.absences, head=head, names=people, heads=tuple(chain), people=states,
                   role_names={c: r.name for c, r in defs.org.roles.items()})
-    now = answer.finished or datetime.now(defs.calendar.tz)
+    now = answer.finished or deps.now()          # the portal's time; the app's clock when it gave none
     return Loaded(workflow, names, snap, ctx, now.astimezone(defs.calendar.tz),
                   checked.rejected, found if kept is not None else None, answer.started or now,
                   links.ahead_answer(wanted.commands, results, answer.errors))
