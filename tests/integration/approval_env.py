@@ -128,9 +128,13 @@ class Env:
 @contextmanager
 def approval_env(sandbox: SandboxPortal, redis_url: str, config_dir: Path = ROOT / "config") -> Iterator[Env]:
     creds = sandbox.install_app(handler_url="http://127.0.0.1:9/unused")
+    # A sandbox that does not limit (the default here) needs no pacing by the app either: the app's bucket
+    # then only waits in real time. Pacing is tested with a limiting sandbox or a Pacer of its own
+    # (tests/integration/test_pacing.py, test_rest_client.py); a limiting sandbox keeps the plan's rate.
+    pace = {} if sandbox.limits.enabled else {"rate_drain": 1000.0, "rate_burst": 10000}
     settings = load_settings(env_file=None, redis_url=redis_url, client_id=creds.client_id,
                              client_secret=creds.client_secret, oauth_server=sandbox.base_url, retry_base_delay=0.01,
-                             config_dir=config_dir, workflows_dir=ROOT / "workflows")
+                             config_dir=config_dir, workflows_dir=ROOT / "workflows", **pace)
     deps = Deps(settings)
     _store(deps, creds)
     with serve(create_app(deps=deps)) as url:

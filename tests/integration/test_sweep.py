@@ -209,6 +209,7 @@ def _process_env(env: Env) -> dict[str, str]:
     return {**os.environ, "B24APP_REDIS_URL": str(s.redis_url), "B24APP_CLIENT_ID": str(s.client_id),
             "B24APP_CLIENT_SECRET": secret, "B24APP_OAUTH_SERVER": str(s.oauth_server),
             "B24APP_CONFIG_DIR": str(ROOT / "config"), "B24APP_WORKFLOWS_DIR": str(ROOT / "workflows"),
+            "B24APP_RATE_DRAIN": str(s.rate[0]), "B24APP_RATE_BURST": str(s.rate[1]),   # the env's own pacing
             "PYTHONPATH": str(ROOT)}
 
 
