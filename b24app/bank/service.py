@@ -33,10 +33,11 @@ from b24app.bank.report import ImportReport, Line, Missing, OrdersResult, Resolv
 from b24app.bank.store import BankStore
 from b24app.bank.write import ApprovedRequest, request_problems, write_payment_orders
 from b24app.errors import B24AppError, RestError
+from b24app.notify.itemnotes import written_entry
 from b24app.pipeline.definitions import config_for, definitions
 from b24app.pipeline.many import process_many
 from b24app.pipeline.process import process
-from b24app.workflow.actions import Action, BankPayment, SetFields
+from b24app.workflow.actions import Action, BankPayment
 from b24app.workflow.snapshot import Entry
 
 if TYPE_CHECKING:
@@ -242,8 +243,8 @@ def _pay_one(deps: Deps, member_id: str, store: BankStore, line: Line, item_id: 
 def _paid(store: BankStore, line: Line, item_id: int, user_id: int, loaded: Loaded | None,
           actions: list[Action]) -> tuple[Line, int | None] | None:
     """The payment recorded once the engine wrote it (None: the request was not at the payment step)."""
-    entry = _bank_entry(actions, line.number)
-    if loaded is None or entry is None:
+    entry = written_entry(loaded.snap, actions) if loaded is not None else None
+    if loaded is None or entry is None or entry.via != "bank" or entry.bank_doc != line.number:
         return None
     store.mark_applied(line.key, item_id, user_id, entry.at)
     store.forget_order_number(item_id)
@@ -262,15 +263,6 @@ def _attach(deps: Deps, member_id: str, files: list[tuple[int, str, bytes]]) -> 
     for task_id, name, _ in files:
         if task_id not in attached:
             log.warning("bank: the statement extract %s could not be attached to task %s", name, task_id)
-
-
-def _bank_entry(actions: list[Action], number: str) -> Entry | None:
-    for action in actions:
-        if isinstance(action, SetFields) and action.fields.get("DECISIONS"):
-            entry = Entry.parse(action.fields["DECISIONS"][-1])
-            if entry is not None and entry.via == "bank" and entry.bank_doc == number:
-                return entry
-    return None
 
 
 def _subtask(loaded: Loaded, entry: Entry) -> int | None:

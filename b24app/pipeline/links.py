@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Any
 from b24app import keys
 from b24app.errors import RestError
 from b24app.notify.deliver import portal_domain
+from b24app.notify.itemnotes import written_entry
 from b24app.pipeline import files
 from b24app.pipeline.definitions import definitions, item_names
 from b24app.rest.protocol import Command
 from b24app.workflow.actions import Action, CreateTask, SetFields
 from b24app.workflow.linkcheck import WINDOW_DAYS, Candidate, Contract, Links, Payment
 from b24app.workflow.models import Label, Workflow
-from b24app.workflow.snapshot import Entry, ItemNames, Snapshot, has_value, money, parse_time
+from b24app.workflow.snapshot import ItemNames, Snapshot, has_value, money, parse_time
 
 if TYPE_CHECKING:
     from b24app.deps import Deps
@@ -60,19 +61,15 @@ def wanted(loaded: Loaded, actions: list[Action]) -> bool:
         return False
     if any(isinstance(a, CreateTask) and a.step == checks.step for a in actions):
         return True
-    if "block" in (checks.contract, checks.duplicates) and _approves_at(actions, checks.step):
+    if "block" in (checks.contract, checks.duplicates) and _approves_at(loaded, actions, checks.step):
         return True
     return needs_counterparty(loaded.snap) and bool(loaded.snap.parents)
 
 
-def _approves_at(actions: list[Action], step: str) -> bool:
+def _approves_at(loaded: Loaded, actions: list[Action], step: str) -> bool:
     """Whether the actions approve at ``step`` (a blocking check must look before that is written)."""
-    for action in actions:
-        if isinstance(action, SetFields) and action.fields.get("DECISIONS"):
-            entry = Entry.parse(action.fields["DECISIONS"][-1])
-            if entry is not None and entry.decision == "approve" and entry.step == step:
-                return True
-    return False
+    entry = written_entry(loaded.snap, actions)
+    return entry is not None and entry.decision == "approve" and entry.step == step
 
 
 def needs_counterparty(snap: Snapshot) -> bool:
