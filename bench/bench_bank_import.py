@@ -15,10 +15,7 @@ with the recipient's bank details in its fields, then cloned to ``LINES`` reques
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -29,14 +26,10 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from b24app.bank import service
-from b24sandbox import SandboxPortal
 from b24sandbox.bank import statement_for_orders
-from b24sandbox.clock import SandboxClock
 from b24sandbox.crmstore import items_of
-from b24sandbox.tls import SandboxCA
 from handlers import decisions
-from tests.fixtures.redis import start_redis_server
-from tests.integration.approval_env import PR, Env, approval_env
+from tests.integration.approval_env import PR, Env, bench_env
 from tests.integration.sweep_mix import FINANCE, HEAD, Template, clone
 
 T = TypeVar("T")
@@ -74,35 +67,21 @@ def counted(env: Env, run: Callable[[], T]) -> tuple[int, float, T]:
 
 
 def main(lines: int) -> None:
-    logging.getLogger("rq").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        process, redis_url = start_redis_server(tmp)
-        try:
-            clock = SandboxClock(START)
-            clock.freeze()
-            with SandboxPortal(strict=True, tls=True, ca=SandboxCA(Path(tmp) / "ca"), rate_limit=False,
-                               clock=clock) as portal:
-                assert portal.ca_bundle
-                os.environ["REQUESTS_CA_BUNDLE"] = portal.ca_bundle
-                with approval_env(portal, redis_url) as env:
-                    ids = at_payment(env, lines)
-                    env.deps.bitrix(env.member_id).call("user.current")      # token refresh outside the count
-                    n_orders, t_orders, orders = counted(env, lambda: service.orders_file(
-                        env.deps, env.member_id, today=date(2026, 3, 2)))
-                    assert orders.data is not None
-                    assert sorted(orders.included) == sorted(ids), orders.missing[:3]
-                    statement = statement_for_orders(orders.data, debit_date=date(2026, 3, 3))
-                    n_import, t_import, report = counted(env, lambda: service.import_statement(
-                        env.deps, env.member_id, statement, user_id=ACCOUNTANT))
-                    assert len(report.paid) == lines, report
-                    env.settle()
-                    n_again, t_again, again = counted(env, lambda: service.import_statement(
-                        env.deps, env.member_id, statement, user_id=ACCOUNTANT))
-                    assert len(again.unchanged) == lines
-                assert not portal.violations, portal.violations[:3]
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with bench_env(START) as env:
+        ids = at_payment(env, lines)
+        env.deps.bitrix(env.member_id).call("user.current")      # token refresh outside the count
+        n_orders, t_orders, orders = counted(env, lambda: service.orders_file(
+            env.deps, env.member_id, today=date(2026, 3, 2)))
+        assert orders.data is not None
+        assert sorted(orders.included) == sorted(ids), orders.missing[:3]
+        statement = statement_for_orders(orders.data, debit_date=date(2026, 3, 3))
+        n_import, t_import, report = counted(env, lambda: service.import_statement(
+            env.deps, env.member_id, statement, user_id=ACCOUNTANT))
+        assert len(report.paid) == lines, report
+        env.settle()
+        n_again, t_again, again = counted(env, lambda: service.import_statement(
+            env.deps, env.member_id, statement, user_id=ACCOUNTANT))
+        assert len(again.unchanged) == lines
     print(f"\nREST requests of the bank round trip, {lines} statement lines (batch = 1 request)")
     print(f"{'step':>10} {'requests':>9} {'wall s':>8}")
     for name, count, wall in (("orders", n_orders, t_orders), ("import", n_import, t_import),

@@ -16,11 +16,8 @@ minutes, counted here as 1) included. The portal's rate limit is ON (2 requests/
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -31,13 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from b24app import keys
 from b24app.control import read as control
 from b24app.escalation.read import collect
-from b24sandbox import SandboxPortal
-from b24sandbox.clock import SandboxClock
-from b24sandbox.tls import SandboxCA
 from handlers import decisions
 from handlers.offline import catch_up
-from tests.fixtures.redis import start_redis_server
-from tests.integration.approval_env import PR, Env, approval_env
+from tests.integration.approval_env import PR, Env, bench_env
 from tests.integration.sweep_mix import FINANCE, HEAD, clone, play_templates
 
 TZ = ZoneInfo("Europe/Moscow")
@@ -80,46 +73,33 @@ def closed_history(env: Env) -> None:
 
 
 def main(sizes: list[int]) -> None:
-    logging.getLogger("rq").setLevel(logging.WARNING)
     rows: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        process, redis_url = start_redis_server(tmp)
-        try:
-            clock = SandboxClock(START)
-            clock.freeze()
-            with SandboxPortal(strict=True, tls=True, ca=SandboxCA(Path(tmp) / "ca"), rate_limit=False,
-                               clock=clock) as portal:
-                assert portal.ca_bundle
-                os.environ["REQUESTS_CA_BUNDLE"] = portal.ca_bundle
-                with approval_env(portal, redis_url) as env:
-                    templates = play_templates(env)
-                    closed_history(env)
-                    catch_up(env.deps, env.member_id)
-                    seeded = len(templates) + 1
-                    # The sandbox's clock is not ours: the first view ever learns the skew (and reads its
-                    # windows once more); a real portal's clock is ours within seconds.
-                    clock.set(NOW)
-                    control.view(env.deps, env.member_id, fresh=True)
-                    for size in sorted(sizes):
-                        more = max(size - seeded, 0)
-                        for index, template in enumerate(templates):
-                            clone(env, template, more // len(templates) + (1 if index < more % len(templates) else 0))
-                        seeded = max(size, seeded)
-                        clock.set(NOW)
-                        env.deps.bitrix(env.member_id).call("user.current")     # token refresh outside
-                        collect(env.deps, env.member_id)       # the last sweep's read (its page totals)
-                        for kind in ("cold", "warm", "cached"):
-                            wall = time.monotonic()
-                            requests, shown = view_requests(env, kind)
-                            requests += IDENTITY
-                            goal = math.ceil(size / 2500) + 2
-                            rows.append(f"{size:>7} {kind:>7} {shown:>7} {requests:>9} {goal:>5} "
-                                        f"{time.monotonic() - wall:>8.1f}")
-                            print(rows[-1], flush=True)
-                assert not portal.violations, portal.violations[:3]
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with bench_env(START) as env:
+        clock = env.sandbox.clock
+        templates = play_templates(env)
+        closed_history(env)
+        catch_up(env.deps, env.member_id)
+        seeded = len(templates) + 1
+        # The sandbox's clock is not ours: the first view ever learns the skew (and reads its
+        # windows once more); a real portal's clock is ours within seconds.
+        clock.set(NOW)
+        control.view(env.deps, env.member_id, fresh=True)
+        for size in sorted(sizes):
+            more = max(size - seeded, 0)
+            for index, template in enumerate(templates):
+                clone(env, template, more // len(templates) + (1 if index < more % len(templates) else 0))
+            seeded = max(size, seeded)
+            clock.set(NOW)
+            env.deps.bitrix(env.member_id).call("user.current")     # token refresh outside
+            collect(env.deps, env.member_id)       # the last sweep's read (its page totals)
+            for kind in ("cold", "warm", "cached"):
+                wall = time.monotonic()
+                requests, shown = view_requests(env, kind)
+                requests += IDENTITY
+                goal = math.ceil(size / 2500) + 2
+                rows.append(f"{size:>7} {kind:>7} {shown:>7} {requests:>9} {goal:>5} "
+                            f"{time.monotonic() - wall:>8.1f}")
+                print(rows[-1], flush=True)
     print("\nREST requests per control-room view (batch = 1 request; sign-in check included; rate limit on)")
     print(f"{'open':>7} {'view':>7} {'shown':>7} {'requests':>9} {'goal':>5} {'wall s':>8}")
     print("\n".join(rows))

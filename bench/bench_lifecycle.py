@@ -36,10 +36,7 @@ with everything; lifecycles/hour = (7200 - sweep requests per hour) / requests p
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,14 +44,10 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from b24app.escalation.sweep import sweep
-from b24sandbox import SandboxPortal
-from b24sandbox.clock import SandboxClock
-from b24sandbox.tls import SandboxCA
 from handlers import decisions
 from handlers.offline import catch_up
 from handlers.sweep import run_sweep
-from tests.fixtures.redis import start_redis_server
-from tests.integration.approval_env import PR, Env, approval_env
+from tests.integration.approval_env import PR, Env, bench_env
 
 ETID, CONTRACTS = 1100, 1102
 HEAD, LAWYER, FINANCE, DIRECTOR, INITIATOR = 3, 13, 8, 2, 4
@@ -199,32 +192,18 @@ def sweep_share(env: Env, item_id: int) -> tuple[int, int, int]:
 
 
 def main() -> None:
-    logging.getLogger("rq").setLevel(logging.WARNING)
     routes = {"payment, happy path": happy, "contract, 4 approvals": contract,
               "payment, rejection + resubmission": rejected, "payment, freeze + unfreeze": frozen,
               "payment linked to the contract": linked}
     results: list[tuple[str, Route, tuple[int, int, int]]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        process, redis_url = start_redis_server(tmp)
-        try:
-            ca = SandboxCA(Path(tmp) / "ca")
-            clock = SandboxClock(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")))
-            clock.freeze()
-            with SandboxPortal(strict=True, tls=True, ca=ca, rate_limit=False, clock=clock) as portal:
-                assert portal.ca_bundle
-                os.environ["REQUESTS_CA_BUNDLE"] = portal.ca_bundle
-                with approval_env(portal, redis_url) as env:
-                    env.names()                  # the runtime mapping, read once per portal and cached
-                    env.names("contracts")
-                    run_sweep(env.deps, env.member_id)      # the offline rows of provisioning
-                    for name, run in routes.items():
-                        route = Route(env)
-                        item_id = run(route)
-                        results.append((name, route, sweep_share(env, item_id)))
-                assert not portal.violations, portal.violations
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with bench_env(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))) as env:
+        env.names()                  # the runtime mapping, read once per portal and cached
+        env.names("contracts")
+        run_sweep(env.deps, env.member_id)      # the offline rows of provisioning
+        for name, run in routes.items():
+            route = Route(env)
+            item_id = run(route)
+            results.append((name, route, sweep_share(env, item_id)))
     report(results)
 
 

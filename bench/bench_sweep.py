@@ -22,11 +22,9 @@ the in-process sandbox portal serving the requests (its list filters scan every 
 from __future__ import annotations
 
 import cProfile
-import logging
 import math
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -36,13 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from b24app.escalation.read import collect
 from b24app.escalation.sweep import SweepReport
-from b24sandbox import SandboxPortal
-from b24sandbox.clock import SandboxClock
-from b24sandbox.tls import SandboxCA
 from handlers.offline import catch_up
 from handlers.sweep import run_sweep
-from tests.fixtures.redis import start_redis_server
-from tests.integration.approval_env import Env, approval_env
+from tests.integration.approval_env import Env, bench_env
 from tests.integration.sweep_mix import Template, clone, play_templates
 
 TZ = ZoneInfo("Europe/Moscow")
@@ -85,43 +79,30 @@ def measure(env: Env, name: str = "") -> tuple[SweepReport, int, float, float]:
 
 
 def main(sizes: list[int]) -> None:
-    logging.getLogger("rq").setLevel(logging.WARNING)
     rows: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        process, redis_url = start_redis_server(tmp)
-        try:
-            clock = SandboxClock(START)
-            clock.freeze()
-            with SandboxPortal(strict=True, tls=True, ca=SandboxCA(Path(tmp) / "ca"), rate_limit=False,
-                               clock=clock) as portal:
-                assert portal.ca_bundle
-                os.environ["REQUESTS_CA_BUNDLE"] = portal.ca_bundle
-                with approval_env(portal, redis_url) as env:
-                    clock.set(OLD)
-                    old = play_templates(env)
-                    clock.set(START)
-                    fresh = play_templates(env)
-                    catch_up(env.deps, env.member_id)          # the templates' offline rows: handled online
-                    seeded = len(old) + len(fresh)
-                    for size in sorted(sizes):
-                        seed(env, fresh, old, max(size - seeded, 0))
-                        seeded = max(size, seeded)
-                        sent = list(env.deps.redis.keys("b24app:esc:*"))
-                        env.deps.redis.delete(*sent or ["-"])          # the notices of the smaller size
-                        clock.set(NOW)
-                        env.deps.bitrix(env.member_id).call("user.current")     # token refresh outside
-                        collect(env.deps, env.member_id, skip_sent_tasks=True, approvers=True)   # the last sweep's read
-                        for kind in ("5% due", "nothing"):
-                            report, requests, process_cpu, wall = measure(env, f"{size}-{kind[0]}")
-                            goal = math.ceil(size / 2500) + 2 + math.ceil(report.due / 50)
-                            rows.append(f"{size:>7} {kind:>7} {report.open_requests:>7} {report.due:>5} "
-                                        f"{report.sent:>6} {report.reads:>6} {requests:>9} {goal:>5} "
-                                        f"{report.cpu_seconds:>8.2f} {process_cpu:>9.2f} {wall:>8.1f}")
-                            print(rows[-1], flush=True)
-                assert not portal.violations, portal.violations[:3]
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with bench_env(START) as env:
+        clock = env.sandbox.clock
+        clock.set(OLD)
+        old = play_templates(env)
+        clock.set(START)
+        fresh = play_templates(env)
+        catch_up(env.deps, env.member_id)          # the templates' offline rows: handled online
+        seeded = len(old) + len(fresh)
+        for size in sorted(sizes):
+            seed(env, fresh, old, max(size - seeded, 0))
+            seeded = max(size, seeded)
+            sent = list(env.deps.redis.keys("b24app:esc:*"))
+            env.deps.redis.delete(*sent or ["-"])          # the notices of the smaller size
+            clock.set(NOW)
+            env.deps.bitrix(env.member_id).call("user.current")     # token refresh outside
+            collect(env.deps, env.member_id, skip_sent_tasks=True, approvers=True)   # the last sweep's read
+            for kind in ("5% due", "nothing"):
+                report, requests, process_cpu, wall = measure(env, f"{size}-{kind[0]}")
+                goal = math.ceil(size / 2500) + 2 + math.ceil(report.due / 50)
+                rows.append(f"{size:>7} {kind:>7} {report.open_requests:>7} {report.due:>5} "
+                            f"{report.sent:>6} {report.reads:>6} {requests:>9} {goal:>5} "
+                            f"{report.cpu_seconds:>8.2f} {process_cpu:>9.2f} {wall:>8.1f}")
+                print(rows[-1], flush=True)
     print("\nREST requests and CPU time per sweep (batch = 1 request; portal rate limit on: 2 req/s, burst 50)")
     print(f"{'open':>7} {'sweep':>7} {'seen':>7} {'due':>5} {'sent':>6} {'reads':>6} {'requests':>9} {'goal':>5} "
           f"{'app cpu':>8} "

@@ -6,10 +6,14 @@ provisioned with its own OAuth authorisation. Used by the approval flow tests an
 from __future__ import annotations
 
 import base64
+import logging
+import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,10 @@ from b24app.web import create_app
 from b24app.worker import BurstWorker
 from b24app.workflow.snapshot import ItemNames
 from b24sandbox import SandboxPortal
+from b24sandbox.clock import SandboxClock
+from b24sandbox.tls import SandboxCA
 from b24sandbox.ufnames import to_camel
+from tests.fixtures.redis import start_redis_server
 from tests.fixtures.waits import WAIT
 from tests.integration.webserver import serve
 
@@ -126,12 +133,15 @@ class Env:
 
 
 @contextmanager
-def approval_env(sandbox: SandboxPortal, redis_url: str, config_dir: Path = ROOT / "config") -> Iterator[Env]:
+def approval_env(sandbox: SandboxPortal, redis_url: str, config_dir: Path = ROOT / "config",
+                 paced: bool | None = None) -> Iterator[Env]:
+    """The app installed and provisioned on ``sandbox``. ``paced``: the app keeps the plan's rate (default:
+    when the sandbox limits). A sandbox that does not limit (the tests' default) needs no pacing by the app
+    either — its bucket would only wait in real time; pacing is tested with a limiting sandbox or a Pacer of
+    its own (tests/integration/test_pacing.py, test_rest_client.py). The benchmarks pace, as in production."""
     creds = sandbox.install_app(handler_url="http://127.0.0.1:9/unused")
-    # A sandbox that does not limit (the default here) needs no pacing by the app either: the app's bucket
-    # then only waits in real time. Pacing is tested with a limiting sandbox or a Pacer of its own
-    # (tests/integration/test_pacing.py, test_rest_client.py); a limiting sandbox keeps the plan's rate.
-    pace = {} if sandbox.limits.enabled else {"rate_drain": 1000.0, "rate_burst": 10000}
+    paced = sandbox.limits.enabled if paced is None else paced
+    pace = {} if paced else {"rate_drain": 1000.0, "rate_burst": 10000}
     settings = load_settings(env_file=None, redis_url=redis_url, client_id=creds.client_id,
                              client_secret=creds.client_secret, oauth_server=sandbox.base_url, retry_base_delay=0.01,
                              config_dir=config_dir, workflows_dir=ROOT / "workflows", **pace)
@@ -158,3 +168,26 @@ def _store(deps: Deps, creds: Any) -> None:
         application_token=creds.application_token, scopes=tuple(str(tokens.get("scope", "")).split(",")),
         installed_at=time.time(),
     ))
+
+
+@contextmanager
+def bench_env(start: datetime) -> Iterator[Env]:
+    """A benchmark's world: a private ``redis-server``, the sandbox portal (HTTPS, strict, its clock frozen
+    at ``start``, its rate limit off until a measurement turns it on) and the app on it, paced as in
+    production (its clock: ``env.sandbox.clock``); the sandbox must have seen no protocol violation."""
+    logging.getLogger("rq").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        process, redis_url = start_redis_server(tmp)
+        try:
+            clock = SandboxClock(start)
+            clock.freeze()
+            with SandboxPortal(strict=True, tls=True, ca=SandboxCA(Path(tmp) / "ca"), rate_limit=False,
+                               clock=clock) as portal:
+                assert portal.ca_bundle
+                os.environ["REQUESTS_CA_BUNDLE"] = portal.ca_bundle
+                with approval_env(portal, redis_url, paced=True) as env:
+                    yield env
+                assert not portal.violations, portal.violations[:3]
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
